@@ -1,0 +1,3 @@
+from postmortems import create_app
+
+app = create_app()

@@ -1,0 +1,96 @@
+"""The declarative Base shared by every model, and the column types they use."""
+
+import enum
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import DateTime, Dialect, Enum, MetaData, Numeric, String
+from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.types import TypeDecorator, TypeEngine
+
+# Alembic needs stable constraint names to alter tables later (SQLite batch mode above all).
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Return the current time as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware datetimes in, aware UTC datetimes out; stored as naive UTC on every database.
+
+    SQLite has no time zones, so the conversion happens here, once, instead of in every query.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column; attach a time zone first")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class ExactDecimal(TypeDecorator[Decimal]):
+    """An exact decimal: NUMERIC on PostgreSQL, text on SQLite.
+
+    SQLite keeps NUMERIC values as binary floats, so 12345.67 would come back changed in its
+    last digits for large amounts; text keeps every digit as it was typed.
+    """
+
+    impl = Numeric(24, 6)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(String(40))
+        return dialect.type_descriptor(Numeric(24, 6, asdecimal=True))
+
+    def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, Decimal):
+            raise TypeError(f"ExactDecimal takes Decimal, not {type(value).__name__}")
+        return str(value) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        return None if value is None else Decimal(value)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    # Enums are stored as their names in a VARCHAR, so new members need no database type change.
+    type_annotation_map = {
+        enum.Enum: Enum(enum.Enum, native_enum=False, length=32, validate_strings=True),
+        datetime: UTCDateTime(),
+        Decimal: ExactDecimal(),
+    }
+
+
+class LabelledEnum(enum.Enum):
+    """An enum whose members have name == value and a human label.
+
+    Subclasses give labels as `_labels = enum.nonmember({"NAME": "Label"})`.
+    """
+
+    @property
+    def label(self) -> str:
+        labels: dict[str, str] = getattr(type(self), "_labels", {})
+        return labels.get(self.name, self.name.replace("_", " ").capitalize())
+
+    @classmethod
+    def choices(cls) -> list[tuple[str, str]]:
+        return [(member.name, member.label) for member in cls]

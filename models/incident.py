@@ -1,0 +1,320 @@
+"""The incident (postmortem) aggregate: the incident and the parts that live and die with it."""
+
+import enum
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, LabelledEnum, utcnow
+from models.guard import GuardCheck
+from models.taxonomy import ContributingFactor
+from models.team import Team
+
+
+class Severity(LabelledEnum):
+    SEV1 = "SEV1"
+    SEV2 = "SEV2"
+    SEV3 = "SEV3"
+    SEV4 = "SEV4"
+
+    _labels = enum.nonmember(
+        {
+            "SEV1": "SEV1 — critical",
+            "SEV2": "SEV2 — major",
+            "SEV3": "SEV3 — moderate",
+            "SEV4": "SEV4 — minor",
+        }
+    )
+    _descriptions = enum.nonmember(
+        {
+            "SEV1": "Wrong results or an outage reaching clients, patients or money; all hands.",
+            "SEV2": "Serious harm to part of the clients, or a release blocked; a team drops work.",
+            "SEV3": "Limited harm with a workaround; handled in normal working hours.",
+            "SEV4": "Minor or internal harm, or caught just in time.",
+        }
+    )
+
+    @property
+    def description(self) -> str:
+        return self._descriptions[self.name]
+
+
+class IncidentStatus(LabelledEnum):
+    DRAFT = "DRAFT"
+    IN_REVIEW = "IN_REVIEW"
+    PUBLISHED = "PUBLISHED"
+
+
+incident_tag = Table(
+    "incident_tag",
+    Base.metadata,
+    Column("incident_id", ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True),
+)
+
+action_item_guard = Table(
+    "action_item_guard",
+    Base.metadata,
+    Column("action_item_id", ForeignKey("action_item.id", ondelete="CASCADE"), primary_key=True),
+    Column("guard_check_id", ForeignKey("guard_check.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Tag(Base):
+    __tablename__ = "tag"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+
+
+class Incident(Base):
+    __tablename__ = "incident"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(20), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(300), default="")
+    severity: Mapped[Severity] = mapped_column(default=Severity.SEV3)
+    status: Mapped[IncidentStatus] = mapped_column(default=IncidentStatus.DRAFT)
+    team_id: Mapped[int | None] = mapped_column(
+        ForeignKey("team.id", ondelete="SET NULL"), index=True
+    )
+    affected_system: Mapped[str] = mapped_column(String(200), default="")
+    environment: Mapped[str] = mapped_column(String(60), default="")
+
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    started_is_estimated: Mapped[bool] = mapped_column(default=False)
+    detected_at: Mapped[datetime | None]
+    detected_is_estimated: Mapped[bool] = mapped_column(default=False)
+    mitigated_at: Mapped[datetime | None]
+    mitigated_is_estimated: Mapped[bool] = mapped_column(default=False)
+    resolved_at: Mapped[datetime | None]
+    resolved_is_estimated: Mapped[bool] = mapped_column(default=False)
+
+    what_happened_md: Mapped[str] = mapped_column(Text, default="")
+    analysis_md: Mapped[str] = mapped_column(Text, default="")
+    detection_md: Mapped[str] = mapped_column(Text, default="")
+    response_md: Mapped[str] = mapped_column(Text, default="")
+    went_well_md: Mapped[str] = mapped_column(Text, default="")
+    got_lucky_md: Mapped[str] = mapped_column(Text, default="")
+
+    is_near_miss: Mapped[bool] = mapped_column(default=False)
+    exclude_from_metrics: Mapped[bool] = mapped_column(default=False)
+    recurrence_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("incident.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    # Bumped on every UPDATE; a save based on an older version is refused, not applied.
+    version: Mapped[int] = mapped_column(default=1)
+    __mapper_args__ = {"version_id_col": version}
+
+    team: Mapped[Team | None] = relationship()
+    recurrence_of: Mapped["Incident | None"] = relationship(remote_side=[id])
+    tags: Mapped[list[Tag]] = relationship(secondary=incident_tag, order_by=Tag.name)
+    timeline: Mapped[list["TimelineEvent"]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan", order_by="TimelineEvent.at"
+    )
+    factors: Mapped[list["IncidentFactor"]] = relationship(
+        back_populates="incident",
+        cascade="all, delete-orphan",
+        order_by="(IncidentFactor.is_primary.desc(), IncidentFactor.id)",
+    )
+    impacts: Mapped[list["ImpactEstimate"]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan", order_by="ImpactEstimate.id"
+    )
+    lessons: Mapped[list["Lesson"]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan", order_by="Lesson.id"
+    )
+    action_items: Mapped[list["ActionItem"]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan", order_by="ActionItem.id"
+    )
+
+    @property
+    def time_to_detect(self) -> timedelta | None:
+        return None if self.detected_at is None else self.detected_at - self.started_at
+
+    @property
+    def time_to_mitigate(self) -> timedelta | None:
+        if self.detected_at is None or self.mitigated_at is None:
+            return None
+        return self.mitigated_at - self.detected_at
+
+    @property
+    def time_to_resolve(self) -> timedelta | None:
+        return None if self.resolved_at is None else self.resolved_at - self.started_at
+
+
+class TimelineEvent(Base):
+    __tablename__ = "timeline_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incident.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime]
+    text_md: Mapped[str] = mapped_column(Text)
+
+    incident: Mapped[Incident] = relationship(back_populates="timeline")
+
+
+class IncidentFactor(Base):
+    """A contributing factor named on one incident, with a note; one may be primary."""
+
+    __tablename__ = "incident_factor"
+    __table_args__ = (UniqueConstraint("incident_id", "factor_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incident.id", ondelete="CASCADE"), index=True
+    )
+    factor_id: Mapped[int] = mapped_column(ForeignKey("contributing_factor.id"), index=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    is_primary: Mapped[bool] = mapped_column(default=False)
+
+    incident: Mapped[Incident] = relationship(back_populates="factors")
+    factor: Mapped[ContributingFactor] = relationship()
+
+
+class ImpactKind(LabelledEnum):
+    LOST_REVENUE = "LOST_REVENUE"
+    DIRECT_COST = "DIRECT_COST"
+    ITEMS_PROCESSED_WRONGLY = "ITEMS_PROCESSED_WRONGLY"
+    CUSTOMERS_AFFECTED = "CUSTOMERS_AFFECTED"
+    TIME_UNDETECTED = "TIME_UNDETECTED"
+    DOWNTIME = "DOWNTIME"
+    RELEASE_DELAY = "RELEASE_DELAY"
+    ENGINEERING_EFFORT = "ENGINEERING_EFFORT"
+    REPUTATION = "REPUTATION"
+    LEGAL = "LEGAL"
+    HEALTH_SAFETY = "HEALTH_SAFETY"
+
+    _labels = enum.nonmember(
+        {
+            "LOST_REVENUE": "Lost revenue",
+            "DIRECT_COST": "Direct cost",
+            "ITEMS_PROCESSED_WRONGLY": "Items processed wrongly",
+            "CUSTOMERS_AFFECTED": "Customers affected",
+            "TIME_UNDETECTED": "Time undetected",
+            "DOWNTIME": "Downtime",
+            "RELEASE_DELAY": "Release delay",
+            "ENGINEERING_EFFORT": "Engineering effort",
+            "REPUTATION": "Reputation",
+            "LEGAL": "Legal",
+            "HEALTH_SAFETY": "Health and safety",
+        }
+    )
+
+    @property
+    def is_money(self) -> bool:
+        return self in (ImpactKind.LOST_REVENUE, ImpactKind.DIRECT_COST)
+
+    @property
+    def is_qualitative(self) -> bool:
+        return self in (ImpactKind.REPUTATION, ImpactKind.LEGAL, ImpactKind.HEALTH_SAFETY)
+
+
+class ImpactLevel(LabelledEnum):
+    """An ordinal level for the qualitative kinds; members are in increasing order."""
+
+    NONE = "NONE"
+    MINOR = "MINOR"
+    MODERATE = "MODERATE"
+    MAJOR = "MAJOR"
+    SEVERE = "SEVERE"
+
+
+class ImpactEstimate(Base):
+    """One dimension of harm: a low / likely / high range with a unit or currency, or a level."""
+
+    __tablename__ = "impact_estimate"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incident.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[ImpactKind]
+    low: Mapped[Decimal | None]
+    likely: Mapped[Decimal | None]
+    high: Mapped[Decimal | None]
+    currency: Mapped[str | None] = mapped_column(String(3))  # ISO 4217, money kinds only
+    unit: Mapped[str] = mapped_column(String(40), default="")
+    level: Mapped[ImpactLevel | None]
+    method_note: Mapped[str] = mapped_column(Text, default="")
+    estimated_by: Mapped[str] = mapped_column(String(120), default="")
+
+    incident: Mapped[Incident] = relationship(back_populates="impacts")
+
+    @property
+    def unit_label(self) -> str:
+        return self.currency or self.unit
+
+
+class LessonGroup(LabelledEnum):
+    TECHNICAL = "TECHNICAL"
+    PROCESS_COMMUNICATION = "PROCESS_COMMUNICATION"
+    PERSONAL = "PERSONAL"
+
+    _labels = enum.nonmember(
+        {
+            "TECHNICAL": "Technical",
+            "PROCESS_COMMUNICATION": "Process and communication",
+            "PERSONAL": "Personal",
+        }
+    )
+
+
+class Lesson(Base):
+    __tablename__ = "lesson"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incident.id", ondelete="CASCADE"), index=True
+    )
+    group: Mapped[LessonGroup]
+    text_md: Mapped[str] = mapped_column(Text)
+
+    incident: Mapped[Incident] = relationship(back_populates="lessons")
+
+
+class ActionType(LabelledEnum):
+    PREVENTIVE = "PREVENTIVE"
+    DETECTIVE = "DETECTIVE"
+    CORRECTIVE = "CORRECTIVE"
+
+
+class ActionStatus(LabelledEnum):
+    OPEN = "OPEN"
+    IN_PROGRESS = "IN_PROGRESS"
+    DONE = "DONE"
+    WONT_DO = "WONT_DO"
+
+    _labels = enum.nonmember(
+        {"OPEN": "Open", "IN_PROGRESS": "In progress", "DONE": "Done", "WONT_DO": "Won't do"}
+    )
+
+
+class ActionItem(Base):
+    __tablename__ = "action_item"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incident.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(200))
+    details_md: Mapped[str] = mapped_column(Text, default="")
+    group: Mapped[LessonGroup]
+    type: Mapped[ActionType]
+    owner: Mapped[str] = mapped_column(String(120), default="")
+    due_on: Mapped[date | None]
+    status: Mapped[ActionStatus] = mapped_column(default=ActionStatus.OPEN)
+    wont_do_reason: Mapped[str] = mapped_column(Text, default="")
+    completed_on: Mapped[date | None]
+    tracker_url: Mapped[str] = mapped_column(String(500), default="")
+
+    incident: Mapped[Incident] = relationship(back_populates="action_items")
+    guards: Mapped[list[GuardCheck]] = relationship(
+        secondary=action_item_guard, back_populates="action_items", order_by=GuardCheck.name
+    )

@@ -1,0 +1,83 @@
+"""Postmortems: blameless incident postmortems kept as a knowledge base."""
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from flask import Flask
+from flask_wtf import CSRFProtect
+
+from postmortems.config import Config
+
+csrf = CSRFProtect()
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Create and configure an instance of the application."""
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    app.config.from_object(Config)
+    if test_config is None:
+        app.config.from_pyfile("config.py", silent=True)  # instance/config.py
+        app.config.from_prefixed_env("POSTMORTEMS")  # POSTMORTEMS_SECRET_KEY=...
+    else:
+        app.config.from_mapping(test_config)
+    check_config(app)
+    from postmortems.db import init_db
+    from postmortems.errors import register_error_handlers
+    from postmortems.filters import register_filters
+
+    init_db(app)
+    csrf.init_app(app)
+    register_filters(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    return app
+
+
+def check_config(app: Flask) -> None:
+    """Fill in runtime defaults and refuse settings that would break later in a confusing way."""
+    if not app.config.get("DATABASE_URL"):
+        os.makedirs(app.instance_path, exist_ok=True)
+        db_path = Path(app.instance_path) / "postmortems.db"
+        app.config["DATABASE_URL"] = f"sqlite:///{db_path}"
+    try:
+        ZoneInfo(app.config["TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise RuntimeError(
+            f"POSTMORTEMS_TIMEZONE={app.config['TIMEZONE']!r} is not a time zone name "
+            "(use one like 'UTC' or 'Europe/Berlin')."
+        ) from exc
+    if not app.config.get("SECRET_KEY") and not (app.debug or app.testing):
+        raise RuntimeError(
+            "No secret key. Set POSTMORTEMS_SECRET_KEY in the environment or SECRET_KEY in "
+            "instance/config.py; make one with:\n"
+            "  python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+
+
+def register_blueprints(app: Flask) -> None:
+    from postmortems.guards.views import bp as guards_bp
+    from postmortems.incidents.views import bp as incidents_bp
+    from postmortems.taxonomy.views import bp as taxonomy_bp
+    from postmortems.teams.views import bp as teams_bp
+
+    app.register_blueprint(incidents_bp)
+    app.register_blueprint(guards_bp)
+    app.register_blueprint(teams_bp)
+    app.register_blueprint(taxonomy_bp)
+    app.add_url_rule("/", endpoint="index", redirect_to="/incidents/")
+
+
+def register_commands(app: Flask) -> None:
+    from postmortems.cli import db_cli, demo_cli
+
+    app.cli.add_command(db_cli)
+    app.cli.add_command(demo_cli)

@@ -1,0 +1,578 @@
+"""Demo data: the three postmortems of the founding story (DESIGN.md), retold in our words."""
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from models import (
+    ActionItem,
+    ActionStatus,
+    ActionType,
+    CauseCategory,
+    ContributingFactor,
+    GrowthStage,
+    GuardCheck,
+    GuardKind,
+    GuardStatus,
+    HeadcountSnapshot,
+    ImpactEstimate,
+    ImpactKind,
+    ImpactLevel,
+    Incident,
+    IncidentFactor,
+    IncidentStatus,
+    Lesson,
+    LessonGroup,
+    Severity,
+    Team,
+    TimelineEvent,
+)
+from postmortems.db import session
+from postmortems.incidents.service import create_incident, set_tags
+
+TEAM = "ML"
+HEADCOUNT = [(date(2020, 8, 1), 8), (date(2020, 12, 1), 12), (date(2022, 9, 1), 20)]
+STAGES = [
+    ("Founding", 0, 10, "A handful of people; everyone knows every system."),
+    ("Scaling", 11, 20, "Several teams; contracts between them start to matter."),
+    ("Growth", 21, None, "Many teams; process has to carry what memory used to."),
+]
+GUARDS = {
+    "Full test pipeline on every merge": (
+        GuardKind.CI_GATE,
+        "ci/pipeline.yml: stage `full-tests`",
+        "Every change runs every test, the hour-long metrics test included. An override "
+        "needs a named critical fix and a second person.",
+    ),
+    "Predictions unchanged on the reference studies": (
+        GuardKind.AUTOMATED_TEST,
+        "tests/regression/test_reference_predictions.py",
+        "Runs the model on a fixed set of studies and fails when any prediction changes "
+        "beyond tolerance without an approved baseline update.",
+    ),
+    "Config keys mean one thing": (
+        GuardKind.REVIEW_RULE,
+        "docs/review-checklist.md#config",
+        "A config key names one quantity in one place; reviewers reject keys reused for "
+        "two purposes.",
+    ),
+    "Prediction distribution monitor": (
+        GuardKind.MONITOR,
+        "monitoring/alerts/prediction-drift.yaml",
+        "Alerts when the share of positive predictions or the score distribution moves "
+        "away from the last two weeks' range after a release.",
+    ),
+    "End-to-end test of the client response": (
+        GuardKind.AUTOMATED_TEST,
+        "tests/e2e/test_client_response.py",
+        "Sends a study through the whole service and checks the probabilities the client "
+        "receives: type, range and scale.",
+    ),
+    "Model output contract review": (
+        GuardKind.REVIEW_RULE,
+        "docs/contracts/model-output.md",
+        "Any change to what the model returns is reviewed by the ML and backend teams "
+        "against the written contract.",
+    ),
+    "Release checklist: validate on the client's data": (
+        GuardKind.CHECKLIST_ITEM,
+        "docs/release-checklist.md",
+        "Before a release to a client, metrics are computed on a sample of that client's data.",
+    ),
+    "Runbook: internal and external metrics disagree": (
+        GuardKind.RUNBOOK,
+        "docs/runbooks/metric-divergence.md",
+        "Reproduce the external evaluation step by step on our side before changing the model.",
+    ),
+}
+
+
+def _t(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+INCIDENTS: list[dict[str, Any]] = [
+    {
+        "title": "Threshold change broke breast masks: three days of wrong predictions",
+        "summary": "A tuning change to one threshold silently changed another; 1,500 images "
+        "were processed wrongly.",
+        "severity": Severity.SEV1,
+        "affected_system": "Mammography inference pipeline",
+        "environment": "production",
+        "started_at": _t(2020, 8, 17, 9, 30),
+        "detected_at": _t(2020, 8, 20, 11, 0),
+        "detected_is_estimated": True,
+        "mitigated_at": _t(2020, 8, 20, 14, 0),
+        "resolved_at": _t(2020, 8, 21, 16, 0),
+        "tags": ["config", "preprocessing", "release"],
+        "what_happened_md": (
+            "A change meant to tune the **pathology/normal decision threshold** also changed "
+            "the threshold used to binarise the image and find the breast mask in "
+            "preprocessing: both read the config key `bin_threshold`.\n\n"
+            "The hour-long test pipeline, which holds the metrics test, was skipped with an "
+            "override to ship the change faster. For about three days the service returned "
+            "garbage predictions."
+        ),
+        "analysis_md": (
+            "- One config key meant several things, so a change to one meaning changed the other.\n"
+            "- The slow pipeline invited overrides; one was used for a non-critical change.\n"
+            "- The team was exhausted after a long push, and the decision to skip was taken late "
+            "in the day."
+        ),
+        "detection_md": "A radiologist at the client asked why normal studies were flagged.",
+        "response_md": (
+            "Rolled back the config, reprocessed the 1,500 affected images and told the client "
+            "the same day, with the list of studies to re-read."
+        ),
+        "went_well_md": "Telling the client at once kept their trust.",
+        "got_lucky_md": (
+            "All processed studies had already been paid for, so no money was lost; "
+            "a radiologist read every flagged study."
+        ),
+        "timeline": [
+            (_t(2020, 8, 17, 9, 30), "Change to `bin_threshold` merged with the test override."),
+            (_t(2020, 8, 20, 11, 0), "Client asks about many normal studies flagged as pathology."),
+            (_t(2020, 8, 20, 14, 0), "Config rolled back; predictions back to normal."),
+            (_t(2020, 8, 21, 16, 0), "All 1,500 affected images reprocessed and sent again."),
+        ],
+        "factors": [
+            (
+                "TECH_DEBT_CULTURE",
+                "Tangled code and configs",
+                True,
+                "`bin_threshold` named two different thresholds.",
+            ),
+            (
+                "PERSONAL",
+                "Rules not followed",
+                False,
+                "The full test pipeline was skipped with an override for a non-critical change.",
+            ),
+            ("PERSONAL", "Fatigue", False, "The decision was taken at the end of a long push."),
+            (
+                "TECH_DEBT_CULTURE",
+                "Missing tests",
+                False,
+                "No test checked that results stay unchanged for a fixed input.",
+            ),
+            (
+                "TECH_DEBT_CULTURE",
+                "No monitoring or alerts",
+                False,
+                "Nothing watched the predictions after the release.",
+            ),
+        ],
+        "impacts": [
+            (
+                ImpactKind.ITEMS_PROCESSED_WRONGLY,
+                "1500",
+                "1500",
+                "1500",
+                None,
+                "images",
+                None,
+                "Counted from the inference logs.",
+            ),
+            (
+                ImpactKind.TIME_UNDETECTED,
+                "3",
+                "3",
+                "3",
+                None,
+                "days",
+                None,
+                "From the merge to the client's question.",
+            ),
+            (
+                ImpactKind.LOST_REVENUE,
+                "0",
+                "0",
+                "0",
+                "RUB",
+                "",
+                None,
+                "All processed studies had been paid for.",
+            ),
+            (
+                ImpactKind.REPUTATION,
+                None,
+                None,
+                None,
+                None,
+                "",
+                ImpactLevel.MINOR,
+                "Kept by telling the client at once.",
+            ),
+        ],
+        "lessons": [
+            (
+                LessonGroup.TECHNICAL,
+                "Run every test on every change; make slow tests fast instead of skipping them.",
+            ),
+            (LessonGroup.TECHNICAL, 'Keep a "result unchanged" test on a fixed set of studies.'),
+            (LessonGroup.TECHNICAL, "Name config keys so that each means exactly one thing."),
+            (
+                LessonGroup.PROCESS_COMMUNICATION,
+                "Override tests only for critical fixes; the "
+                "rules bind everyone, founders included.",
+            ),
+            (
+                LessonGroup.PROCESS_COMMUNICATION,
+                "After a release, watch closely with a tool built for it.",
+            ),
+            (LessonGroup.PERSONAL, "No big decisions when exhausted."),
+        ],
+        "actions": [
+            (
+                "Require the full test pipeline before merge",
+                LessonGroup.PROCESS_COMMUNICATION,
+                ActionType.PREVENTIVE,
+                ["Full test pipeline on every merge"],
+            ),
+            (
+                "Add a regression test on reference studies",
+                LessonGroup.TECHNICAL,
+                ActionType.PREVENTIVE,
+                ["Predictions unchanged on the reference studies"],
+            ),
+            (
+                "Split `bin_threshold` into two named keys",
+                LessonGroup.TECHNICAL,
+                ActionType.CORRECTIVE,
+                ["Config keys mean one thing"],
+            ),
+            (
+                "Alert on prediction drift after releases",
+                LessonGroup.TECHNICAL,
+                ActionType.DETECTIVE,
+                ["Prediction distribution monitor"],
+            ),
+        ],
+    },
+    {
+        "title": "Probabilities rounded to integers: external ROC-AUC 0.53",
+        "summary": "The backend rounded a 0–1 probability onto a 1–100 scale, so almost every "
+        "answer became 1.",
+        "severity": Severity.SEV2,
+        "affected_system": "Backend API: model response",
+        "environment": "pre-release",
+        "started_at": _t(2020, 12, 1, 10, 0),
+        "started_is_estimated": True,
+        "detected_at": _t(2020, 12, 8, 15, 0),
+        "mitigated_at": _t(2020, 12, 10, 12, 0),
+        "resolved_at": _t(2020, 12, 22, 18, 0),
+        "is_near_miss": False,
+        "tags": ["contract", "backend", "calibration"],
+        "what_happened_md": (
+            "The model returns a probability as a float between 0 and 1. The backend converted "
+            "it to an integer on a 1–100 scale by rounding the float first, so almost every "
+            "answer became 1.\n\n"
+            "An external calibration on 100 studies (50 with pathology) gave a ROC-AUC of "
+            "**0.53**, against more than 0.9 in our own validation."
+        ),
+        "analysis_md": (
+            "| side | believed the value was |\n|---|---|\n| ML | a probability in 0–1 |\n"
+            "| backend | a percentage in 1–100 |\n\nNo written contract said which."
+        ),
+        "detection_md": "Found in the external calibration before release, not by the client.",
+        "response_md": "Fixed the conversion, re-ran the calibration, released two weeks late.",
+        "went_well_md": "The calibration step before release caught it.",
+        "got_lucky_md": "The client had not used the service yet, so no reputational loss.",
+        "timeline": [
+            (_t(2020, 12, 8, 15, 0), "External calibration reports ROC-AUC 0.53."),
+            (_t(2020, 12, 10, 12, 0), "Rounding found and fixed in the backend."),
+            (_t(2020, 12, 22, 18, 0), "Calibration repeated: ROC-AUC above 0.9; released."),
+        ],
+        "factors": [
+            (
+                "PROCESS_COMMUNICATION",
+                "Misunderstanding between teams",
+                True,
+                "ML and backend read the same number on different scales.",
+            ),
+            (
+                "TECH_DEBT_CULTURE",
+                "Missing tests",
+                False,
+                "No end-to-end test checked what the client receives.",
+            ),
+            (
+                "TECH_DEBT_CULTURE",
+                "Poor or outdated test datasets",
+                False,
+                "We had not tested on the client's data before release.",
+            ),
+        ],
+        "impacts": [
+            (
+                ImpactKind.LOST_REVENUE,
+                None,
+                "400000",
+                None,
+                "RUB",
+                "",
+                None,
+                "About 400,000 RUB of lost profit from the late release; finance's rough figure.",
+            ),
+            (
+                ImpactKind.RELEASE_DELAY,
+                "14",
+                "14",
+                "14",
+                None,
+                "days",
+                None,
+                "Planned against actual release date.",
+            ),
+            (
+                ImpactKind.REPUTATION,
+                None,
+                None,
+                None,
+                None,
+                "",
+                ImpactLevel.NONE,
+                "Found in testing.",
+            ),
+        ],
+        "lessons": [
+            (LessonGroup.TECHNICAL, "Test end to end what the client actually receives."),
+            (
+                LessonGroup.PROCESS_COMMUNICATION,
+                "Keep a clear, written contract between the ML "
+                "and backend teams: type, range and scale of every value.",
+            ),
+            (LessonGroup.PROCESS_COMMUNICATION, "Test on the client's data before release."),
+        ],
+        "actions": [
+            (
+                "End-to-end test of the probabilities the client receives",
+                LessonGroup.TECHNICAL,
+                ActionType.PREVENTIVE,
+                ["End-to-end test of the client response"],
+            ),
+            (
+                "Write the model output contract",
+                LessonGroup.PROCESS_COMMUNICATION,
+                ActionType.PREVENTIVE,
+                ["Model output contract review"],
+            ),
+            (
+                "Add client-data validation to the release checklist",
+                LessonGroup.PROCESS_COMMUNICATION,
+                ActionType.PREVENTIVE,
+                ["Release checklist: validate on the client's data"],
+            ),
+        ],
+    },
+    {
+        "title": "External evaluator scored every pathology with the overall maximum",
+        "summary": "Six of eight pathologies showed ROC-AUC ≈ 0.5 because the overall score "
+        "was used in place of each pathology's own.",
+        "severity": Severity.SEV2,
+        "affected_system": "External evaluation of the chest X-ray service",
+        "environment": "client evaluation",
+        "started_at": _t(2022, 9, 5, 9, 0),
+        "detected_at": _t(2022, 9, 19, 12, 0),
+        "resolved_at": _t(2023, 3, 1, 12, 0),
+        "resolved_is_estimated": True,
+        "tags": ["evaluation", "external", "metrics"],
+        "what_happened_md": (
+            "Our service returned eight per-pathology probabilities and an overall one, their "
+            "maximum. The external evaluator scored every pathology with the overall maximum, "
+            "so six of the eight pathologies showed a ROC-AUC of about 0.5."
+        ),
+        "analysis_md": (
+            "An aggregate was used in place of per-category figures. The fault sat outside "
+            "the company, but our output format made the mistake easy."
+        ),
+        "detection_md": "Our internal validation disagreed wildly with the external report.",
+        "response_md": (
+            "We trusted our internal validation, reproduced the external scoring and showed "
+            "the evaluator where the overall score had been used."
+        ),
+        "went_well_md": "The team trusted a sound internal validation instead of retraining.",
+        "got_lucky_md": "",
+        "timeline": [
+            (_t(2022, 9, 19, 12, 0), "External report: six pathologies near ROC-AUC 0.5."),
+            (
+                _t(2022, 10, 3, 12, 0),
+                "External scoring reproduced: overall maximum used for every pathology.",
+            ),
+        ],
+        "factors": [
+            (
+                "PROCESS_COMMUNICATION",
+                "Misunderstanding between teams",
+                True,
+                "The evaluator read the overall score as every pathology's score.",
+            ),
+            (
+                "CHANCE",
+                "Everything lined up against us",
+                False,
+                "The mistake sat in another organisation's pipeline.",
+            ),
+        ],
+        "impacts": [
+            (
+                ImpactKind.LOST_REVENUE,
+                "4",
+                "6",
+                "6",
+                None,
+                "months of profit",
+                None,
+                "About half a year of lost profit; no currency figure was agreed.",
+            ),
+            (
+                ImpactKind.ENGINEERING_EFFORT,
+                "2",
+                "3",
+                "4",
+                None,
+                "person-months",
+                None,
+                "Partly wasted work on model changes before the cause was found.",
+            ),
+            (
+                ImpactKind.REPUTATION,
+                None,
+                None,
+                None,
+                None,
+                "",
+                ImpactLevel.MODERATE,
+                "Doubt at the client until the evaluation was redone.",
+            ),
+        ],
+        "lessons": [
+            (LessonGroup.PROCESS_COMMUNICATION, "The fault can sit outside the company."),
+            (
+                LessonGroup.TECHNICAL,
+                "When internal and external metrics diverge wildly, trust a "
+                "sound internal validation and find out why.",
+            ),
+            (LessonGroup.PERSONAL, "Trust your team."),
+        ],
+        "actions": [
+            (
+                "Runbook for diverging internal and external metrics",
+                LessonGroup.PROCESS_COMMUNICATION,
+                ActionType.DETECTIVE,
+                ["Runbook: internal and external metrics disagree"],
+            ),
+            (
+                "Document the per-pathology output for evaluators",
+                LessonGroup.PROCESS_COMMUNICATION,
+                ActionType.CORRECTIVE,
+                ["Model output contract review"],
+            ),
+        ],
+    },
+]
+
+
+def load_demo_data() -> int:
+    """Add whatever part of the demo data is missing; return how many postmortems were added."""
+    team = _get_or_create(Team, name=TEAM, description="Machine learning.")
+    known_dates = {s.on_date for s in team.snapshots}
+    for on_date, headcount in HEADCOUNT:
+        if on_date not in known_dates:
+            team.snapshots.append(HeadcountSnapshot(on_date=on_date, headcount=headcount))
+    for name, low, high, description in STAGES:
+        _get_or_create(
+            GrowthStage, name=name, min_headcount=low, max_headcount=high, description=description
+        )
+    guards = {
+        name: _get_or_create(
+            GuardCheck,
+            name=name,
+            kind=kind,
+            location=location,
+            description_md=text,
+            owner=TEAM,
+            status=GuardStatus.ACTIVE,
+        )
+        for name, (kind, location, text) in GUARDS.items()
+    }
+    existing = set(session.scalars(select(Incident.title)))
+    added = 0
+    for data in INCIDENTS:
+        if data["title"] not in existing:
+            # Linking new action items to guards must not flush half-built incidents.
+            with session.no_autoflush:
+                _add_incident(dict(data), team, guards)
+            added += 1
+    session.flush()
+    return added
+
+
+def _add_incident(data: dict[str, Any], team: Team, guards: dict[str, GuardCheck]) -> None:
+    timeline = data.pop("timeline")
+    factors = data.pop("factors")
+    impacts = data.pop("impacts")
+    lessons = data.pop("lessons")
+    actions = data.pop("actions")
+    tags = data.pop("tags")
+    incident = create_incident(team=team, status=IncidentStatus.PUBLISHED, **data)
+    set_tags(incident, tags)
+    incident.timeline = [TimelineEvent(at=at, text_md=text) for at, text in timeline]
+    incident.factors = [
+        IncidentFactor(factor=_factor(category, name), is_primary=primary, note=note)
+        for category, name, primary, note in factors
+    ]
+    incident.impacts = [
+        ImpactEstimate(
+            kind=kind,
+            low=_dec(low),
+            likely=_dec(likely),
+            high=_dec(high),
+            currency=currency,
+            unit=unit,
+            level=level,
+            method_note=note,
+            estimated_by="Head of ML",
+        )
+        for kind, low, likely, high, currency, unit, level, note in impacts
+    ]
+    incident.lessons = [Lesson(group=group, text_md=text) for group, text in lessons]
+    incident.action_items = [
+        ActionItem(
+            title=title,
+            group=group,
+            type=action_type,
+            owner="ML team lead",
+            status=ActionStatus.DONE,
+            completed_on=incident.resolved_at.date(),
+            guards=[guards[name] for name in guard_names],
+        )
+        for title, group, action_type, guard_names in actions
+    ]
+
+
+def _factor(category: str, name: str) -> ContributingFactor:
+    factor = session.scalar(
+        select(ContributingFactor).where(
+            ContributingFactor.category == CauseCategory[category], ContributingFactor.name == name
+        )
+    )
+    if factor is None:  # the seed migration was changed or a factor renamed
+        factor = ContributingFactor(category=CauseCategory[category], name=name)
+        session.add(factor)
+    return factor
+
+
+def _dec(text: str | None) -> Decimal | None:
+    return None if text is None else Decimal(text)
+
+
+def _get_or_create(model: type[Any], *, name: str, **fields: Any) -> Any:
+    obj = session.scalar(select(model).where(model.name == name))
+    if obj is None:
+        obj = model(name=name, **fields)
+        session.add(obj)
+        session.flush()
+    return obj

@@ -1,0 +1,54 @@
+"""Template filters that turn stored values into text without changing them."""
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from flask import Flask
+
+from postmortems.markdown import render_markdown
+from postmortems.timezones import to_local
+
+# A narrow no-break space groups thousands: unlike "," or ".", no reader takes it for a
+# decimal point (400 000 RUB, not 400,000 or 400.000).
+THOUSANDS_SEPARATOR = "\u202f"
+
+
+def format_amount(value: Decimal | None, currency: str | None = None) -> str:
+    """Show a decimal exactly: trailing zeros dropped, cents kept for money, never rounded."""
+    if value is None:
+        return "—"
+    shown = value.normalize()
+    exponent = shown.as_tuple().exponent
+    if currency and isinstance(exponent, int) and exponent > -2:
+        shown = shown.quantize(Decimal("0.01"))  # adds zeros only, so it is exact
+    return format(shown, ",f").replace(",", THOUSANDS_SEPARATOR)
+
+
+def format_datetime(value: datetime | None) -> str:
+    """Show a stored UTC datetime in the team's zone."""
+    return "—" if value is None else to_local(value).strftime("%Y-%m-%d %H:%M")
+
+
+def format_date(value: date | None) -> str:
+    return "—" if value is None else value.isoformat()
+
+
+def format_duration(value: timedelta | None) -> str:
+    """Show a duration in days, hours and minutes (seconds are dropped, never rounded up)."""
+    if value is None:
+        return "—"
+    sign = "−" if value < timedelta(0) else ""
+    minutes = int(abs(value).total_seconds() // 60)
+    days, minutes = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(minutes, 60)
+    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min"]
+    text = " ".join(p for p in parts if p and p != "0 min") or "0 min"
+    return sign + text
+
+
+def register_filters(app: Flask) -> None:
+    app.add_template_filter(render_markdown, "markdown")
+    app.add_template_filter(format_amount, "amount")
+    app.add_template_filter(format_datetime, "datetime")
+    app.add_template_filter(format_date, "date")
+    app.add_template_filter(format_duration, "duration")

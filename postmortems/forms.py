@@ -1,0 +1,109 @@
+"""Form fields shared by every feature: team-local datetimes, exact decimals, enums, checkboxes."""
+
+import enum
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from wtforms import SelectField, SelectMultipleField, StringField
+from wtforms.fields import DateTimeLocalField
+from wtforms.fields.choices import SelectChoice, enum_choices, enum_coerce
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from postmortems.timezones import from_local, to_local
+
+# Enough for any amount of money in any currency, and for item counts; matches ExactDecimal.
+MAX_INTEGER_DIGITS = 18
+MAX_FRACTION_DIGITS = 6
+
+
+class LocalDateTimeField(DateTimeLocalField):
+    """A datetime typed in the team's zone; `data` is an aware UTC datetime."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("format", ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S"])
+        super().__init__(*args, **kwargs)
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        super().process_formdata(valuelist)
+        if isinstance(self.data, datetime):
+            self.data = from_local(self.data)
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return " ".join(self.raw_data)
+        if isinstance(self.data, datetime):
+            return to_local(self.data).strftime("%Y-%m-%dT%H:%M")
+        return ""
+
+
+class ExactDecimalField(StringField):
+    """A decimal number kept exactly as typed: no float, no rounding, no exponent notation."""
+
+    def process_formdata(self, valuelist: list[Any]) -> None:
+        self.data = None
+        text = (valuelist[0] if valuelist else "").strip()
+        if not text:
+            return
+        if "," in text:
+            raise ValueError("Use a point for decimals and no thousands separators (12345.67).")
+        try:
+            value = Decimal(text)
+        except InvalidOperation as exc:
+            raise ValueError("Not a number.") from exc
+        if not value.is_finite() or "e" in text.lower():
+            raise ValueError("Write the number out in digits (12345.67).")
+        sign, digits, exponent = value.as_tuple()
+        fraction_digits = -exponent if isinstance(exponent, int) and exponent < 0 else 0
+        if fraction_digits > MAX_FRACTION_DIGITS:
+            raise ValueError(f"At most {MAX_FRACTION_DIGITS} digits after the point.")
+        if len(digits) - fraction_digits > MAX_INTEGER_DIGITS:
+            raise ValueError(f"At most {MAX_INTEGER_DIGITS} digits before the point.")
+        self.data = value
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return str(self.raw_data[0])
+        return "" if self.data is None else format(self.data.normalize(), "f")
+
+
+class EnumSelectField(SelectField):
+    """A select over an enum's members by name; `data` is the member (None when left blank)."""
+
+    def __init__(
+        self, label: str, enum_class: type[enum.Enum], *, blank: str | None = None, **kwargs: Any
+    ) -> None:
+        choices = enum_choices(enum_class, by="name", label=lambda m: getattr(m, "label", m.name))
+        if blank is not None:
+            choices.insert(0, SelectChoice(value="", label=blank))
+        self._enum_coerce = enum_coerce(enum_class, by="name")
+        kwargs.setdefault("invalid_value_message", "Not one of the choices.")
+        super().__init__(label, choices=choices, coerce=self._coerce, **kwargs)
+
+    def _coerce(self, value: Any) -> Any:
+        return None if value in ("", None) else self._enum_coerce(value)
+
+
+class OptionalIdSelectField(SelectField):
+    """A select of database ids with a blank first choice; `data` is an int or None."""
+
+    def __init__(self, label: str, **kwargs: Any) -> None:
+        super().__init__(label, coerce=_int_or_none, validate_choice=True, **kwargs)
+
+
+def _int_or_none(value: Any) -> int | None:
+    if value in ("", None, "None"):
+        return None
+    return int(value)
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A list of checkboxes: easier to use on a phone than a multiple select."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def parse_tags(text: str) -> list[str]:
+    """Split "ml, Config , ml" into ["config", "ml"]: trimmed, lower-case, unique, sorted."""
+    return sorted({t.strip().lower() for t in text.split(",") if t.strip()})

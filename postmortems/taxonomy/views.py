@@ -1,0 +1,55 @@
+"""The cause taxonomy: four fixed categories and the factors inside them."""
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from sqlalchemy import func, select
+
+from models import CauseCategory, ContributingFactor, IncidentFactor
+from postmortems.db import get_or_404, session
+from postmortems.taxonomy.forms import ContributingFactorForm
+
+bp = Blueprint("taxonomy", __name__, url_prefix="/taxonomy")
+
+
+@bp.route("/")
+def index() -> ResponseReturnValue:
+    """Every category with its factors and how many postmortems name each."""
+    rows = session.execute(
+        select(ContributingFactor, func.count(IncidentFactor.id))
+        .outerjoin(IncidentFactor, IncidentFactor.factor_id == ContributingFactor.id)
+        .group_by(ContributingFactor.id)
+        .order_by(ContributingFactor.name)
+    ).all()
+    by_category: dict[CauseCategory, list[tuple[ContributingFactor, int]]] = {
+        c: [] for c in CauseCategory
+    }
+    for factor, uses in rows:
+        by_category[factor.category].append((factor, uses))
+    return render_template("taxonomy/index.html", by_category=by_category)
+
+
+@bp.route("/factors/new", methods=["GET", "POST"])
+def create_factor() -> ResponseReturnValue:
+    """Add a contributing factor to a category."""
+    form = ContributingFactorForm()
+    if form.validate_on_submit():
+        factor = ContributingFactor()
+        form.populate_obj(factor)
+        session.add(factor)
+        session.commit()
+        flash(f"Factor “{factor.name}” added.")
+        return redirect(url_for("taxonomy.index"))
+    return render_template("taxonomy/form.html", form=form, factor=None)
+
+
+@bp.route("/factors/<int:factor_id>/edit", methods=["GET", "POST"])
+def edit_factor(factor_id: int) -> ResponseReturnValue:
+    """Rename, describe or move a contributing factor."""
+    factor = get_or_404(ContributingFactor, factor_id)
+    form = ContributingFactorForm(factor=factor)
+    if form.validate_on_submit():
+        form.populate_obj(factor)
+        session.commit()
+        flash("Factor saved.")
+        return redirect(url_for("taxonomy.index"))
+    return render_template("taxonomy/form.html", form=form, factor=factor)

@@ -1,0 +1,85 @@
+"""Forms for teams, headcount snapshots and growth stages."""
+
+from typing import Any
+
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import DateField, IntegerField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+
+from models import GrowthStage, HeadcountSnapshot, Team
+from postmortems.db import session
+from postmortems.teams.service import overlapping_stage
+
+
+class TeamForm(FlaskForm):
+    name = StringField("Name", [DataRequired(), Length(max=120)])
+    description = TextAreaField("Description")
+
+    def __init__(self, *args: Any, team: Team | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, obj=team, **kwargs)
+        self.team = team
+
+    def validate_name(self, field: StringField) -> None:
+        field.data = (field.data or "").strip()
+        stmt = select(Team.id).where(Team.name == field.data)
+        if self.team is not None:
+            stmt = stmt.where(Team.id != self.team.id)
+        if session.scalar(stmt) is not None:
+            raise ValidationError("Another team has this name.")
+
+
+class HeadcountSnapshotForm(FlaskForm):
+    on_date = DateField("As of", [DataRequired(message="Give the date of the count.")])
+    headcount = IntegerField(
+        "Headcount",
+        [DataRequired(message="Give a whole number."), NumberRange(min=1, max=1_000_000)],
+    )
+
+    def __init__(self, *args: Any, team: Team, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.team = team
+
+    def validate_on_date(self, field: DateField) -> None:
+        stmt = select(HeadcountSnapshot.id).where(
+            HeadcountSnapshot.team_id == self.team.id, HeadcountSnapshot.on_date == field.data
+        )
+        if session.scalar(stmt) is not None:
+            raise ValidationError("This team already has a count for this date; remove it first.")
+
+
+class GrowthStageForm(FlaskForm):
+    name = StringField("Name", [DataRequired(), Length(max=120)])
+    min_headcount = IntegerField(
+        "From headcount",
+        [NumberRange(min=0)],
+        description="The smallest company headcount in this stage.",
+    )
+    max_headcount = IntegerField(
+        "To headcount",
+        [Optional(), NumberRange(min=0)],
+        description="The largest; leave empty for no upper bound.",
+    )
+    description = TextAreaField("Description")
+
+    def __init__(self, *args: Any, stage: GrowthStage | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, obj=stage, **kwargs)
+        self.stage = stage
+
+    def validate_name(self, field: StringField) -> None:
+        field.data = (field.data or "").strip()
+        stmt = select(GrowthStage.id).where(GrowthStage.name == field.data)
+        if self.stage is not None:
+            stmt = stmt.where(GrowthStage.id != self.stage.id)
+        if session.scalar(stmt) is not None:
+            raise ValidationError("Another stage has this name.")
+
+    def validate_max_headcount(self, field: IntegerField) -> None:
+        low, high = self.min_headcount.data, field.data
+        if low is None:
+            return
+        if high is not None and high < low:
+            raise ValidationError("Cannot be below the lower bound.")
+        other = overlapping_stage(low, high, exclude_id=self.stage.id if self.stage else None)
+        if other is not None:
+            raise ValidationError(f"Overlaps the stage “{other.name}” ({other.band}).")
