@@ -5,7 +5,8 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from wtforms import SelectField, SelectMultipleField, StringField
+from flask_wtf import FlaskForm
+from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields import DateTimeLocalField
 from wtforms.fields.choices import SelectChoice, enum_choices, enum_coerce
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -15,6 +16,17 @@ from postmortems.timezones import from_local, to_local
 # Enough for any amount of money in any currency, and for item counts; matches ExactDecimal.
 MAX_INTEGER_DIGITS = 18
 MAX_FRACTION_DIGITS = 6
+
+
+class Form(FlaskForm):
+    """The base of every form: a text field left out of a submission reads as "", not None,
+    so a hand-made request cannot put NULL into a column that holds text."""
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        for field in self:
+            if type(field) in (StringField, TextAreaField) and field.data is None:
+                field.data = ""
+        return bool(super().validate(extra_validators))
 
 
 class LocalDateTimeField(DateTimeLocalField):

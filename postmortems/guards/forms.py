@@ -2,16 +2,15 @@
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from models import GuardCheck, GuardKind, GuardStatus
-from postmortems.forms import EnumSelectField
+from postmortems.forms import EnumSelectField, Form
 from postmortems.guards.service import name_taken
 
 
-class GuardCheckForm(FlaskForm):
+class GuardCheckForm(Form):
     name = StringField("Name", [DataRequired(), Length(max=200)])
     kind = EnumSelectField("Kind", GuardKind)
     location = StringField(

@@ -3,7 +3,6 @@
 from typing import Any
 
 import pycountry
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
@@ -35,6 +34,7 @@ from postmortems.db import session
 from postmortems.forms import (
     EnumSelectField,
     ExactDecimalField,
+    Form,
     LocalDateTimeField,
     MultiCheckboxField,
     OptionalIdSelectField,
@@ -46,7 +46,7 @@ from postmortems.timezones import local_date, local_today, to_local
 MARKDOWN_HINT = "Markdown: **bold**, lists, tables, ```code```."
 
 
-class IncidentForm(FlaskForm):
+class IncidentForm(Form):
     title = StringField("Title", [DataRequired(), Length(max=200)])
     summary = StringField("One-line summary", [Optional(), Length(max=300)])
     severity = EnumSelectField("Severity", Severity, default=Severity.SEV3)
@@ -116,7 +116,7 @@ def _not_before(field: LocalDateTimeField, earlier: LocalDateTimeField, what: st
         raise ValidationError(f"Cannot be before {what} ({shown}).")
 
 
-class PartForm(FlaskForm):
+class PartForm(Form):
     """A form for one part of an incident: `incident` owns it, `part` is None when adding."""
 
     def __init__(self, *args: Any, incident: Incident, part: Any = None, **kwargs: Any) -> None:

@@ -2,17 +2,16 @@
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from models import CauseCategory, ContributingFactor
 from postmortems.db import session
-from postmortems.forms import EnumSelectField
+from postmortems.forms import EnumSelectField, Form
 
 
-class ContributingFactorForm(FlaskForm):
+class ContributingFactorForm(Form):
     category = EnumSelectField("Cause category", CauseCategory)
     name = StringField("Name", [DataRequired(), Length(max=120)])
     description = TextAreaField("Description")

@@ -2,17 +2,17 @@
 
 from typing import Any
 
-from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import DateField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from models import GrowthStage, HeadcountSnapshot, Team
 from postmortems.db import session
+from postmortems.forms import Form
 from postmortems.teams.service import overlapping_stage
 
 
-class TeamForm(FlaskForm):
+class TeamForm(Form):
     name = StringField("Name", [DataRequired(), Length(max=120)])
     description = TextAreaField("Description")
 
@@ -29,7 +29,7 @@ class TeamForm(FlaskForm):
             raise ValidationError("Another team has this name.")
 
 
-class HeadcountSnapshotForm(FlaskForm):
+class HeadcountSnapshotForm(Form):
     on_date = DateField("As of", [DataRequired(message="Give the date of the count.")])
     headcount = IntegerField(
         "Headcount",
@@ -48,7 +48,7 @@ class HeadcountSnapshotForm(FlaskForm):
             raise ValidationError("This team already has a count for this date; remove it first.")
 
 
-class GrowthStageForm(FlaskForm):
+class GrowthStageForm(Form):
     name = StringField("Name", [DataRequired(), Length(max=120)])
     min_headcount = IntegerField(
         "From headcount",

@@ -1,0 +1,171 @@
+"""Shared fixtures: a real, migrated database per test (SQLite file or PostgreSQL), the app,
+its test client and CLI runner, and a helper that submits forms with their CSRF token."""
+
+import os
+import re
+import shutil
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from alembic import command
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from postmortems import create_app
+from postmortems.cli import alembic_config
+
+BACKEND = os.environ.get("TEST_DATABASE_BACKEND", "sqlite")
+
+
+def require(variable: str, reason: str) -> None:
+    """Skip for lack of something, or fail when the environment says it must be there."""
+    if os.environ.get(variable) == "1":
+        pytest.fail(f"{reason}, and {variable}=1 says it is required")
+    pytest.skip(reason)
+
+
+def postgres_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        require("REQUIRE_POSTGRES", "TEST_DATABASE_URL does not name a PostgreSQL database")
+    return url
+
+
+class PostgresDatabases:
+    """Creates throwaway databases on the server that TEST_DATABASE_URL points to."""
+
+    def __init__(self, url: str) -> None:
+        self.url = make_url(url)
+        self.admin = create_engine(self.url, isolation_level="AUTOCOMMIT")
+
+    def create(self, template: str | None = None) -> str:
+        name = f"pm_test_{uuid.uuid4().hex[:12]}"
+        clause = f" TEMPLATE {template}" if template else ""
+        with self.admin.connect() as conn:
+            conn.execute(text(f"CREATE DATABASE {name}{clause}"))
+        return self.url.set(database=name).render_as_string(hide_password=False)
+
+    def drop(self, url: str) -> None:
+        name = make_url(url).database
+        with self.admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresDatabases]:
+    databases = PostgresDatabases(postgres_url())
+    yield databases
+    databases.admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def migrated_template(
+    tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
+) -> Iterator[str]:
+    """A database upgraded to head once per session; each test gets a copy of it."""
+    if BACKEND == "postgresql":
+        databases = request.getfixturevalue("postgres")
+        url = databases.create()
+        command.upgrade(alembic_config(url), "head")
+        yield url
+        databases.drop(url)
+    else:
+        path = tmp_path_factory.mktemp("template") / "template.db"
+        command.upgrade(alembic_config(f"sqlite:///{path}"), "head")
+        yield str(path)
+
+
+@pytest.fixture
+def database_url(
+    migrated_template: str, tmp_path: Any, request: pytest.FixtureRequest
+) -> Iterator[str]:
+    if BACKEND == "postgresql":
+        databases = request.getfixturevalue("postgres")
+        url = databases.create(template=make_url(migrated_template).database)
+        yield url
+        databases.drop(url)
+    else:
+        path = tmp_path / "test.db"
+        shutil.copy(migrated_template, path)
+        yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def app_config(database_url: str) -> dict[str, Any]:
+    """The configuration of the test app; tests may change it before `app` is built."""
+    return {"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": database_url, "TIMEZONE": "UTC"}
+
+
+@pytest.fixture
+def app(app_config: dict[str, Any]) -> Iterator[Flask]:
+    app = create_app(app_config)
+    yield app
+    app.extensions["db_engine"].dispose()
+
+
+@pytest.fixture
+def db(app: Flask) -> Iterator[Any]:
+    """The app's session inside an app context, for service tests and arranging data."""
+    from postmortems.db import session
+
+    with app.app_context():
+        yield session
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+class Browser:
+    """Drives the test client like a person: opens the form page, fills it, submits it."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        return self.client.get(url, **kwargs)
+
+    def csrf_token(self, page_url: str) -> str:
+        page = self.client.get(page_url)
+        assert page.status_code == 200, f"{page_url} answered {page.status_code}"
+        match = CSRF_PATTERN.search(page.get_data(as_text=True))
+        assert match, f"no CSRF token on {page_url}"
+        return match.group(1)
+
+    def submit(
+        self,
+        page_url: str,
+        data: dict[str, Any],
+        *,
+        action: str | None = None,
+        follow: bool = False,
+    ) -> Any:
+        """POST `data` to `action` (default: the page itself) with the page's CSRF token."""
+        payload = {"csrf_token": self.csrf_token(page_url), **data}
+        return self.client.post(action or page_url, data=payload, follow_redirects=follow)
+
+
+@pytest.fixture
+def browser(client: FlaskClient) -> Browser:
+    return Browser(client)
+
+
+def field_errors(html: str, field_id: str) -> list[str]:
+    """The error messages shown beside one field."""
+    match = re.search(
+        rf'<ul class="errors" id="{re.escape(field_id)}-errors">(.*?)</ul>', html, re.S
+    )
+    return re.findall(r"<li>(.*?)</li>", match.group(1)) if match else []

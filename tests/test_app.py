@@ -1,0 +1,86 @@
+"""The factory, configuration, database settings and error pages."""
+
+import pytest
+from sqlalchemy import text
+
+from postmortems import create_app
+from postmortems.db import get_engine
+
+
+def test_app_refuses_to_start_without_a_secret_key_outside_debug(database_url: str) -> None:
+    with pytest.raises(RuntimeError, match="POSTMORTEMS_SECRET_KEY"):
+        create_app({"DATABASE_URL": database_url, "SECRET_KEY": ""})
+
+
+def test_app_refuses_an_unknown_time_zone(database_url: str) -> None:
+    with pytest.raises(RuntimeError, match="POSTMORTEMS_TIMEZONE"):
+        create_app({"TESTING": True, "DATABASE_URL": database_url, "TIMEZONE": "Mars/Olympus"})
+
+
+def test_configuration_comes_from_prefixed_environment_variables(monkeypatch, database_url):
+    monkeypatch.setenv("POSTMORTEMS_SECRET_KEY", "from-env")
+    monkeypatch.setenv("POSTMORTEMS_DATABASE_URL", database_url)
+    monkeypatch.setenv("POSTMORTEMS_TIMEZONE", "Europe/Berlin")
+    app = create_app()
+    assert app.config["SECRET_KEY"] == "from-env"
+    assert app.config["DATABASE_URL"] == database_url
+    assert app.config["TIMEZONE"] == "Europe/Berlin"
+    app.extensions["db_engine"].dispose()
+
+
+def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(app) -> None:
+    if not app.config["DATABASE_URL"].startswith("sqlite"):
+        pytest.skip("SQLite settings")
+    with app.app_context(), get_engine().connect() as conn:
+        assert conn.scalar(text("PRAGMA journal_mode")) == "wal"
+        assert conn.scalar(text("PRAGMA foreign_keys")) == 1
+        assert conn.scalar(text("PRAGMA busy_timeout")) == 5000
+
+
+def test_root_redirects_to_the_postmortem_list(client) -> None:
+    response = client.get("/")
+    assert response.status_code in (301, 302, 308)
+    assert response.headers["Location"].endswith("/incidents/")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/nowhere",
+        "/incidents/999999",
+        "/incidents/999999/edit",
+        "/guards/999999",
+        "/teams/999999",
+        "/teams/stages/999999/edit",
+        "/taxonomy/factors/999999/edit",
+        "/incidents/999999/factors/new",
+        "/incidents/999999/delete",
+    ],
+)
+def test_unknown_ids_get_the_404_page(client, url: str) -> None:
+    response = client.get(url)
+    assert response.status_code == 404
+    assert "Not Found" in response.get_data(as_text=True)
+    assert "Back to the postmortems" in response.get_data(as_text=True)
+
+
+def test_a_post_without_csrf_token_is_refused_with_a_clear_page(client) -> None:
+    response = client.post("/incidents/new", data={"title": "x", "started_at": "2024-01-01T10:00"})
+    assert response.status_code == 400
+    assert "nothing was saved" in response.get_data(as_text=True)
+
+
+def test_delete_of_a_part_refuses_get(client, db) -> None:
+    from tests.factories import make_incident
+
+    incident = make_incident()
+    db.commit()
+    response = client.get(f"/incidents/{incident.id}/lessons/1/delete")
+    assert response.status_code == 405
+
+
+def test_pages_link_the_stylesheet_from_the_app_not_a_cdn(client) -> None:
+    html = client.get("/incidents/").get_data(as_text=True)
+    assert "/static/style.css" in html
+    assert "https://" not in html.split("<body")[0]
+    assert client.get("/static/style.css").status_code == 200
