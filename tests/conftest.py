@@ -6,6 +6,7 @@ import re
 import shutil
 import uuid
 from collections.abc import Iterator
+from html import unescape
 from typing import Any
 
 import pytest
@@ -168,4 +169,4 @@ def field_errors(html: str, field_id: str) -> list[str]:
     match = re.search(
         rf'<ul class="errors" id="{re.escape(field_id)}-errors">(.*?)</ul>', html, re.S
     )
-    return re.findall(r"<li>(.*?)</li>", match.group(1)) if match else []
+    return [unescape(e) for e in re.findall(r"<li>(.*?)</li>", match.group(1))] if match else []

@@ -1,0 +1,101 @@
+"""`flask demo load`: the founding story, loaded once, with figures as DESIGN.md tells them."""
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select, text
+
+from models import GuardCheck, ImpactEstimate, ImpactKind, Incident, IncidentStatus
+
+
+@pytest.fixture
+def loaded(runner, db):
+    result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code == 0, result.output
+    assert "Loaded demo data: 3 postmortems." in result.output
+    return db
+
+
+def test_demo_load_is_idempotent(runner, loaded) -> None:
+    again = runner.invoke(args=["demo", "load"])
+    assert "nothing changed" in again.output
+    assert loaded.scalar(select(func.count()).select_from(Incident)) == 3
+    assert loaded.scalar(select(func.count()).select_from(GuardCheck)) == 8
+
+
+def test_demo_incidents_are_published_with_keys(loaded) -> None:
+    incidents = loaded.scalars(select(Incident).order_by(Incident.started_at)).all()
+    assert [i.key for i in incidents] == ["PM-2020-001", "PM-2020-002", "PM-2022-001"]
+    assert {i.status for i in incidents} == {IncidentStatus.PUBLISHED}
+    for incident in incidents:
+        assert incident.factors and incident.impacts and incident.lessons and incident.action_items
+        assert all(item.guards for item in incident.action_items)
+
+
+def test_demo_impact_figures_match_the_founding_story(loaded) -> None:
+    rows = loaded.execute(
+        text(
+            "SELECT i.key, e.kind, e.low, e.likely, e.high, e.currency, e.unit "
+            "FROM impact_estimate e JOIN incident i ON i.id = e.incident_id"
+        )
+    ).all()
+    by_key = {
+        (key, kind): (low, likely, high, currency, unit)
+        for key, kind, low, likely, high, currency, unit in rows
+    }
+
+    def exact(value):  # raw rows: text on SQLite, NUMERIC on PostgreSQL
+        return None if value is None else Decimal(str(value))
+
+    images = by_key[("PM-2020-001", "ITEMS_PROCESSED_WRONGLY")]
+    assert exact(images[1]) == 1500 and images[4] == "images"
+    lost = by_key[("PM-2020-002", "LOST_REVENUE")]
+    assert exact(lost[1]) == Decimal("400000") and lost[3] == "RUB"
+    delay = by_key[("PM-2020-002", "RELEASE_DELAY")]
+    assert exact(delay[1]) == 14 and delay[4] == "days"
+    half_year = by_key[("PM-2022-001", "LOST_REVENUE")]
+    assert exact(half_year[0]) < exact(half_year[1]) == 6 and half_year[4] == "months of profit"
+
+
+def test_demo_headcount_puts_each_incident_in_its_stage(loaded, client) -> None:
+    # Recomputed from raw rows: the ML team's latest count on or before each start date.
+    counts = loaded.execute(text("SELECT on_date, headcount FROM headcount_snapshot")).all()
+    stages = loaded.execute(
+        text("SELECT name, min_headcount, max_headcount FROM growth_stage")
+    ).all()
+    expected = {}
+    for incident in loaded.scalars(select(Incident)):
+        start = incident.started_at.date()
+        headcount = max((c for c in counts if _as_date(c[0]) <= start), key=lambda c: c[0])[1]
+        stage = next(
+            n for n, lo, hi in stages if lo <= headcount and (hi is None or headcount <= hi)
+        )
+        expected[incident.id] = (headcount, stage)
+    assert sorted(h for h, _ in expected.values()) == [8, 12, 20]
+    for incident_id, (headcount, stage) in expected.items():
+        html = client.get(f"/incidents/{incident_id}").get_data(as_text=True)
+        assert f"{headcount} people" in html and f"stage: {stage}" in html
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def test_demo_amounts_show_exactly_on_the_page(loaded, client) -> None:
+    incident = loaded.scalars(select(Incident).where(Incident.key == "PM-2020-002")).one()
+    html = client.get(f"/incidents/{incident.id}").get_data(as_text=True)
+    assert "400\u202f000.00" in html and "RUB" in html
+    impact = loaded.scalars(
+        select(ImpactEstimate).where(
+            ImpactEstimate.kind == ImpactKind.LOST_REVENUE,
+            ImpactEstimate.incident_id == incident.id,
+        )
+    ).one()
+    assert impact.likely == Decimal("400000") and impact.low is None
+
+
+def test_db_upgrade_command_reports_success(runner) -> None:
+    result = runner.invoke(args=["db", "upgrade"])
+    assert result.exit_code == 0
+    assert "Database upgraded to head." in result.output
