@@ -19,13 +19,13 @@ MAX_FRACTION_DIGITS = 6
 
 
 class Form(FlaskForm):
-    """The base of every form: a text field left out of a submission reads as "", not None,
-    so a hand-made request cannot put NULL into a column that holds text."""
+    """The base of every form. Text fields left out of a submission read as "" (not None), and
+    NUL characters are dropped: PostgreSQL refuses them in text, and no one types them."""
 
     def validate(self, extra_validators: Any = None) -> bool:
         for field in self:
-            if type(field) in (StringField, TextAreaField) and field.data is None:
-                field.data = ""
+            if type(field) in (StringField, TextAreaField):
+                field.data = (field.data or "").replace("\x00", "")
         return bool(super().validate(extra_validators))
 
 

@@ -84,3 +84,16 @@ def test_pages_link_the_stylesheet_from_the_app_not_a_cdn(client) -> None:
     assert "/static/style.css" in html
     assert "https://" not in html.split("<body")[0]
     assert client.get("/static/style.css").status_code == 200
+
+
+def test_an_unexpected_error_gets_the_error_page_not_a_traceback(app) -> None:
+    def broken() -> str:
+        raise RuntimeError("boom")
+
+    app.add_url_rule("/broken", view_func=broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = app.test_client().get("/broken")
+    assert response.status_code == 500
+    html = response.get_data(as_text=True)
+    assert "Internal Server Error" in html and "Back to the postmortems" in html
+    assert "boom" not in html

@@ -4,12 +4,22 @@ from typing import Any
 
 from sqlalchemy import select
 from wtforms import DateField, IntegerField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from models import GrowthStage, HeadcountSnapshot, Team
 from postmortems.db import session
 from postmortems.forms import Form
 from postmortems.teams.service import overlapping_stage
+
+# Far above any company, far below the database's integer limits.
+MAX_HEADCOUNT = 1_000_000
 
 
 class TeamForm(Form):
@@ -33,7 +43,7 @@ class HeadcountSnapshotForm(Form):
     on_date = DateField("As of", [DataRequired(message="Give the date of the count.")])
     headcount = IntegerField(
         "Headcount",
-        [DataRequired(message="Give a whole number."), NumberRange(min=1, max=1_000_000)],
+        [DataRequired(message="Give a whole number."), NumberRange(min=1, max=MAX_HEADCOUNT)],
     )
 
     def __init__(self, *args: Any, team: Team, **kwargs: Any) -> None:
@@ -52,12 +62,12 @@ class GrowthStageForm(Form):
     name = StringField("Name", [DataRequired(), Length(max=120)])
     min_headcount = IntegerField(
         "From headcount",
-        [NumberRange(min=0)],
+        [InputRequired(), NumberRange(min=0, max=MAX_HEADCOUNT)],
         description="The smallest company headcount in this stage.",
     )
     max_headcount = IntegerField(
         "To headcount",
-        [Optional(), NumberRange(min=0)],
+        [Optional(), NumberRange(min=0, max=MAX_HEADCOUNT)],
         description="The largest; leave empty for no upper bound.",
     )
     description = TextAreaField("Description")
