@@ -9,7 +9,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import Flask
 from flask_wtf import CSRFProtect
 
+from postmortems.cli import db_cli, demo_cli
 from postmortems.config import Config
+from postmortems.db import init_db
+from postmortems.errors import register_error_handlers
+from postmortems.filters import register_filters
+from postmortems.guards.views import bp as guards_bp
+from postmortems.incidents.views import bp as incidents_bp
+from postmortems.taxonomy.views import bp as taxonomy_bp
+from postmortems.teams.views import bp as teams_bp
 
 csrf = CSRFProtect()
 
@@ -29,10 +37,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
     check_config(app)
-    from postmortems.db import init_db
-    from postmortems.errors import register_error_handlers
-    from postmortems.filters import register_filters
-
     init_db(app)
     csrf.init_app(app)
     register_filters(app)
@@ -64,10 +68,6 @@ def check_config(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from postmortems.guards.views import bp as guards_bp
-    from postmortems.incidents.views import bp as incidents_bp
-    from postmortems.taxonomy.views import bp as taxonomy_bp
-    from postmortems.teams.views import bp as teams_bp
 
     app.register_blueprint(incidents_bp)
     app.register_blueprint(guards_bp)
@@ -77,7 +77,6 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from postmortems.cli import db_cli, demo_cli
 
     app.cli.add_command(db_cli)
     app.cli.add_command(demo_cli)

@@ -8,6 +8,9 @@ from alembic.config import Config as AlembicConfig
 from flask import current_app
 from flask.cli import AppGroup
 
+from postmortems.db import session
+from postmortems.demo import load_demo_data
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 db_cli = AppGroup("db", help="Database schema, changed only through Alembic migrations.")
@@ -50,9 +53,6 @@ def db_revision(message: str) -> None:
 @demo_cli.command("load")
 def demo_load() -> None:
     """Load the founding-story postmortems; running it again changes nothing."""
-    from postmortems.db import session
-    from postmortems.demo import load_demo_data
-
     created = load_demo_data()
     session.commit()
     if created:

@@ -41,6 +41,7 @@ from postmortems.forms import (
     parse_tags,
 )
 from postmortems.incidents.service import recurrence_candidates
+from postmortems.teams.service import list_teams
 from postmortems.timezones import local_date, local_today, to_local
 
 MARKDOWN_HINT = "Markdown: **bold**, lists, tables, ```code```."
@@ -78,8 +79,6 @@ class IncidentForm(Form):
 
     def __init__(self, *args: Any, incident: Incident | None = None, **kwargs: Any) -> None:
         super().__init__(*args, obj=incident, **kwargs)
-        from postmortems.teams.service import list_teams
-
         self.incident = incident
         self.team_id.choices = [("", "—")] + [(t.id, t.name) for t in session.scalars(list_teams())]
         self.recurrence_of_id.choices = [("", "—")] + [
