@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate; importing this package registers them all."""
 
+from models.audit import AuditEvent
 from models.base import Base, utcnow
 from models.guard import GuardCheck, GuardKind, GuardStatus
 from models.incident import (
@@ -11,20 +12,25 @@ from models.incident import (
     ImpactLevel,
     Incident,
     IncidentFactor,
+    IncidentRevision,
     IncidentStatus,
     Lesson,
     LessonGroup,
+    ReviewAction,
+    ReviewComment,
     Severity,
     Tag,
     TimelineEvent,
 )
 from models.taxonomy import CauseCategory, ContributingFactor
 from models.team import GrowthStage, HeadcountSnapshot, Team
+from models.user import Role, User
 
 __all__ = [
     "ActionItem",
     "ActionStatus",
     "ActionType",
+    "AuditEvent",
     "Base",
     "CauseCategory",
     "ContributingFactor",
@@ -38,12 +44,17 @@ __all__ = [
     "ImpactLevel",
     "Incident",
     "IncidentFactor",
+    "IncidentRevision",
     "IncidentStatus",
     "Lesson",
     "LessonGroup",
+    "ReviewAction",
+    "ReviewComment",
+    "Role",
     "Severity",
     "Tag",
     "Team",
     "TimelineEvent",
+    "User",
     "utcnow",
 ]

@@ -3,14 +3,16 @@
 import enum
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, LabelledEnum, utcnow
 from models.guard import GuardCheck
 from models.taxonomy import ContributingFactor
 from models.team import Team
+from models.user import User
 
 
 class Severity(LabelledEnum):
@@ -45,6 +47,16 @@ class IncidentStatus(LabelledEnum):
     DRAFT = "DRAFT"
     IN_REVIEW = "IN_REVIEW"
     PUBLISHED = "PUBLISHED"
+    ARCHIVED = "ARCHIVED"
+
+    _labels = enum.nonmember(
+        {
+            "DRAFT": "Draft",
+            "IN_REVIEW": "In review",
+            "PUBLISHED": "Published",
+            "ARCHIVED": "Archived",
+        }
+    )
 
 
 incident_tag = Table(
@@ -52,6 +64,13 @@ incident_tag = Table(
     Base.metadata,
     Column("incident_id", ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True),
     Column("tag_id", ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True),
+)
+
+incident_access = Table(
+    "incident_access",
+    Base.metadata,
+    Column("incident_id", ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True),
+    Column("user_id", ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True),
 )
 
 action_item_guard = Table(
@@ -100,6 +119,14 @@ class Incident(Base):
     went_well_md: Mapped[str] = mapped_column(Text, default="")
     got_lucky_md: Mapped[str] = mapped_column(Text, default="")
 
+    author_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    owner_name: Mapped[str] = mapped_column(String(120), default="")  # someone without an account
+    # Restricted: only the people named on it, its team's members and admins see it.
+    is_restricted: Mapped[bool] = mapped_column(default=False)
+
     is_near_miss: Mapped[bool] = mapped_column(default=False)
     exclude_from_metrics: Mapped[bool] = mapped_column(default=False)
     recurrence_of_id: Mapped[int | None] = mapped_column(
@@ -112,6 +139,9 @@ class Incident(Base):
     __mapper_args__ = {"version_id_col": version}
 
     team: Mapped[Team | None] = relationship()
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    owner: Mapped[User | None] = relationship(foreign_keys=[owner_id])
+    access_users: Mapped[list[User]] = relationship(secondary=incident_access, order_by=User.email)
     recurrence_of: Mapped["Incident | None"] = relationship(remote_side=[id])
     tags: Mapped[list[Tag]] = relationship(secondary=incident_tag, order_by=Tag.name)
     timeline: Mapped[list["TimelineEvent"]] = relationship(
@@ -131,6 +161,16 @@ class Incident(Base):
     action_items: Mapped[list["ActionItem"]] = relationship(
         back_populates="incident", cascade="all, delete-orphan", order_by="ActionItem.id"
     )
+    review_comments: Mapped[list["ReviewComment"]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan", order_by="ReviewComment.id"
+    )
+    revisions: Mapped[list["IncidentRevision"]] = relationship(
+        back_populates="incident", cascade="all, delete-orphan", order_by="IncidentRevision.number"
+    )
+
+    @property
+    def owner_label(self) -> str:
+        return self.owner.display_name if self.owner else self.owner_name
 
     @property
     def time_to_detect(self) -> timedelta | None:
@@ -307,7 +347,8 @@ class ActionItem(Base):
     details_md: Mapped[str] = mapped_column(Text, default="")
     group: Mapped[LessonGroup]
     type: Mapped[ActionType]
-    owner: Mapped[str] = mapped_column(String(120), default="")
+    owner: Mapped[str] = mapped_column(String(120), default="")  # someone without an account
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
     due_on: Mapped[date | None]
     status: Mapped[ActionStatus] = mapped_column(default=ActionStatus.OPEN)
     wont_do_reason: Mapped[str] = mapped_column(Text, default="")
@@ -318,3 +359,62 @@ class ActionItem(Base):
     guards: Mapped[list[GuardCheck]] = relationship(
         secondary=action_item_guard, back_populates="action_items", order_by=GuardCheck.name
     )
+    owner_user: Mapped[User | None] = relationship()
+
+    @property
+    def owner_label(self) -> str:
+        return self.owner_user.display_name if self.owner_user else self.owner
+
+
+class ReviewAction(LabelledEnum):
+    SUBMITTED = "SUBMITTED"
+    SENT_BACK = "SENT_BACK"
+    PUBLISHED = "PUBLISHED"
+    ARCHIVED = "ARCHIVED"
+    COMMENTED = "COMMENTED"
+
+    _labels = enum.nonmember(
+        {
+            "SUBMITTED": "Submitted for review",
+            "SENT_BACK": "Sent back",
+            "PUBLISHED": "Published",
+            "ARCHIVED": "Archived",
+            "COMMENTED": "Commented",
+        }
+    )
+
+
+class ReviewComment(Base):
+    """A step of the review workflow, with what the person said."""
+
+    __tablename__ = "review_comment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        ForeignKey("incident.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    action: Mapped[ReviewAction]
+    text: Mapped[str] = mapped_column(Text, default="")
+
+    incident: Mapped[Incident] = relationship(back_populates="review_comments")
+    user: Mapped[User | None] = relationship()
+
+
+class IncidentRevision(Base):
+    """The whole postmortem, parts included, as it was after one change."""
+
+    __tablename__ = "incident_revision"
+    __table_args__ = (UniqueConstraint("incident_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("incident.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+    incident: Mapped[Incident] = relationship(back_populates="revisions")
+    user: Mapped[User | None] = relationship()

@@ -7,19 +7,23 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
-from flask_wtf import CSRFProtect
 
-from postmortems.cli import db_cli, demo_cli
+from models import Role, User
+from postmortems.audit.views import bp as audit_bp
+from postmortems.auth.access import require_sign_in
+from postmortems.auth.views import bp as auth_bp
+from postmortems.cli import db_cli, demo_cli, users_cli
 from postmortems.config import Config
-from postmortems.db import init_db
+from postmortems.db import init_db, session
 from postmortems.errors import register_error_handlers
+from postmortems.extensions import csrf, limiter, login_manager
 from postmortems.filters import register_filters
 from postmortems.guards.views import bp as guards_bp
 from postmortems.incidents.views import bp as incidents_bp
+from postmortems.security import init_security
 from postmortems.taxonomy.views import bp as taxonomy_bp
 from postmortems.teams.views import bp as teams_bp
-
-csrf = CSRFProtect()
+from postmortems.users.views import bp as users_bp
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
@@ -39,6 +43,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     check_config(app)
     init_db(app)
     csrf.init_app(app)
+    init_login(app)
+    limiter.init_app(app)
+    init_security(app)
     register_filters(app)
     register_blueprints(app)
     register_error_handlers(app)
@@ -59,12 +66,28 @@ def check_config(app: Flask) -> None:
             f"POSTMORTEMS_TIMEZONE={app.config['TIMEZONE']!r} is not a time zone name "
             "(use one like 'UTC' or 'Europe/Berlin')."
         ) from exc
-    if not app.config.get("SECRET_KEY") and not (app.debug or app.testing):
+    key = app.config.get("SECRET_KEY")
+    insecure = not key or str(key).lower() in app.config["INSECURE_SECRET_KEYS"]
+    if insecure and not (app.debug or app.testing):
         raise RuntimeError(
-            "No secret key. Set POSTMORTEMS_SECRET_KEY in the environment or SECRET_KEY in "
-            "instance/config.py; make one with:\n"
+            "No secret key, or a placeholder one. Set POSTMORTEMS_SECRET_KEY in the environment "
+            "or SECRET_KEY in instance/config.py; make one with:\n"
             "  python -c 'import secrets; print(secrets.token_hex(32))'"
         )
+
+
+def init_login(app: Flask) -> None:
+    """Flask-Login loads the user from the session; every page but sign-in needs one."""
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.user_loader(_load_user)
+    app.before_request(require_sign_in)
+    app.jinja_env.globals["Role"] = Role
+
+
+def _load_user(user_id: str) -> User | None:
+    user = session.get(User, int(user_id)) if user_id.isdigit() else None
+    return user if user is not None and user.is_active else None
 
 
 def register_blueprints(app: Flask) -> None:
@@ -73,6 +96,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(guards_bp)
     app.register_blueprint(teams_bp)
     app.register_blueprint(taxonomy_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(users_bp)
+    app.register_blueprint(audit_bp)
     app.add_url_rule("/", endpoint="index", redirect_to="/incidents/")
 
 
@@ -80,3 +106,4 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(db_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(users_cli)

@@ -7,14 +7,26 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from flask import current_app
 from flask.cli import AppGroup
+from sqlalchemy import func, select
 
+from models import Role, User
+from postmortems.auth.service import (
+    AccountError,
+    check_password_strength,
+    create_user,
+    get_user_by_email,
+    random_password,
+)
 from postmortems.db import session
 from postmortems.demo import load_demo_data
+
+DEMO_ADMIN_EMAIL = "admin@example.com"
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 db_cli = AppGroup("db", help="Database schema, changed only through Alembic migrations.")
 demo_cli = AppGroup("demo", help="Demo data.")
+users_cli = AppGroup("users", help="Accounts.")
 
 
 def alembic_config(database_url: str) -> AlembicConfig:
@@ -52,10 +64,73 @@ def db_revision(message: str) -> None:
 
 @demo_cli.command("load")
 def demo_load() -> None:
-    """Load the founding-story postmortems; running it again changes nothing."""
+    """Load the founding-story postmortems; running it again changes nothing.
+
+    On a database without accounts it also creates a demo admin with a random password.
+    """
+    admin_password = None
+    if session.scalar(select(func.count()).select_from(User)) == 0:
+        admin_password = random_password()
+        create_user(DEMO_ADMIN_EMAIL, admin_password, Role.ADMIN, name="Demo admin")
     created = load_demo_data()
     session.commit()
     if created:
         click.echo(f"Loaded demo data: {created} postmortems.")
     else:
         click.echo("Demo data already present; nothing changed.")
+    if admin_password:
+        click.echo(
+            f"Created the demo admin. Sign in as {DEMO_ADMIN_EMAIL} with the password "
+            f"{admin_password}\n(change it under 'Password' once signed in; "
+            "`flask users set-password` resets it)."
+        )
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option(
+    "--role",
+    type=click.Choice([r.name.lower() for r in Role]),
+    default="reader",
+    show_default=True,
+    help="What the user may do.",
+)
+@click.option("--name", default="", help="Name shown in the app.")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Asked for when left out.",
+)
+def users_create(email: str, role: str, name: str, password: str) -> None:
+    """Create an account (the first admin included)."""
+    try:
+        user = create_user(email, password, Role[role.upper()], name=name)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    session.commit()
+    click.echo(f"Created {user.email} as {user.role.label.lower()}.")
+
+
+@users_cli.command("set-password")
+@click.argument("email")
+@click.option(
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
+    help="Asked for when left out.",
+)
+def users_set_password(email: str, password: str) -> None:
+    """Set a new password for an account."""
+    user = get_user_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No account for {email}.")
+    try:
+        check_password_strength(password)
+    except AccountError as exc:
+        raise click.ClickException(str(exc)) from exc
+    user.set_password(password)
+    session.commit()
+    click.echo(f"Password set for {user.email}.")

@@ -5,6 +5,8 @@ class Config:
     # No default secret: `make run` writes one to instance/config.py, production sets
     # POSTMORTEMS_SECRET_KEY. create_app refuses to start without one outside debug/testing.
     SECRET_KEY: str | None = None
+    # Placeholder keys seen in tutorials; refused like an empty one.
+    INSECURE_SECRET_KEYS = ("dev", "secret", "changeme", "change-me", "development")
     # None means the SQLite file instance/postmortems.db (the path is known only at runtime).
     DATABASE_URL: str | None = None
     # The zone in which times are shown and entered; storage is always UTC.
@@ -12,3 +14,18 @@ class Config:
     INCIDENTS_PER_PAGE = 20
     WTF_CSRF_TIME_LIMIT = None  # a long postmortem can take more than an hour to write
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # also Secure whenever a request comes over HTTPS
+    # Failed sign-ins allowed per client address and minute before sign-in is refused (429).
+    SIGN_IN_FAILURES_PER_MINUTE = 5
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+
+    # What a postmortem needs before a reviewer can publish it (see incidents/workflow.py).
+    PUBLISH_REQUIRES_FACTOR = True
+    PUBLISH_REQUIRES_IMPACT = True
+    PUBLISH_REQUIRES_LESSON = True
+    # For these severities every preventive action item must be linked to a guard check.
+    PUBLISH_GUARDED_PREVENTIVE_SEVERITIES = ("SEV1", "SEV2")

@@ -30,6 +30,7 @@ from models import (
     TimelineEvent,
 )
 from postmortems.db import session
+from postmortems.incidents.history import record_revision
 from postmortems.incidents.service import create_incident, set_tags
 
 TEAM = "ML"
@@ -504,13 +505,14 @@ def load_demo_data() -> int:
         if data["title"] not in existing:
             # Linking new action items to guards must not flush half-built incidents.
             with session.no_autoflush:
-                _add_incident(dict(data), team, guards)
+                incident = _add_incident(dict(data), team, guards)
+            record_revision(incident, "loaded as demo data")
             added += 1
     session.flush()
     return added
 
 
-def _add_incident(data: dict[str, Any], team: Team, guards: dict[str, GuardCheck]) -> None:
+def _add_incident(data: dict[str, Any], team: Team, guards: dict[str, GuardCheck]) -> Incident:
     timeline = data.pop("timeline")
     factors = data.pop("factors")
     impacts = data.pop("impacts")
@@ -551,6 +553,7 @@ def _add_incident(data: dict[str, Any], team: Team, guards: dict[str, GuardCheck
         )
         for title, group, action_type, guard_names in actions
     ]
+    return incident
 
 
 def _factor(category: str, name: str) -> ContributingFactor:

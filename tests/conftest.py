@@ -16,6 +16,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from models import Role, User
 from postmortems import create_app
 from postmortems.cli import alembic_config
 
@@ -117,8 +118,66 @@ def db(app: Flask) -> Iterator[Any]:
         yield session
 
 
+def make_user(
+    role: Role = Role.ADMIN,
+    email: str | None = None,
+    *,
+    team_id: int | None = None,
+    password: str | None = None,
+) -> User:
+    """An account; without a password it gets an unusable hash (hashing is slow by design)."""
+    from postmortems.db import session
+
+    user = User(
+        email=email or f"{role.name.lower()}-{uuid.uuid4().hex[:6]}@example.com",
+        name=f"{role.label} {uuid.uuid4().hex[:4]}",
+        role=role,
+        team_id=team_id,
+        password_hash="!",
+    )
+    if password:
+        user.set_password(password)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def sign_in(client: FlaskClient, user: User) -> FlaskClient:
+    """Sign the client in as `user` the way Flask-Login remembers it, without the slow hash."""
+    with client.session_transaction() as flask_session:
+        flask_session["_user_id"] = str(user.id)
+        flask_session["_fresh"] = True
+    return client
+
+
+def admin_client(app: Flask) -> FlaskClient:
+    """A client signed in as a new admin of `app` (for tests that build their own app)."""
+    from postmortems.db import session
+
+    with app.app_context():
+        user = make_user(Role.ADMIN)
+        session.commit()
+    return sign_in(app.test_client(), user)
+
+
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
+def admin(app: Flask) -> User:
+    from postmortems.db import session
+
+    with app.app_context():
+        user = make_user(Role.ADMIN, "test-admin@example.com")
+        session.commit()
+        return user
+
+
+@pytest.fixture
+def client(app: Flask, admin: User) -> FlaskClient:
+    """A test client signed in as an admin: most tests are about what a page does, not who."""
+    return sign_in(app.test_client(), admin)
+
+
+@pytest.fixture
+def anonymous(app: Flask) -> FlaskClient:
     return app.test_client()
 
 

@@ -5,6 +5,7 @@ from sqlalchemy import text
 
 from postmortems import create_app
 from postmortems.db import get_engine
+from tests.conftest import admin_client
 
 
 def test_app_refuses_to_start_without_a_secret_key_outside_debug(database_url: str) -> None:
@@ -92,7 +93,7 @@ def test_an_unexpected_error_gets_the_error_page_not_a_traceback(app) -> None:
 
     app.add_url_rule("/broken", view_func=broken)
     app.config["PROPAGATE_EXCEPTIONS"] = False
-    response = app.test_client().get("/broken")
+    response = admin_client(app).get("/broken")
     assert response.status_code == 500
     html = response.get_data(as_text=True)
     assert "Internal Server Error" in html and "Back to the postmortems" in html

@@ -3,7 +3,8 @@
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
-from models import GuardCheck, GuardStatus, Incident
+from models import ActionItem, GuardCheck, GuardStatus, Incident, User
+from postmortems.auth.access import visible_incidents
 from postmortems.db import session
 
 
@@ -15,10 +16,15 @@ def list_guards(*, status: GuardStatus | None = None) -> Select[tuple[GuardCheck
     return stmt if status is None else stmt.where(GuardCheck.status == status)
 
 
-def protected_incidents(guard: GuardCheck) -> list[Incident]:
-    """The incidents whose action items create or rely on this guard, newest first."""
-    incidents = {item.incident.id: item.incident for item in guard.action_items}
-    return sorted(incidents.values(), key=lambda i: i.started_at, reverse=True)
+def protected_incidents(guard: GuardCheck, viewer: User) -> list[Incident]:
+    """The incidents `viewer` may see whose action items create or rely on this guard."""
+    stmt = (
+        select(Incident)
+        .where(Incident.action_items.any(ActionItem.guards.any(GuardCheck.id == guard.id)))
+        .where(visible_incidents(viewer))
+        .order_by(Incident.started_at.desc())
+    )
+    return list(session.scalars(stmt))
 
 
 def name_taken(name: str, *, exclude_id: int | None = None) -> bool:

@@ -2,8 +2,11 @@
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 
-from models import GuardCheck
+from models import GuardCheck, Role
+from postmortems.audit.service import record_event
+from postmortems.auth.access import role_required
 from postmortems.db import get_or_404, session
 from postmortems.guards.forms import GuardCheckForm
 from postmortems.guards.service import list_guards, protected_incidents
@@ -21,10 +24,13 @@ def index() -> ResponseReturnValue:
 def detail(guard_id: int) -> ResponseReturnValue:
     """One guard check with the incidents and action items it protects."""
     guard = get_or_404(GuardCheck, guard_id)
-    return render_template("guards/detail.html", guard=guard, incidents=protected_incidents(guard))
+    return render_template(
+        "guards/detail.html", guard=guard, incidents=protected_incidents(guard, current_user)
+    )
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@role_required(Role.AUTHOR)
 def create() -> ResponseReturnValue:
     """Add a guard check."""
     form = GuardCheckForm()
@@ -32,6 +38,8 @@ def create() -> ResponseReturnValue:
         guard = GuardCheck()
         form.populate_obj(guard)
         session.add(guard)
+        session.flush()
+        record_event("added guard check", "guard_check", guard.id, guard.name)
         session.commit()
         flash(f"Guard check “{guard.name}” added.")
         return redirect(url_for("guards.detail", guard_id=guard.id))
@@ -39,12 +47,14 @@ def create() -> ResponseReturnValue:
 
 
 @bp.route("/<int:guard_id>/edit", methods=["GET", "POST"])
+@role_required(Role.AUTHOR)
 def edit(guard_id: int) -> ResponseReturnValue:
     """Edit a guard check."""
     guard = get_or_404(GuardCheck, guard_id)
     form = GuardCheckForm(guard=guard)
     if form.validate_on_submit():
         form.populate_obj(guard)
+        record_event("edited guard check", "guard_check", guard.id, guard.name)
         session.commit()
         flash("Guard check saved.")
         return redirect(url_for("guards.detail", guard_id=guard.id))

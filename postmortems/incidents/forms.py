@@ -26,9 +26,9 @@ from models import (
     ImpactKind,
     ImpactLevel,
     Incident,
-    IncidentStatus,
     LessonGroup,
     Severity,
+    User,
 )
 from postmortems.db import session
 from postmortems.forms import (
@@ -40,7 +40,7 @@ from postmortems.forms import (
     OptionalIdSelectField,
     parse_tags,
 )
-from postmortems.incidents.service import recurrence_candidates
+from postmortems.incidents.service import recurrence_candidates, set_tags
 from postmortems.teams.service import list_teams
 from postmortems.timezones import local_date, local_today, to_local
 
@@ -51,7 +51,6 @@ class IncidentForm(Form):
     title = StringField("Title", [DataRequired(), Length(max=200)])
     summary = StringField("One-line summary", [Optional(), Length(max=300)])
     severity = EnumSelectField("Severity", Severity, default=Severity.SEV3)
-    status = EnumSelectField("Status", IncidentStatus, default=IncidentStatus.DRAFT)
     team_id = OptionalIdSelectField("Team")
     affected_system = StringField("Affected system", [Optional(), Length(max=200)])
     environment = StringField(
@@ -75,17 +74,35 @@ class IncidentForm(Form):
     is_near_miss = BooleanField("Near miss (caught before it did harm)")
     exclude_from_metrics = BooleanField("Exclude from metrics (listed, not counted)")
     recurrence_of_id = OptionalIdSelectField("Recurrence of")
+    owner_id = OptionalIdSelectField("Owner", description="The person who drives the follow-up.")
+    owner_name = StringField(
+        "Owner without an account",
+        [Optional(), Length(max=120)],
+        description="When the owner has no account here.",
+    )
+    is_restricted = BooleanField(
+        "Restricted: only the people named here, the team's members and admins see it"
+    )
+    access_user_ids = MultiCheckboxField("People who may see it", coerce=int)
     version = HiddenField()
 
-    def __init__(self, *args: Any, incident: Incident | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, viewer: User, incident: Incident | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, obj=incident, **kwargs)
         self.incident = incident
+        self._viewer = viewer
         self.team_id.choices = [("", "—")] + [(t.id, t.name) for t in session.scalars(list_teams())]
         self.recurrence_of_id.choices = [("", "—")] + [
-            (i.id, f"{i.key} {i.title}") for i in session.scalars(recurrence_candidates(incident))
+            (i.id, f"{i.key} {i.title}")
+            for i in session.scalars(recurrence_candidates(viewer, incident))
         ]
+        people = user_choices()
+        self.owner_id.choices = [("", "—")] + people
+        self.access_user_ids.choices = people
         if incident is not None and not self.is_submitted():
             self.tags.data = ", ".join(t.name for t in incident.tags)
+            self.access_user_ids.data = [u.id for u in incident.access_users]
 
     def validate_detected_at(self, field: LocalDateTimeField) -> None:
         _not_before(field, self.started_at, "the start")
@@ -103,16 +120,47 @@ class IncidentForm(Form):
             raise ValidationError("Each tag can be at most 60 characters.")
 
     def apply(self, incident: Incident) -> None:
-        """Copy the fields onto the incident (tags and version are the view's business)."""
+        """Copy the fields onto the incident, tags and access list included."""
         for name, field in self._fields.items():
-            if name not in ("tags", "version", "csrf_token"):
+            if name not in ("tags", "version", "csrf_token", "access_user_ids"):
                 setattr(incident, name, field.data)
+        set_tags(incident, parse_tags(self.tags.data or ""))
+        incident.access_users = list(
+            session.scalars(select(User).where(User.id.in_(self.access_user_ids.data or [])))
+        )
+
+    def differences(self, incident: Incident) -> list[tuple[str, str, str]]:
+        """(label, saved, typed) for each field where the form differs from the saved incident."""
+        saved = IncidentForm(formdata=None, viewer=self._viewer, incident=incident)
+        rows = []
+        for name, field in self._fields.items():
+            if name in ("version", "csrf_token"):
+                continue
+            theirs, ours = _shown(saved[name]), _shown(field)
+            if theirs != ours:
+                rows.append((str(field.label.text), theirs, ours))
+        return rows
+
+
+def _shown(field: Any) -> str:
+    """A field's value as a person reads it: choice labels, yes/no, or the text."""
+    if isinstance(field, BooleanField):
+        return "yes" if field.data else "no"
+    if isinstance(field, SelectField):  # multiple selects and checkbox lists included
+        return ", ".join(str(label) for _, label, selected, *_ in field.iter_choices() if selected)
+    return str(field._value())
 
 
 def _not_before(field: LocalDateTimeField, earlier: LocalDateTimeField, what: str) -> None:
     if field.data and earlier.data and field.data < earlier.data:
         shown = to_local(earlier.data).strftime("%Y-%m-%d %H:%M")
         raise ValidationError(f"Cannot be before {what} ({shown}).")
+
+
+def user_choices() -> list[tuple[int, str]]:
+    """Active accounts as select choices."""
+    users = session.scalars(select(User).where(User.is_active).order_by(User.name, User.email))
+    return [(u.id, u.display_name) for u in users]
 
 
 class PartForm(Form):
@@ -232,7 +280,8 @@ class ActionItemForm(PartForm):
     details_md = TextAreaField("Details", description=MARKDOWN_HINT)
     group = EnumSelectField("Group", LessonGroup)
     type = EnumSelectField("Type", ActionType)
-    owner = StringField("Owner", [Optional(), Length(max=120)])
+    owner_id = OptionalIdSelectField("Owner")
+    owner = StringField("Owner without an account", [Optional(), Length(max=120)])
     due_on = DateField("Due date", [Optional()])
     status = EnumSelectField("Status", ActionStatus, default=ActionStatus.OPEN)
     wont_do_reason = TextAreaField("Why it won't be done")
@@ -254,6 +303,7 @@ class ActionItemForm(PartForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.owner_id.choices = [("", "—")] + user_choices()
         guards = session.scalars(select(GuardCheck).order_by(GuardCheck.name))
         self.guard_ids.choices = [(g.id, f"{g.name} ({g.kind.label})") for g in guards]
         if self.part is not None and not self.is_submitted():
@@ -306,7 +356,7 @@ class ActionItemForm(PartForm):
         )
         new_name = (self.new_guard_name.data or "").strip()
         if new_name:
-            guard = GuardCheck(name=new_name, kind=self.new_guard_kind.data, owner=part.owner)
+            guard = GuardCheck(name=new_name, kind=self.new_guard_kind.data, owner=part.owner_label)
             session.add(guard)
             guards.append(guard)
         part.guards = guards

@@ -13,8 +13,10 @@ from models import (
     IncidentStatus,
     Severity,
     Tag,
+    User,
 )
 from models.incident import incident_tag
+from postmortems.auth.access import visible_incidents
 from postmortems.db import session
 from postmortems.teams.service import GrowthTimeline, HeadcountOnDay
 from postmortems.timezones import local_date, start_of_local_day
@@ -36,9 +38,15 @@ class IncidentFilters:
     tag: str | None = None
 
 
-def list_incidents(filters: IncidentFilters = IncidentFilters()) -> Select[tuple[Incident]]:
-    """Return a select() of incidents matching `filters`, newest first, ready to paginate."""
-    stmt = select(Incident).order_by(Incident.started_at.desc(), Incident.id.desc())
+def list_incidents(
+    viewer: User, filters: IncidentFilters = IncidentFilters()
+) -> Select[tuple[Incident]]:
+    """Return a select() of the incidents `viewer` may see that match `filters`, newest first."""
+    stmt = (
+        select(Incident)
+        .where(visible_incidents(viewer))
+        .order_by(Incident.started_at.desc(), Incident.id.desc())
+    )
     if filters.status is not None:
         stmt = stmt.where(Incident.status == filters.status)
     if filters.severity is not None:
@@ -77,12 +85,6 @@ def incident_ids_in_stage(stage_id: int) -> list[int]:
     return ids
 
 
-def incident_years() -> list[int]:
-    """The years (in the team's zone) in which incidents started, newest first."""
-    starts = session.scalars(select(Incident.started_at))
-    return sorted({local_date(s).year for s in starts}, reverse=True)
-
-
 def growth_at_start(incident: Incident) -> HeadcountOnDay | None:
     """The company's headcount and growth stage on the day the incident started."""
     return GrowthTimeline().on(local_date(incident.started_at))
@@ -118,15 +120,19 @@ def set_tags(incident: Incident, names: list[str]) -> None:
     incident.tags = tags
 
 
-def list_tags() -> list[str]:
-    """Names of the tags in use on any incident, alphabetically."""
-    used = select(incident_tag.c.tag_id)
+def list_tags(viewer: User) -> list[str]:
+    """Names of the tags on incidents `viewer` may see, alphabetically."""
+    used = (
+        select(incident_tag.c.tag_id)
+        .join(Incident, Incident.id == incident_tag.c.incident_id)
+        .where(visible_incidents(viewer))
+    )
     return list(session.scalars(select(Tag.name).where(Tag.id.in_(used)).order_by(Tag.name)))
 
 
-def recurrence_candidates(incident: Incident | None) -> Select[tuple[Incident]]:
-    """Incidents that the given one may be a recurrence of: any other, newest first."""
-    stmt = select(Incident).order_by(Incident.started_at.desc())
+def recurrence_candidates(viewer: User, incident: Incident | None) -> Select[tuple[Incident]]:
+    """Incidents that the given one may be a recurrence of: any other the viewer sees."""
+    stmt = select(Incident).where(visible_incidents(viewer)).order_by(Incident.started_at.desc())
     return stmt if incident is None else stmt.where(Incident.id != incident.id)
 
 

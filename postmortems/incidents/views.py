@@ -1,4 +1,4 @@
-"""Pages to list, read, file and edit postmortems and their parts."""
+"""Pages to list, read, file, edit, review and look back through postmortems and their parts."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -14,11 +14,12 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
-from wtforms import IntegerField, SelectField
-from wtforms.validators import NumberRange, Optional
+from wtforms import IntegerField, SelectField, TextAreaField
+from wtforms.validators import Length, NumberRange, Optional
 
 from models import (
     ActionItem,
@@ -27,24 +28,32 @@ from models import (
     ImpactEstimate,
     Incident,
     IncidentFactor,
+    IncidentRevision,
     IncidentStatus,
     Lesson,
     LessonGroup,
+    Role,
     Severity,
     TimelineEvent,
 )
+from postmortems.audit.service import record_event
+from postmortems.auth.access import (
+    can_edit,
+    can_review,
+    get_editable_incident_or_404,
+    get_readable_incident_or_404,
+    role_required,
+)
 from postmortems.db import get_or_404, session
-from postmortems.forms import EnumSelectField, OptionalIdSelectField, parse_tags
-from postmortems.incidents import forms
+from postmortems.forms import EnumSelectField, Form, OptionalIdSelectField
+from postmortems.incidents import forms, history, workflow
 from postmortems.incidents.service import (
     IncidentFilters,
     create_incident,
     growth_at_start,
-    incident_years,
     list_incidents,
     list_tags,
     set_primary_factor,
-    set_tags,
 )
 from postmortems.pagination import paginate
 from postmortems.teams.service import list_stages, list_teams
@@ -52,7 +61,7 @@ from postmortems.teams.service import list_stages, list_teams
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 
 
-class FilterForm(FlaskForm):
+class FilterForm(Form):
     """The list's filters: read from the query string, so no CSRF token."""
 
     class Meta:
@@ -68,7 +77,7 @@ class FilterForm(FlaskForm):
     stage = OptionalIdSelectField("Growth stage")
     year = IntegerField("Year", [Optional(), NumberRange(min=1000, max=9999)])
     tag = SelectField("Tag", coerce=lambda value: value or None)
-    page = IntegerField("Page", [Optional(), NumberRange(min=1)])
+    page = IntegerField("Page", [Optional(), NumberRange(min=1, max=1_000_000)])
 
     def __init__(self) -> None:
         super().__init__(request.args)
@@ -78,7 +87,7 @@ class FilterForm(FlaskForm):
         self.stage.choices = [("", "Any")] + [
             (s.id, f"{s.name} ({s.band})") for s in session.scalars(list_stages())
         ]
-        self.tag.choices = [("", "Any")] + [(t, t) for t in list_tags()]
+        self.tag.choices = [("", "Any")] + [(t, t) for t in list_tags(current_user)]
 
     def filters(self) -> IncidentFilters:
         return IncidentFilters(
@@ -93,46 +102,56 @@ class FilterForm(FlaskForm):
         )
 
 
+class ReviewForm(Form):
+    """The comment that goes with a workflow step."""
+
+    text = TextAreaField("Comment", [Length(max=5000)])
+
+
 @bp.route("/")
 def index() -> ResponseReturnValue:
-    """List postmortems, filtered and paginated."""
+    """List the postmortems the user may see, filtered and paginated."""
     form = FilterForm()
     if not form.validate():
         return render_template("incidents/index.html", form=form, page=None), 400
     page = paginate(
-        list_incidents(form.filters()),
+        list_incidents(current_user, form.filters()),
         form.page.data or 1,
         per_page=current_app.config["INCIDENTS_PER_PAGE"],
     )
     query = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template(
-        "incidents/index.html", form=form, page=page, query=query, years=incident_years()
-    )
+    return render_template("incidents/index.html", form=form, page=page, query=query)
 
 
 @bp.route("/<int:incident_id>")
 def detail(incident_id: int) -> ResponseReturnValue:
     """Read one postmortem."""
-    incident = get_or_404(Incident, incident_id)
+    incident = get_readable_incident_or_404(incident_id)
     return render_template(
         "incidents/detail.html",
         incident=incident,
         growth=growth_at_start(incident),
         lesson_groups=list(LessonGroup),
         categories=list(CauseCategory),
+        editable=can_edit(current_user, incident),
+        reviewable=can_review(current_user, incident),
+        problems=workflow.publish_problems(incident),
+        review_form=ReviewForm(),
     )
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@role_required(Role.AUTHOR)
 def create() -> ResponseReturnValue:
-    """File a new postmortem."""
-    form = forms.IncidentForm()
+    """File a new postmortem (as a draft)."""
+    form = forms.IncidentForm(viewer=current_user)
     if form.validate_on_submit():
-        incident = create_incident(title=form.title.data, started_at=form.started_at.data)
+        incident = create_incident(
+            title=form.title.data, started_at=form.started_at.data, author_id=current_user.id
+        )
         form.apply(incident)
-        set_tags(incident, parse_tags(form.tags.data or ""))
-        session.commit()
-        flash(f"Postmortem {incident.key} filed.")
+        _save(incident, f"filed {incident.key}")
+        flash(f"Postmortem {incident.key} filed as a draft.")
         return redirect(url_for("incidents.detail", incident_id=incident.id))
     return render_template("incidents/form.html", form=form, incident=None)
 
@@ -140,17 +159,16 @@ def create() -> ResponseReturnValue:
 @bp.route("/<int:incident_id>/edit", methods=["GET", "POST"])
 def edit(incident_id: int) -> ResponseReturnValue:
     """Edit a postmortem's fields; a save based on an outdated copy is refused, not applied."""
-    incident = get_or_404(Incident, incident_id)
-    form = forms.IncidentForm(incident=incident)
+    incident = get_editable_incident_or_404(incident_id)
+    form = forms.IncidentForm(viewer=current_user, incident=incident)
     if not form.is_submitted():
         form.version.data = str(incident.version)
     if form.validate_on_submit():
         if form.version.data != str(incident.version):
             return _edit_conflict(form, incident)
         form.apply(incident)
-        set_tags(incident, parse_tags(form.tags.data or ""))
         try:
-            session.commit()
+            _save(incident, "edited the postmortem")
         except StaleDataError:
             session.rollback()
             return _edit_conflict(form, get_or_404(Incident, incident_id))
@@ -160,30 +178,137 @@ def edit(incident_id: int) -> ResponseReturnValue:
 
 
 def _edit_conflict(form: forms.IncidentForm, incident: Incident) -> ResponseReturnValue:
-    """Keep what the user typed and tell them someone else saved in between."""
+    """Show the saved version beside what the user typed; keep the typed text in the form."""
     session.refresh(incident)
+    differences = form.differences(incident)
     form.version.data = str(incident.version)
-    conflict = (
-        "Someone else saved this postmortem after you opened it, so your changes were not "
-        "saved. Your text is still below: compare it with the saved version (link above), "
-        "then save again to keep yours."
-    )
     return render_template(
-        "incidents/form.html", form=form, incident=incident, conflict=conflict
+        "incidents/form.html", form=form, incident=incident, conflict=differences
     ), 409
 
 
 @bp.route("/<int:incident_id>/delete", methods=["GET", "POST"])
 def delete(incident_id: int) -> ResponseReturnValue:
-    """Ask, then delete a postmortem with all its parts."""
-    incident = get_or_404(Incident, incident_id)
+    """Ask, then delete a postmortem with all its parts (its author while a draft, or admins)."""
+    incident = get_readable_incident_or_404(incident_id)
+    own_draft = incident.status is IncidentStatus.DRAFT and incident.author_id == current_user.id
+    if not (own_draft or current_user.can(Role.ADMIN)):
+        abort(403)
     form = FlaskForm()
     if form.validate_on_submit():
+        record_event(
+            "deleted postmortem", "incident", incident.id, f"{incident.key} {incident.title}"
+        )
         session.delete(incident)
         session.commit()
         flash(f"Postmortem {incident.key} deleted.")
         return redirect(url_for("incidents.index"))
     return render_template("incidents/delete.html", form=form, incident=incident)
+
+
+def _save(incident: Incident, summary: str) -> None:
+    """Keep a revision and an audit event of the change, then commit it as one transaction."""
+    revision = history.record_revision(incident, summary)
+    if revision is not None:
+        record_event(
+            summary, "incident", incident.id, f"{incident.key}: revision {revision.number}"
+        )
+    session.commit()
+
+
+# The review workflow: each step is a POST from the postmortem's page.
+
+WORKFLOW_STEPS = {
+    "submit": (workflow.submit_for_review, "submitted for review"),
+    "publish": (workflow.publish, "published"),
+    "send-back": (workflow.send_back, "sent back to draft"),
+    "archive": (workflow.archive, "archived"),
+}
+
+
+@bp.route("/<int:incident_id>/<any(submit, publish, 'send-back', archive):step>", methods=["POST"])
+def review(incident_id: int, step: str) -> ResponseReturnValue:
+    """Move the postmortem along the review workflow, with a comment."""
+    incident = get_readable_incident_or_404(incident_id)
+    if not _may_take_step(incident, step):
+        abort(403)
+    form = ReviewForm()
+    if not form.validate_on_submit():
+        abort(400)
+    action, done = WORKFLOW_STEPS[step]
+    try:
+        action(incident, current_user, form.text.data or "")
+    except workflow.WorkflowError as exc:
+        session.rollback()
+        flash(" ".join([str(exc), *exc.problems]))
+        return redirect(url_for("incidents.detail", incident_id=incident.id, _anchor="review"))
+    _save(incident, done)
+    flash(f"Postmortem {incident.key} {done}.")
+    return redirect(url_for("incidents.detail", incident_id=incident.id, _anchor="review"))
+
+
+def _may_take_step(incident: Incident, step: str) -> bool:
+    if step == "submit":
+        return can_edit(current_user, incident)
+    if step == "archive":
+        return current_user.can(Role.REVIEWER)
+    return can_review(current_user, incident)
+
+
+# History: every saved change is a revision.
+
+
+@bp.route("/<int:incident_id>/history")
+def revisions(incident_id: int) -> ResponseReturnValue:
+    """Every revision of a postmortem, and a diff between any two."""
+    incident = get_readable_incident_or_404(incident_id)
+    numbers = [r.number for r in incident.revisions]
+    older = request.args.get("a", type=int)
+    newer = request.args.get("b", type=int)
+    changes = None
+    if older is not None and newer is not None:
+        if older not in numbers or newer not in numbers:
+            abort(404)
+        changes = history.diff(_revision(incident, older), _revision(incident, newer))
+    elif len(numbers) >= 2:
+        older, newer = numbers[-2], numbers[-1]
+        changes = history.diff(_revision(incident, older), _revision(incident, newer))
+    return render_template(
+        "incidents/history.html",
+        incident=incident,
+        older=older,
+        newer=newer,
+        changes=changes,
+        editable=can_edit(current_user, incident),
+        restore_form=FlaskForm(),
+    )
+
+
+@bp.route("/<int:incident_id>/history/<int:number>/restore", methods=["POST"])
+def restore(incident_id: int, number: int) -> ResponseReturnValue:
+    """Put an old revision back; the restore is itself a new revision."""
+    incident = get_editable_incident_or_404(incident_id)
+    revision = _revision(incident, number)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    history.restore(incident, revision)
+    _save(incident, f"restored revision {number}")
+    flash(f"Revision {number} restored.")
+    return redirect(url_for("incidents.detail", incident_id=incident.id))
+
+
+def _revision(incident: Incident, number: int) -> IncidentRevision:
+    revision = session.scalar(
+        select(IncidentRevision).where(
+            IncidentRevision.incident_id == incident.id, IncidentRevision.number == number
+        )
+    )
+    if revision is None:
+        abort(404)
+    return revision
+
+
+# Parts: timeline events, factors, impacts, lessons and action items share three views.
 
 
 @dataclass(frozen=True)
@@ -209,7 +334,7 @@ PART_NAMES = "any(" + ", ".join(PARTS) + ")"
 @bp.route(f"/<int:incident_id>/<{PART_NAMES}:part_name>/new", methods=["GET", "POST"])
 def create_part(incident_id: int, part_name: str) -> ResponseReturnValue:
     """Add a timeline event, factor, impact, lesson or action item."""
-    incident = get_or_404(Incident, incident_id)
+    incident = get_editable_incident_or_404(incident_id)
     return _part_form(incident, PARTS[part_name], None)
 
 
@@ -218,7 +343,7 @@ def create_part(incident_id: int, part_name: str) -> ResponseReturnValue:
 )
 def edit_part(incident_id: int, part_name: str, part_id: int) -> ResponseReturnValue:
     """Edit one part of a postmortem."""
-    incident = get_or_404(Incident, incident_id)
+    incident = get_editable_incident_or_404(incident_id)
     part = PARTS[part_name]
     return _part_form(incident, part, _get_part_or_404(incident, part, part_id))
 
@@ -226,12 +351,12 @@ def edit_part(incident_id: int, part_name: str, part_id: int) -> ResponseReturnV
 @bp.route(f"/<int:incident_id>/<{PART_NAMES}:part_name>/<int:part_id>/delete", methods=["POST"])
 def delete_part(incident_id: int, part_name: str, part_id: int) -> ResponseReturnValue:
     """Remove one part of a postmortem."""
-    incident = get_or_404(Incident, incident_id)
+    incident = get_editable_incident_or_404(incident_id)
     part = PARTS[part_name]
     obj = _get_part_or_404(incident, part, part_id)
     if FlaskForm().validate_on_submit():
         session.delete(obj)
-        session.commit()
+        _save(incident, f"removed a {part.label}")
         flash(f"The {part.label} was removed.")
     return redirect(url_for("incidents.detail", incident_id=incident.id, _anchor=part.anchor))
 
@@ -245,7 +370,7 @@ def _part_form(incident: Incident, part: Part, obj: Any) -> ResponseReturnValue:
         form.apply(obj)
         if getattr(obj, "is_primary", False):
             set_primary_factor(obj)
-        session.commit()
+        _save(incident, f"saved a {part.label}")
         flash(f"The {part.label} was saved.")
         return redirect(url_for("incidents.detail", incident_id=incident.id, _anchor=part.anchor))
     return render_template(

@@ -4,7 +4,9 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
-from models import CauseCategory, ContributingFactor, IncidentFactor
+from models import CauseCategory, ContributingFactor, IncidentFactor, Role
+from postmortems.audit.service import record_event
+from postmortems.auth.access import role_required
 from postmortems.db import get_or_404, session
 from postmortems.taxonomy.forms import ContributingFactorForm
 
@@ -29,6 +31,7 @@ def index() -> ResponseReturnValue:
 
 
 @bp.route("/factors/new", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
 def create_factor() -> ResponseReturnValue:
     """Add a contributing factor to a category."""
     form = ContributingFactorForm()
@@ -36,6 +39,8 @@ def create_factor() -> ResponseReturnValue:
         factor = ContributingFactor()
         form.populate_obj(factor)
         session.add(factor)
+        session.flush()
+        record_event("added factor", "contributing_factor", factor.id, str(factor))
         session.commit()
         flash(f"Factor “{factor.name}” added.")
         return redirect(url_for("taxonomy.index"))
@@ -43,12 +48,14 @@ def create_factor() -> ResponseReturnValue:
 
 
 @bp.route("/factors/<int:factor_id>/edit", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
 def edit_factor(factor_id: int) -> ResponseReturnValue:
     """Rename, describe or move a contributing factor."""
     factor = get_or_404(ContributingFactor, factor_id)
     form = ContributingFactorForm(factor=factor)
     if form.validate_on_submit():
         form.populate_obj(factor)
+        record_event("edited factor", "contributing_factor", factor.id, str(factor))
         session.commit()
         flash("Factor saved.")
         return redirect(url_for("taxonomy.index"))

@@ -2,9 +2,12 @@
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from flask_wtf import FlaskForm
 
-from models import GrowthStage, HeadcountSnapshot, Team
+from models import GrowthStage, HeadcountSnapshot, Role, Team
+from postmortems.audit.service import record_event
+from postmortems.auth.access import role_required
 from postmortems.db import get_or_404, session
 from postmortems.teams.forms import GrowthStageForm, HeadcountSnapshotForm, TeamForm
 from postmortems.teams.service import GrowthTimeline, list_stages, list_teams
@@ -25,6 +28,7 @@ def index() -> ResponseReturnValue:
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
 def create() -> ResponseReturnValue:
     """Add a team."""
     form = TeamForm()
@@ -32,6 +36,8 @@ def create() -> ResponseReturnValue:
         team = Team()
         form.populate_obj(team)
         session.add(team)
+        session.flush()
+        record_event("added team", "team", team.id, team.name)
         session.commit()
         flash(f"Team {team.name} added.")
         return redirect(url_for("teams.detail", team_id=team.id))
@@ -43,7 +49,15 @@ def detail(team_id: int) -> ResponseReturnValue:
     """A team's headcount history, with the form to add a count."""
     team = get_or_404(Team, team_id)
     form = HeadcountSnapshotForm(team=team)
+    if form.is_submitted() and not current_user.can(Role.ADMIN):
+        abort(403)
     if form.validate_on_submit():
+        record_event(
+            "added headcount",
+            "team",
+            team.id,
+            f"{team.name}: {form.headcount.data} as of {form.on_date.data}",
+        )
         team.snapshots.append(
             HeadcountSnapshot(on_date=form.on_date.data, headcount=form.headcount.data)
         )
@@ -54,12 +68,14 @@ def detail(team_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/<int:team_id>/edit", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
 def edit(team_id: int) -> ResponseReturnValue:
     """Rename or describe a team."""
     team = get_or_404(Team, team_id)
     form = TeamForm(team=team)
     if form.validate_on_submit():
         form.populate_obj(team)
+        record_event("edited team", "team", team.id, team.name)
         session.commit()
         flash("Team saved.")
         return redirect(url_for("teams.detail", team_id=team.id))
@@ -67,6 +83,7 @@ def edit(team_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/<int:team_id>/snapshots/<int:snapshot_id>/delete", methods=["POST"])
+@role_required(Role.ADMIN)
 def delete_snapshot(team_id: int, snapshot_id: int) -> ResponseReturnValue:
     """Remove one headcount count."""
     snapshot = get_or_404(HeadcountSnapshot, snapshot_id)
@@ -74,12 +91,16 @@ def delete_snapshot(team_id: int, snapshot_id: int) -> ResponseReturnValue:
         abort(404)
     if FlaskForm().validate_on_submit():
         session.delete(snapshot)
+        record_event(
+            "removed headcount", "team", team_id, f"{snapshot.headcount} as of {snapshot.on_date}"
+        )
         session.commit()
         flash("Headcount removed.")
     return redirect(url_for("teams.detail", team_id=team_id))
 
 
 @bp.route("/stages/new", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
 def create_stage() -> ResponseReturnValue:
     """Add a growth stage."""
     form = GrowthStageForm()
@@ -87,6 +108,8 @@ def create_stage() -> ResponseReturnValue:
         stage = GrowthStage()
         form.populate_obj(stage)
         session.add(stage)
+        session.flush()
+        record_event("added growth stage", "growth_stage", stage.id, f"{stage.name} {stage.band}")
         session.commit()
         flash(f"Stage {stage.name} added.")
         return redirect(url_for("teams.index", _anchor="stages"))
@@ -94,12 +117,14 @@ def create_stage() -> ResponseReturnValue:
 
 
 @bp.route("/stages/<int:stage_id>/edit", methods=["GET", "POST"])
+@role_required(Role.ADMIN)
 def edit_stage(stage_id: int) -> ResponseReturnValue:
     """Change a growth stage's name or band."""
     stage = get_or_404(GrowthStage, stage_id)
     form = GrowthStageForm(stage=stage)
     if form.validate_on_submit():
         form.populate_obj(stage)
+        record_event("edited growth stage", "growth_stage", stage.id, f"{stage.name} {stage.band}")
         session.commit()
         flash("Stage saved.")
         return redirect(url_for("teams.index", _anchor="stages"))

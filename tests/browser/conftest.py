@@ -60,3 +60,38 @@ def page(chromium: Any, live_server: str) -> Iterator[Any]:
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def people(app: Any) -> dict[str, Any]:
+    """An author, a reviewer and a reader with real passwords, to sign in through the page."""
+    from models import Role
+    from postmortems.db import session
+    from tests.conftest import make_user
+
+    with app.app_context():
+        users = {
+            role.name.lower(): make_user(
+                role, f"{role.name.lower()}@example.com", password=PASSWORD
+            )
+            for role in (Role.AUTHOR, Role.REVIEWER, Role.READER)
+        }
+        session.commit()
+    return users
+
+
+def sign_in_through_the_page(page: Any, email: str) -> None:
+    from playwright.sync_api import expect
+
+    page.goto("/auth/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("header .account")).to_contain_text(email.split("@")[0].capitalize())
+
+
+def sign_out_through_the_page(page: Any) -> None:
+    page.get_by_role("button", name="Sign out").click()

@@ -4,13 +4,15 @@ import re
 
 import pytest
 
+from tests.browser.conftest import sign_in_through_the_page
+
 pytestmark = pytest.mark.browser
 
 
-def test_file_a_postmortem_with_factor_impact_and_guarded_action(page) -> None:
+def test_file_a_postmortem_with_factor_impact_and_guarded_action(page, people) -> None:
     from playwright.sync_api import expect
 
-    page.goto("/incidents/")
+    sign_in_through_the_page(page, "author@example.com")
     page.get_by_role("link", name="File a postmortem").click()
     page.get_by_label("Title").fill("Checkout rejected valid cards")
     page.get_by_label("One-line summary").fill("A currency rounding bug declined cards.")
@@ -20,7 +22,7 @@ def test_file_a_postmortem_with_factor_impact_and_guarded_action(page) -> None:
     page.get_by_label("What happened").fill("Amounts were **rounded** before comparison.")
     page.get_by_role("button", name="File postmortem").click()
 
-    expect(page.locator(".flash")).to_contain_text("PM-2024-001 filed")
+    expect(page.locator(".flash")).to_contain_text("PM-2024-001 filed as a draft")
     expect(page.locator("h1")).to_have_text("Checkout rejected valid cards")
     expect(page.locator("dl.facts")).to_contain_text("40 min")
 

@@ -5,7 +5,7 @@ import re
 from sqlalchemy import select
 
 from models import Incident, Severity, Tag
-from tests.conftest import field_errors
+from tests.conftest import admin_client, field_errors
 from tests.factories import make_incident, make_stage, make_team, utc
 
 VALID = {
@@ -98,7 +98,7 @@ def test_times_are_entered_and_shown_in_the_team_zone(app_config) -> None:
     from tests.conftest import Browser
 
     app = create_app({**app_config, "TIMEZONE": "Europe/Moscow"})
-    browser = Browser(app.test_client())
+    browser = Browser(admin_client(app))
     html = browser.submit("/incidents/new", VALID, follow=True).get_data(as_text=True)
     assert "2024-03-01 22:00" in html
     assert "Europe/Moscow" in html
@@ -175,7 +175,7 @@ def test_the_list_is_paginated(app_config) -> None:
         for day in range(1, 6):
             make_incident(f"incident {day}", utc(2024, 1, day))
         session.commit()
-    client = app.test_client()
+    client = admin_client(app)
     first = client.get("/incidents/").get_data(as_text=True)
     last = client.get("/incidents/?page=3").get_data(as_text=True)
     beyond = client.get("/incidents/?page=99").get_data(as_text=True)

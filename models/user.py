@@ -1,0 +1,59 @@
+"""People who sign in, and their role."""
+
+import enum
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from models.base import Base, LabelledEnum, utcnow
+from models.team import Team
+
+
+class Role(LabelledEnum):
+    """Roles in increasing order of power; each can do what the ones before it can."""
+
+    READER = "READER"
+    AUTHOR = "AUTHOR"
+    REVIEWER = "REVIEWER"
+    ADMIN = "ADMIN"
+
+    _ranks = enum.nonmember({"READER": 0, "AUTHOR": 1, "REVIEWER": 2, "ADMIN": 3})
+
+    def __ge__(self, other: "Role") -> bool:  # type: ignore[override]
+        return self._ranks[self.name] >= self._ranks[other.name]
+
+
+class User(UserMixin, Base):
+    __tablename__ = "user_account"  # "user" is a reserved word in PostgreSQL
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    name: Mapped[str] = mapped_column(String(120), default="")
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(default=Role.READER)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("team.id", ondelete="SET NULL"))
+    is_active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    team: Mapped[Team | None] = relationship()
+
+    def set_password(self, password: str) -> None:
+        # Werkzeug's default is scrypt: memory-hard, salted, with the parameters in the hash.
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    def can(self, role: Role) -> bool:
+        """Whether this user has at least `role`."""
+        return self.is_active and self.role >= role
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email
+
+    def __str__(self) -> str:
+        return self.display_name

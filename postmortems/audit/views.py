@@ -1,0 +1,19 @@
+"""The audit log page, for admins."""
+
+from flask import Blueprint, render_template, request
+from flask.typing import ResponseReturnValue
+
+from models import Role
+from postmortems.audit.service import list_events
+from postmortems.auth.access import role_required
+from postmortems.pagination import paginate
+
+bp = Blueprint("audit", __name__, url_prefix="/audit")
+
+
+@bp.route("/")
+@role_required(Role.ADMIN)
+def index() -> ResponseReturnValue:
+    """Every change across the app, newest first."""
+    page = paginate(list_events(), request.args.get("page", 1, type=int), per_page=50)
+    return render_template("audit/index.html", page=page)

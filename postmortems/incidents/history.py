@@ -1,0 +1,225 @@
+"""Revisions of a postmortem: a snapshot after every change, diffs between any two, restore."""
+
+import difflib
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from flask_login import current_user
+from sqlalchemy import select
+
+from models import (
+    ActionItem,
+    ActionStatus,
+    ActionType,
+    ContributingFactor,
+    GuardCheck,
+    ImpactEstimate,
+    ImpactKind,
+    ImpactLevel,
+    Incident,
+    IncidentFactor,
+    IncidentRevision,
+    Lesson,
+    LessonGroup,
+    Severity,
+    Team,
+    TimelineEvent,
+    User,
+)
+from postmortems.db import session
+from postmortems.incidents.service import set_tags
+from postmortems.timezones import to_local
+
+# Incident columns kept in a revision and put back by a restore. The status is not among
+# them: restoring old text must not publish or unpublish anything.
+SCALARS = [
+    "title", "summary", "severity", "team_id", "affected_system", "environment",
+    "started_at", "started_is_estimated", "detected_at", "detected_is_estimated",
+    "mitigated_at", "mitigated_is_estimated", "resolved_at", "resolved_is_estimated",
+    "what_happened_md", "analysis_md", "detection_md", "response_md", "went_well_md",
+    "got_lucky_md", "is_near_miss", "exclude_from_metrics", "recurrence_of_id", "owner_id",
+    "owner_name", "is_restricted",
+]  # fmt: skip
+REFERENCES = {"team_id": Team, "recurrence_of_id": Incident, "owner_id": User}
+SECTIONS = [
+    ("what_happened_md", "What happened"), ("analysis_md", "Analysis"),
+    ("detection_md", "Detection"), ("response_md", "Response and recovery"),
+    ("went_well_md", "What went well"), ("got_lucky_md", "Where we got lucky"),
+]  # fmt: skip
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-safe form of a column value: enums by name, decimals and dates as text."""
+    if hasattr(value, "name") and hasattr(value, "value"):
+        return value.name
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def snapshot(incident: Incident) -> dict[str, Any]:
+    """Everything a revision keeps of the postmortem, parts included, as plain JSON."""
+    return {
+        **{name: _plain(getattr(incident, name)) for name in SCALARS},
+        "status": incident.status.name,
+        "tags": [t.name for t in incident.tags],
+        "access_user_ids": [u.id for u in incident.access_users],
+        "timeline": [{"at": _plain(e.at), "text_md": e.text_md} for e in incident.timeline],
+        "factors": [
+            {"factor_id": f.factor_id, "name": str(f.factor), "note": f.note,
+             "is_primary": f.is_primary}
+            for f in incident.factors
+        ],
+        "impacts": [
+            {name: _plain(getattr(i, name)) for name in (
+                "kind", "low", "likely", "high", "currency", "unit", "level", "method_note",
+                "estimated_by")}
+            for i in incident.impacts
+        ],
+        "lessons": [{"group": lesson.group.name, "text_md": lesson.text_md}
+                    for lesson in incident.lessons],
+        "actions": [
+            {**{name: _plain(getattr(a, name)) for name in (
+                "title", "details_md", "group", "type", "owner", "owner_id", "due_on", "status",
+                "wont_do_reason", "completed_on", "tracker_url")},
+             "guard_ids": [g.id for g in a.guards], "guards": [g.name for g in a.guards]}
+            for a in incident.action_items
+        ],
+    }  # fmt: skip
+
+
+def record_revision(incident: Incident, summary: str) -> IncidentRevision | None:
+    """Keep the postmortem as it is now, unless nothing changed since the last revision."""
+    session.flush()
+    session.refresh(incident)
+    current = snapshot(incident)
+    last = session.scalar(
+        select(IncidentRevision)
+        .where(IncidentRevision.incident_id == incident.id)
+        .order_by(IncidentRevision.number.desc())
+        .limit(1)
+    )
+    if last is not None and last.snapshot == current:
+        return None
+    user = current_user if current_user and current_user.is_authenticated else None
+    revision = IncidentRevision(
+        incident_id=incident.id, number=(last.number + 1) if last else 1,
+        user_id=user.id if user else None, summary=summary, snapshot=current,
+    )  # fmt: skip
+    session.add(revision)
+    session.flush()
+    return revision
+
+
+def as_text(data: dict[str, Any]) -> list[str]:
+    """A revision as lines of readable text, for diffs."""
+    lines = [f"Title: {data['title']}", f"Summary: {data['summary']}",
+             f"Severity: {data['severity']}", f"Status: {data['status']}",
+             f"Affected system: {data['affected_system']}",
+             f"Environment: {data['environment']}", f"Tags: {', '.join(data['tags'])}",
+             f"Restricted: {'yes' if data['is_restricted'] else 'no'}",
+             f"Owner: {data['owner_name'] or data['owner_id'] or ''}"]  # fmt: skip
+    for name in ("started", "detected", "mitigated", "resolved"):
+        value = data[f"{name}_at"]
+        shown = to_local(datetime.fromisoformat(value)).strftime("%Y-%m-%d %H:%M") if value else ""
+        estimated = " (estimated)" if value and data[f"{name}_is_estimated"] else ""
+        lines.append(f"{name.capitalize()}: {shown}{estimated}")
+    for key, heading in SECTIONS:
+        lines += ["", f"## {heading}", *data[key].splitlines()]
+    lines += ["", "## Timeline"]
+    for event in data["timeline"]:
+        at = to_local(datetime.fromisoformat(event["at"])).strftime("%Y-%m-%d %H:%M")
+        lines.append(f"- {at} {event['text_md']}")
+    lines += ["", "## Contributing factors"]
+    for f in data["factors"]:
+        lines.append(f"- {f['name']}{' (primary)' if f['is_primary'] else ''}: {f['note']}")
+    lines += ["", "## Impact"]
+    for i in data["impacts"]:
+        lines.append(f"- {i['kind']}: level {i['level']}" if i["level"] else
+                     f"- {i['kind']}: {i['low']} / {i['likely']} / {i['high']} "
+                     f"{i['currency'] or i['unit']}")  # fmt: skip
+    lines += ["", "## Lessons"]
+    lines += [f"- [{lesson['group']}] {lesson['text_md']}" for lesson in data["lessons"]]
+    lines += ["", "## Action items"]
+    for a in data["actions"]:
+        lines.append(f"- {a['title']} [{a['type']}, {a['status']}] owner {a['owner']} "
+                     f"due {a['due_on']} guards: {', '.join(a['guards'])}")  # fmt: skip
+    return lines
+
+
+def diff(older: IncidentRevision, newer: IncidentRevision) -> list[tuple[str, str]]:
+    """A unified diff between two revisions as (kind, line) pairs: kind is add, remove,
+    context or hunk."""
+    lines = difflib.unified_diff(as_text(older.snapshot), as_text(newer.snapshot),
+                                 f"revision {older.number}", f"revision {newer.number}",
+                                 n=2, lineterm="")  # fmt: skip
+    result = []
+    for line in list(lines)[2:]:
+        kind = {"+": "add", "-": "remove", "@": "hunk"}.get(line[:1], "context")
+        result.append((kind, line))
+    return result
+
+
+def restore(incident: Incident, revision: IncidentRevision) -> None:
+    """Put the postmortem back as it was in `revision` (its status stays as it is now)."""
+    data = revision.snapshot
+    for name in SCALARS:
+        setattr(incident, name, _column_value(name, data[name]))
+    set_tags(incident, data["tags"])
+    incident.access_users = list(session.scalars(select(User).where(
+        User.id.in_(data["access_user_ids"]))))  # fmt: skip
+    incident.timeline = [TimelineEvent(at=datetime.fromisoformat(e["at"]), text_md=e["text_md"])
+                         for e in data["timeline"]]  # fmt: skip
+    known_factors = set(session.scalars(select(ContributingFactor.id)))
+    incident.factors = [
+        IncidentFactor(factor_id=f["factor_id"], note=f["note"], is_primary=f["is_primary"])
+        for f in data["factors"]
+        if f["factor_id"] in known_factors
+    ]
+    incident.impacts = [_impact(i) for i in data["impacts"]]
+    incident.lessons = [Lesson(group=LessonGroup[x["group"]], text_md=x["text_md"])
+                        for x in data["lessons"]]  # fmt: skip
+    incident.action_items = [_action(a) for a in data["actions"]]
+
+
+def _column_value(name: str, value: Any) -> Any:
+    if value is None:
+        return None
+    if name in REFERENCES:  # the row it pointed to may have been deleted since
+        return value if session.get(REFERENCES[name], value) is not None else None
+    if name == "severity":
+        return Severity[value]
+    if name.endswith("_at"):
+        return datetime.fromisoformat(value)
+    return value
+
+
+def _impact(data: dict[str, Any]) -> ImpactEstimate:
+    def dec(text: str | None) -> Decimal | None:
+        return None if text is None else Decimal(text)
+
+    return ImpactEstimate(
+        kind=ImpactKind[data["kind"]], low=dec(data["low"]), likely=dec(data["likely"]),
+        high=dec(data["high"]), currency=data["currency"], unit=data["unit"],
+        level=ImpactLevel[data["level"]] if data["level"] else None,
+        method_note=data["method_note"], estimated_by=data["estimated_by"],
+    )  # fmt: skip
+
+
+def _action(data: dict[str, Any]) -> ActionItem:
+    def day(text: str | None) -> date | None:
+        return None if text is None else date.fromisoformat(text)
+
+    owner_exists = data["owner_id"] is not None and session.get(User, data["owner_id"])
+    return ActionItem(
+        title=data["title"], details_md=data["details_md"], group=LessonGroup[data["group"]],
+        type=ActionType[data["type"]], owner=data["owner"],
+        owner_id=data["owner_id"] if owner_exists else None, due_on=day(data["due_on"]),
+        status=ActionStatus[data["status"]], wont_do_reason=data["wont_do_reason"],
+        completed_on=day(data["completed_on"]), tracker_url=data["tracker_url"],
+        guards=list(session.scalars(select(GuardCheck).where(
+            GuardCheck.id.in_(data["guard_ids"])))),
+    )  # fmt: skip
