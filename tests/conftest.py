@@ -1,6 +1,7 @@
 """Shared fixtures: a real, migrated database per test (SQLite file or PostgreSQL), the app,
 its test client and CLI runner, and a helper that submits forms with their CSRF token."""
 
+import contextvars
 import os
 import re
 import shutil
@@ -11,7 +12,7 @@ from typing import Any
 
 import pytest
 from alembic import command
-from flask import Flask
+from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -102,9 +103,31 @@ def app_config(database_url: str) -> dict[str, Any]:
     return {"TESTING": True, "SECRET_KEY": "test", "DATABASE_URL": database_url, "TIMEZONE": "UTC"}
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request runs in its own, empty context, as in production.
+
+    Flask reuses an app context that a test holds open (the `db` fixture does), and with it
+    `g`: the signed-in user and the database session would leak from one request, or one
+    client, into the next. Afterwards the test's own session is expired so that it reads
+    what the request wrote.
+    """
+
+    def open(self, *args: Any, **kwargs: Any) -> Any:
+        response = contextvars.Context().run(super().open, *args, **kwargs)
+        if has_app_context() and "db_session" in g:
+            g.db_session.expire_all()
+        return response
+
+
+def new_app(config: dict[str, Any]) -> Flask:
+    app = create_app(config)
+    app.test_client_class = IsolatedClient
+    return app
+
+
 @pytest.fixture
 def app(app_config: dict[str, Any]) -> Iterator[Flask]:
-    app = create_app(app_config)
+    app = new_app(app_config)
     yield app
     app.extensions["db_engine"].dispose()
 

@@ -41,9 +41,9 @@ def test_format_duration(value, shown) -> None:
 
 
 def test_format_datetime_shows_the_configured_zone(app_config) -> None:
-    from postmortems import create_app
+    from tests.conftest import new_app
 
-    app = create_app({**app_config, "TIMEZONE": "Europe/Moscow"})
+    app = new_app({**app_config, "TIMEZONE": "Europe/Moscow"})
     with app.app_context():
         assert format_datetime(datetime(2020, 8, 17, 9, 30, tzinfo=UTC)) == "2020-08-17 12:30"
     app.extensions["db_engine"].dispose()

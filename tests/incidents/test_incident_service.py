@@ -64,10 +64,10 @@ def test_filter_by_team_and_tag(db) -> None:
 
 
 def test_filter_by_year_uses_the_team_time_zone(app_config) -> None:
-    from postmortems import create_app
+    from tests.conftest import new_app
     from postmortems.db import session
 
-    app = create_app({**app_config, "TIMEZONE": "Europe/Moscow"})
+    app = new_app({**app_config, "TIMEZONE": "Europe/Moscow"})
     with app.app_context():
         # 2020-12-31 22:00 UTC is already 2021-01-01 01:00 in Moscow.
         make_incident("new year's night", utc(2020, 12, 31, 22))
