@@ -166,6 +166,11 @@ def diff(older: IncidentRevision, newer: IncidentRevision) -> list[tuple[str, st
 def restore(incident: Incident, revision: IncidentRevision) -> None:
     """Put the postmortem back as it was in `revision` (its status stays as it is now)."""
     data = revision.snapshot
+    # Old parts go first: the new ones may repeat a unique key (one factor per incident).
+    for parts in (incident.timeline, incident.factors, incident.impacts, incident.lessons,
+                  incident.action_items):  # fmt: skip
+        parts.clear()
+    session.flush()
     for name in SCALARS:
         setattr(incident, name, _column_value(name, data[name]))
     set_tags(incident, data["tags"])

@@ -17,8 +17,10 @@ def reader(db):
 
 
 def sign_in_form(anonymous, email: str, password: str, next_url: str = "") -> object:
-    return Browser(anonymous).submit(f"/auth/login?next={next_url}" if next_url else "/auth/login",
-                                     {"email": email, "password": password, "next": next_url})
+    return Browser(anonymous).submit(
+        f"/auth/login?next={next_url}" if next_url else "/auth/login",
+        {"email": email, "password": password, "next": next_url},
+    )
 
 
 def test_anonymous_visitors_only_see_the_sign_in_page(anonymous) -> None:
@@ -81,8 +83,16 @@ def test_sign_in_returns_to_the_page_asked_for(anonymous, reader) -> None:
 
 @pytest.mark.parametrize(
     "target",
-    ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)",
-     "http:/evil.example", "/\x00x", "evil.example", ""],
+    [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+        "javascript:alert(1)",
+        "http:/evil.example",
+        "/\x00x",
+        "evil.example",
+        "",
+    ],
 )
 def test_sign_in_never_redirects_off_the_site(anonymous, reader, target) -> None:
     response = sign_in_form(anonymous, "reader@example.com", PASSWORD, target)
@@ -102,15 +112,24 @@ def test_sign_out_is_post_only(client) -> None:
 def test_change_password(anonymous, reader, db) -> None:
     sign_in_form(anonymous, "reader@example.com", PASSWORD)
     browser = Browser(anonymous)
-    wrong = browser.submit("/auth/password", {"current_password": "nope", "new_password": "a" * 12,
-                                              "confirm": "a" * 12})
+    wrong = browser.submit(
+        "/auth/password",
+        {"current_password": "nope", "new_password": "a" * 12, "confirm": "a" * 12},
+    )
     assert "This is not your current password." in wrong.get_data(as_text=True)
-    short = browser.submit("/auth/password", {"current_password": PASSWORD,
-                                              "new_password": "short", "confirm": "short"})
+    short = browser.submit(
+        "/auth/password",
+        {"current_password": PASSWORD, "new_password": "short", "confirm": "short"},
+    )
     assert field_errors(short.get_data(as_text=True), "new_password")
-    ok = browser.submit("/auth/password", {"current_password": PASSWORD,
-                                           "new_password": "a much longer one",
-                                           "confirm": "a much longer one"})
+    ok = browser.submit(
+        "/auth/password",
+        {
+            "current_password": PASSWORD,
+            "new_password": "a much longer one",
+            "confirm": "a much longer one",
+        },
+    )
     assert ok.status_code == 302
     db.expire_all()
     assert db.get(type(reader), reader.id).check_password("a much longer one")

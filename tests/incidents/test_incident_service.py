@@ -64,8 +64,8 @@ def test_filter_by_team_and_tag(db) -> None:
 
 
 def test_filter_by_year_uses_the_team_time_zone(app_config) -> None:
-    from tests.conftest import new_app
     from postmortems.db import session
+    from tests.conftest import new_app
 
     app = new_app({**app_config, "TIMEZONE": "Europe/Moscow"})
     with app.app_context():

@@ -93,9 +93,8 @@ def test_an_unknown_team_is_refused(browser) -> None:
 
 
 def test_times_are_entered_and_shown_in_the_team_zone(app_config) -> None:
-    from tests.conftest import new_app
     from postmortems.db import session
-    from tests.conftest import Browser
+    from tests.conftest import Browser, new_app
 
     app = new_app({**app_config, "TIMEZONE": "Europe/Moscow"})
     browser = Browser(admin_client(app))
@@ -167,8 +166,8 @@ def test_an_invalid_filter_gets_a_400_with_the_error_beside_it(client) -> None:
 
 
 def test_the_list_is_paginated(app_config) -> None:
-    from tests.conftest import new_app
     from postmortems.db import session
+    from tests.conftest import new_app
 
     app = new_app({**app_config, "INCIDENTS_PER_PAGE": 2})
     with app.app_context():

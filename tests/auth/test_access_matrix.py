@@ -1,0 +1,94 @@
+"""Every route × every kind of user → the expected answer. The table is checked against the
+app's URL map, so a new route without an entry here fails."""
+
+import pytest
+
+from tests.auth.world import ROLES, build_world
+from tests.conftest import Browser, new_app, sign_in
+
+
+def answers(default: int, **by_role: int) -> dict[str, int]:
+    """The expected status per signed-in role; anonymous visitors always go to sign-in (302)."""
+    table = dict.fromkeys(ROLES[1:], default)
+    table.update(by_role)
+    return {"anonymous": 302, **table}
+
+
+EVERYONE = answers(200)
+AUTHORS = answers(200, reader=403)
+ADMINS = answers(403, admin=200)
+# The draft belongs to `author`: hidden (404) from people it does not name, except admins.
+DRAFT_READ = answers(404, author=200, admin=200)
+DRAFT_POST = answers(404, author=302, admin=302)
+
+# endpoint → (method, URL values, expected answers). `part_name` picks the part kind.
+EXPECTED = {
+    "index": ("GET", {}, answers(308)),
+    "static": ("GET", {"filename": "style.css"}, {**EVERYONE, "anonymous": 200}),
+    "auth.login": ("GET", {}, answers(302, anonymous=200) | {"anonymous": 200}),
+    "auth.logout": ("POST", {}, answers(302)),
+    "auth.password": ("GET", {}, EVERYONE),
+    "incidents.index": ("GET", {}, EVERYONE),
+    "incidents.create": ("GET", {}, AUTHORS),
+    "incidents.detail": ("GET", {"incident_id"}, DRAFT_READ),
+    "incidents.edit": ("GET", {"incident_id"}, DRAFT_READ),
+    "incidents.delete": ("GET", {"incident_id"}, DRAFT_READ),
+    "incidents.revisions": ("GET", {"incident_id"}, DRAFT_READ),
+    "incidents.restore": ("POST", {"incident_id", "number"}, DRAFT_POST),
+    "incidents.review": ("POST", {"incident_id", "step"}, DRAFT_POST),
+    "incidents.create_part": ("GET", {"incident_id", "part_name"}, DRAFT_READ),
+    "incidents.edit_part": ("GET", {"incident_id", "part_name", "part_id"}, DRAFT_READ),
+    "incidents.delete_part": ("POST", {"incident_id", "part_name", "part_id"}, DRAFT_POST),
+    "guards.index": ("GET", {}, EVERYONE),
+    "guards.detail": ("GET", {"guard_id"}, EVERYONE),
+    "guards.create": ("GET", {}, AUTHORS),
+    "guards.edit": ("GET", {"guard_id"}, AUTHORS),
+    "teams.index": ("GET", {}, EVERYONE),
+    "teams.detail": ("GET", {"team_id"}, EVERYONE),
+    "teams.create": ("GET", {}, ADMINS),
+    "teams.edit": ("GET", {"team_id"}, ADMINS),
+    "teams.delete_snapshot": ("POST", {"team_id", "snapshot_id"}, answers(403, admin=302)),
+    "teams.create_stage": ("GET", {}, ADMINS),
+    "teams.edit_stage": ("GET", {"stage_id"}, ADMINS),
+    "taxonomy.index": ("GET", {}, EVERYONE),
+    "taxonomy.create_factor": ("GET", {}, ADMINS),
+    "taxonomy.edit_factor": ("GET", {"factor_id"}, ADMINS),
+    "users.index": ("GET", {}, ADMINS),
+    "users.create": ("GET", {}, ADMINS),
+    "users.edit": ("GET", {"user_id"}, ADMINS),
+    "audit.index": ("GET", {}, ADMINS),
+}
+FIXED_VALUES = {"part_name": "lessons", "step": "submit", "filename": "style.css"}
+
+
+def test_every_route_has_an_entry_in_the_table(app) -> None:
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints == set(EXPECTED), (
+        f"missing: {sorted(endpoints - set(EXPECTED))}; stale: {sorted(set(EXPECTED) - endpoints)}"
+    )
+
+
+CASES = [(endpoint, role) for endpoint in EXPECTED for role in ROLES]
+
+
+@pytest.mark.parametrize(("endpoint", "role"), CASES, ids=[f"{e}-{r}" for e, r in CASES])
+def test_access(app_config, endpoint: str, role: str) -> None:
+    from flask import url_for
+
+    app = new_app(app_config)
+    with app.app_context():
+        world = build_world()
+        method, names, expected = EXPECTED[endpoint]
+        values = {n: world.ids.get(n, FIXED_VALUES.get(n)) for n in names}
+        with app.test_request_context():
+            url = url_for(endpoint, **values)
+    client = app.test_client()
+    if role != "anonymous":
+        sign_in(client, world.users[role])
+    if method == "GET":
+        response = client.get(url)
+    else:
+        token_page = "/auth/login" if role == "anonymous" else "/auth/password"
+        response = Browser(client).submit(token_page, {}, action=url)
+    assert response.status_code == expected[role], f"{method} {url} as {role}"
+    app.extensions["db_engine"].dispose()

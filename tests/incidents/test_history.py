@@ -1,0 +1,133 @@
+"""Revisions: every change is kept, any two can be compared, an old one can be restored."""
+
+from sqlalchemy import select
+
+from models import AuditEvent, Incident, IncidentRevision, IncidentStatus, Role
+from tests.conftest import Browser, field_errors, make_user, sign_in
+
+VALID = {
+    "title": "Disk filled up",
+    "severity": "SEV3",
+    "started_at": "2024-03-01T10:00",
+    "what_happened_md": "Logs grew without rotation.",
+}
+
+
+def edit(browser: Browser, incident_id: int, **changes: str) -> object:
+    url = f"/incidents/{incident_id}/edit"
+    version = (
+        browser.get(url).get_data(as_text=True).split('name="version" type="hidden" value="')[1]
+    )
+    return browser.submit(url, {**VALID, **changes, "version": version.split('"')[0]})
+
+
+def test_each_change_is_a_revision_with_who_and_what(browser, db, admin) -> None:
+    browser.submit("/incidents/new", VALID)
+    incident = db.scalars(select(Incident)).one()
+    browser.submit(
+        f"/incidents/{incident.id}/lessons/new", {"group": "TECHNICAL", "text_md": "Rotate logs."}
+    )
+    edit(browser, incident.id, title="Disk filled up on db-1")
+    revisions = db.scalars(select(IncidentRevision).order_by(IncidentRevision.number)).all()
+    assert [r.summary for r in revisions] == [
+        f"filed {incident.key}",
+        "saved a lesson",
+        "edited the postmortem",
+    ]
+    assert {r.user_id for r in revisions} == {admin.id}
+    assert revisions[-1].snapshot["title"] == "Disk filled up on db-1"
+
+
+def test_saving_without_a_change_adds_no_revision(browser, db) -> None:
+    browser.submit("/incidents/new", VALID)
+    incident = db.scalars(select(Incident)).one()
+    edit(browser, incident.id)
+    assert len(db.scalars(select(IncidentRevision)).all()) == 1
+
+
+def test_the_history_page_shows_a_readable_diff_between_two_revisions(browser, db) -> None:
+    browser.submit("/incidents/new", VALID)
+    incident = db.scalars(select(Incident)).one()
+    edit(browser, incident.id, title="Disk filled up on db-1")
+    edit(
+        browser,
+        incident.id,
+        title="Disk filled up on db-1",
+        what_happened_md="Logs grew without rotation for 3 weeks.",
+    )
+    html = browser.get(f"/incidents/{incident.id}/history?a=1&b=3").get_data(as_text=True)
+    assert '<span class="diff-remove">-Title: Disk filled up</span>' in html
+    assert '<span class="diff-add">+Title: Disk filled up on db-1</span>' in html
+    assert "+Logs grew without rotation for 3 weeks." in html
+    latest = browser.get(f"/incidents/{incident.id}/history").get_data(as_text=True)
+    assert "Changes from revision 2 to 3" in latest
+
+
+def test_an_unknown_revision_number_is_not_found(browser, db) -> None:
+    browser.submit("/incidents/new", VALID)
+    incident = db.scalars(select(Incident)).one()
+    assert browser.get(f"/incidents/{incident.id}/history?a=1&b=9").status_code == 404
+
+
+def test_restoring_an_old_revision_is_itself_a_new_revision(browser, db) -> None:
+    browser.submit("/incidents/new", VALID)
+    incident = db.scalars(select(Incident)).one()
+    browser.submit(
+        f"/incidents/{incident.id}/lessons/new", {"group": "TECHNICAL", "text_md": "Rotate logs."}
+    )
+    edit(browser, incident.id, title="Wrong title")
+    browser.submit(
+        f"/incidents/{incident.id}/history",
+        {},
+        action=f"/incidents/{incident.id}/history/2/restore",
+    )
+    restored = db.get(Incident, incident.id)
+    assert restored.title == "Disk filled up"
+    assert [lesson.text_md for lesson in restored.lessons] == ["Rotate logs."]
+    numbers = [r.number for r in restored.revisions]
+    assert numbers == [1, 2, 3, 4]
+    assert restored.revisions[-1].summary == "restored revision 2"
+
+
+def test_changes_are_in_the_audit_log_for_admins_only(app, browser, db) -> None:
+    browser.submit("/incidents/new", VALID)
+    browser.submit("/guards/new", {"name": "Disk alert", "kind": "MONITOR", "status": "ACTIVE"})
+    actions = [e.action for e in db.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    assert actions == ["filed PM-2024-001", "added guard check"]
+    html = browser.get("/audit/").get_data(as_text=True)
+    assert "added guard check" in html and "Disk alert" in html
+    reviewer = make_user(Role.REVIEWER)
+    db.commit()
+    assert sign_in(app.test_client(), reviewer).get("/audit/").status_code == 403
+
+
+def test_two_people_edit_at_once_and_the_second_save_is_refused_with_both_texts(app, db) -> None:
+    from tests.factories import make_incident
+
+    first_person, second_person = make_user(Role.REVIEWER), make_user(Role.REVIEWER)
+    incident = make_incident(
+        "Disk filled up", what_happened_md="Original text.", status=IncidentStatus.PUBLISHED
+    )
+    db.commit()
+    first = Browser(sign_in(app.test_client(), first_person))
+    second = Browser(sign_in(app.test_client(), second_person))
+    url = f"/incidents/{incident.id}/edit"
+    first_form, second_form = first.get(url), second.get(url)  # both open the form
+    assert first_form.status_code == second_form.status_code == 200
+    saved = first.submit(url, {**VALID, "what_happened_md": "First person's text.", "version": "1"})
+    assert saved.status_code == 302
+    refused = second.submit(
+        url, {**VALID, "what_happened_md": "Second person's text.", "version": "1"}
+    )
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 409
+    assert "Someone else saved this postmortem" in html
+    assert "First person&#39;s text." in html  # the saved version, shown
+    assert "Second person&#39;s text.</textarea>" in html  # the second text, kept in the form
+    assert db.get(Incident, incident.id).what_happened_md == "First person's text."
+    assert field_errors(html, "title") == []
+    resaved = second.submit(
+        url, {**VALID, "what_happened_md": "Second person's text.", "version": "2"}
+    )
+    assert resaved.status_code == 302
+    assert db.get(Incident, incident.id).what_happened_md == "Second person's text."
