@@ -69,3 +69,29 @@ def test_upgrade_seeds_the_contributing_factors_of_all_four_categories(
         categories = set(conn.scalars(text("SELECT DISTINCT category FROM contributing_factor")))
     engine.dispose()
     assert categories == {c.name for c in models.CauseCategory}
+
+
+def test_upgrade_keeps_existing_postmortems_and_fills_the_new_columns(
+    empty_database_url: str,
+) -> None:
+    config = alembic_config(empty_database_url)
+    command.upgrade(config, "0001")
+    engine = create_engine(empty_database_url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO incident (key, title, summary, severity, status, affected_system, "
+                "environment, started_at, started_is_estimated, detected_is_estimated, "
+                "mitigated_is_estimated, resolved_is_estimated, what_happened_md, analysis_md, "
+                "detection_md, response_md, went_well_md, got_lucky_md, is_near_miss, "
+                "exclude_from_metrics, created_at, updated_at, version) VALUES ('PM-2020-001', "
+                "'Old', '', 'SEV3', 'PUBLISHED', '', '', '2020-08-17 09:30:00', false, false, false, "
+                "false, '', '', '', '', '', '', false, false, '2020-08-17 09:30:00', "
+                "'2020-08-17 09:30:00', 1)"
+            )
+        )
+    command.upgrade(config, "head")
+    with engine.connect() as conn:
+        row = conn.execute(text("SELECT title, owner_name, is_restricted FROM incident")).one()
+    engine.dispose()
+    assert (row.title, row.owner_name, bool(row.is_restricted)) == ("Old", "", False)
