@@ -85,8 +85,8 @@ def test_upgrade_keeps_existing_postmortems_and_fills_the_new_columns(
                 "mitigated_is_estimated, resolved_is_estimated, what_happened_md, analysis_md, "
                 "detection_md, response_md, went_well_md, got_lucky_md, is_near_miss, "
                 "exclude_from_metrics, created_at, updated_at, version) VALUES ('PM-2020-001', "
-                "'Old', '', 'SEV3', 'PUBLISHED', '', '', '2020-08-17 09:30:00', false, false, false, "
-                "false, '', '', '', '', '', '', false, false, '2020-08-17 09:30:00', "
+                "'Old', '', 'SEV3', 'PUBLISHED', '', '', '2020-08-17 09:30:00', false, false, "
+                "false, false, '', '', '', '', '', '', false, false, '2020-08-17 09:30:00', "
                 "'2020-08-17 09:30:00', 1)"
             )
         )
