@@ -6,11 +6,13 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from flask_wtf import FlaskForm
+from sqlalchemy import select
 from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields import DateTimeLocalField
 from wtforms.fields.choices import SelectChoice, enum_choices, enum_coerce
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from postmortems.db import session
 from postmortems.timezones import from_local, to_local
 
 # Enough for any amount of money in any currency, and for item counts; matches ExactDecimal.
@@ -119,3 +121,11 @@ class MultiCheckboxField(SelectMultipleField):
 def parse_tags(text: str) -> list[str]:
     """Split "ml, Config , ml" into ["config", "ml"]: trimmed, lower-case, unique, sorted."""
     return sorted({t.strip().lower() for t in text.split(",") if t.strip()})
+
+
+def is_taken(model: Any, editing: Any, **values: Any) -> bool:
+    """Whether another row of `model` (not `editing`) already has these column values."""
+    stmt = select(model.id).filter_by(**values)
+    if editing is not None:
+        stmt = stmt.where(model.id != editing.id)
+    return session.scalar(stmt) is not None

@@ -6,8 +6,7 @@ from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from models import GuardCheck, GuardKind, GuardStatus
-from postmortems.forms import EnumSelectField, Form
-from postmortems.guards.service import name_taken
+from postmortems.forms import EnumSelectField, Form, is_taken
 
 
 class GuardCheckForm(Form):
@@ -28,5 +27,5 @@ class GuardCheckForm(Form):
 
     def validate_name(self, field: StringField) -> None:
         field.data = (field.data or "").strip()
-        if name_taken(field.data, exclude_id=self.guard.id if self.guard else None):
+        if is_taken(GuardCheck, self.guard, name=field.data):
             raise ValidationError("Another guard check has this name.")

@@ -25,10 +25,3 @@ def protected_incidents(guard: GuardCheck, viewer: User) -> list[Incident]:
         .order_by(Incident.started_at.desc())
     )
     return list(session.scalars(stmt))
-
-
-def name_taken(name: str, *, exclude_id: int | None = None) -> bool:
-    stmt = select(GuardCheck.id).where(GuardCheck.name == name)
-    if exclude_id is not None:
-        stmt = stmt.where(GuardCheck.id != exclude_id)
-    return session.scalar(stmt) is not None

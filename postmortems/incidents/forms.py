@@ -38,6 +38,7 @@ from postmortems.forms import (
     LocalDateTimeField,
     MultiCheckboxField,
     OptionalIdSelectField,
+    is_taken,
     parse_tags,
 )
 from postmortems.incidents.service import recurrence_candidates, set_tags
@@ -330,7 +331,7 @@ class ActionItemForm(PartForm):
 
     def validate_new_guard_name(self, field: StringField) -> None:
         name = (field.data or "").strip()
-        if name and session.scalar(select(GuardCheck.id).where(GuardCheck.name == name)):
+        if name and is_taken(GuardCheck, None, name=name):
             raise ValidationError("A guard check with this name exists; tick it above.")
 
     def apply(self, part: ActionItem) -> None:

@@ -2,13 +2,11 @@
 
 from typing import Any
 
-from sqlalchemy import select
 from wtforms import StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from models import CauseCategory, ContributingFactor
-from postmortems.db import session
-from postmortems.forms import EnumSelectField, Form
+from postmortems.forms import EnumSelectField, Form, is_taken
 
 
 class ContributingFactorForm(Form):
@@ -22,10 +20,5 @@ class ContributingFactorForm(Form):
 
     def validate_name(self, field: StringField) -> None:
         field.data = (field.data or "").strip()
-        stmt = select(ContributingFactor.id).where(
-            ContributingFactor.category == self.category.data, ContributingFactor.name == field.data
-        )
-        if self.factor is not None:
-            stmt = stmt.where(ContributingFactor.id != self.factor.id)
-        if session.scalar(stmt) is not None:
+        if is_taken(ContributingFactor, self.factor, category=self.category.data, name=field.data):
             raise ValidationError("This category already has a factor with this name.")

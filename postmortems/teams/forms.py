@@ -15,7 +15,7 @@ from wtforms.validators import (
 
 from models import GrowthStage, HeadcountSnapshot, Team
 from postmortems.db import session
-from postmortems.forms import Form
+from postmortems.forms import Form, is_taken
 from postmortems.teams.service import overlapping_stage
 
 # Far above any company, far below the database's integer limits.
@@ -32,10 +32,7 @@ class TeamForm(Form):
 
     def validate_name(self, field: StringField) -> None:
         field.data = (field.data or "").strip()
-        stmt = select(Team.id).where(Team.name == field.data)
-        if self.team is not None:
-            stmt = stmt.where(Team.id != self.team.id)
-        if session.scalar(stmt) is not None:
+        if is_taken(Team, self.team, name=field.data):
             raise ValidationError("Another team has this name.")
 
 
@@ -78,10 +75,7 @@ class GrowthStageForm(Form):
 
     def validate_name(self, field: StringField) -> None:
         field.data = (field.data or "").strip()
-        stmt = select(GrowthStage.id).where(GrowthStage.name == field.data)
-        if self.stage is not None:
-            stmt = stmt.where(GrowthStage.id != self.stage.id)
-        if session.scalar(stmt) is not None:
+        if is_taken(GrowthStage, self.stage, name=field.data):
             raise ValidationError("Another stage has this name.")
 
     def validate_max_headcount(self, field: IntegerField) -> None:
