@@ -5,7 +5,9 @@ import contextvars
 import os
 import re
 import shutil
+import time
 import uuid
+import warnings
 from collections.abc import Iterator
 from html import unescape
 from typing import Any
@@ -16,6 +18,7 @@ from flask import Flask, g, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 
 from models import Role, User
 from postmortems import create_app
@@ -53,9 +56,16 @@ class PostgresDatabases:
         return self.url.set(database=name).render_as_string(hide_password=False)
 
     def drop(self, url: str) -> None:
+        """Drop a test database; a background process (autovacuum) may hold it for a moment."""
         name = make_url(url).database
-        with self.admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        for attempt in range(20):
+            try:
+                with self.admin.connect() as conn:
+                    conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                return
+            except DBAPIError:
+                time.sleep(0.1 * (attempt + 1))
+        warnings.warn(f"could not drop test database {name}; it is left behind", stacklevel=2)
 
 
 @pytest.fixture(scope="session")

@@ -73,9 +73,16 @@ CASES = [(endpoint, role) for endpoint in EXPECTED for role in ROLES]
 
 @pytest.mark.parametrize(("endpoint", "role"), CASES, ids=[f"{e}-{r}" for e, r in CASES])
 def test_access(app_config, endpoint: str, role: str) -> None:
+    app = new_app(app_config)
+    try:
+        check_access(app, endpoint, role)
+    finally:
+        app.extensions["db_engine"].dispose()
+
+
+def check_access(app, endpoint: str, role: str) -> None:
     from flask import url_for
 
-    app = new_app(app_config)
     with app.app_context():
         world = build_world()
         method, names, expected = EXPECTED[endpoint]
@@ -91,4 +98,3 @@ def test_access(app_config, endpoint: str, role: str) -> None:
         token_page = "/auth/login" if role == "anonymous" else "/auth/password"
         response = Browser(client).submit(token_page, {}, action=url)
     assert response.status_code == expected[role], f"{method} {url} as {role}"
-    app.extensions["db_engine"].dispose()
