@@ -191,6 +191,9 @@ class TimelineEvent(Base):
     __tablename__ = "timeline_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Bumped on every UPDATE, so two people editing this part cannot overwrite each other.
+    version: Mapped[int] = mapped_column(default=1)
+    __mapper_args__ = {"version_id_col": version}
     incident_id: Mapped[int] = mapped_column(
         ForeignKey("incident.id", ondelete="CASCADE"), index=True
     )
@@ -207,6 +210,9 @@ class IncidentFactor(Base):
     __table_args__ = (UniqueConstraint("incident_id", "factor_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Bumped on every UPDATE, so two people editing this part cannot overwrite each other.
+    version: Mapped[int] = mapped_column(default=1)
+    __mapper_args__ = {"version_id_col": version}
     incident_id: Mapped[int] = mapped_column(
         ForeignKey("incident.id", ondelete="CASCADE"), index=True
     )
@@ -272,6 +278,9 @@ class ImpactEstimate(Base):
     __tablename__ = "impact_estimate"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Bumped on every UPDATE, so two people editing this part cannot overwrite each other.
+    version: Mapped[int] = mapped_column(default=1)
+    __mapper_args__ = {"version_id_col": version}
     incident_id: Mapped[int] = mapped_column(
         ForeignKey("incident.id", ondelete="CASCADE"), index=True
     )
@@ -310,6 +319,9 @@ class Lesson(Base):
     __tablename__ = "lesson"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Bumped on every UPDATE, so two people editing this part cannot overwrite each other.
+    version: Mapped[int] = mapped_column(default=1)
+    __mapper_args__ = {"version_id_col": version}
     incident_id: Mapped[int] = mapped_column(
         ForeignKey("incident.id", ondelete="CASCADE"), index=True
     )
@@ -340,6 +352,9 @@ class ActionItem(Base):
     __tablename__ = "action_item"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # Bumped on every UPDATE, so two people editing this part cannot overwrite each other.
+    version: Mapped[int] = mapped_column(default=1)
+    __mapper_args__ = {"version_id_col": version}
     incident_id: Mapped[int] = mapped_column(
         ForeignKey("incident.id", ondelete="CASCADE"), index=True
     )

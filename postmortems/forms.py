@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields import DateTimeLocalField
 from wtforms.fields.choices import SelectChoice, enum_choices, enum_coerce
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -29,6 +29,27 @@ class Form(FlaskForm):
             if type(field) in (StringField, TextAreaField):
                 field.data = (field.data or "").replace("\x00", "")
         return bool(super().validate(extra_validators))
+
+    def differences(self, saved: "Form") -> list[tuple[str, str, str]]:
+        """(label, saved, typed) for each field where this submission differs from `saved`,
+        the same form filled from what is in the database now."""
+        rows = []
+        for name, field in self._fields.items():
+            if name in ("version", "csrf_token"):
+                continue
+            theirs, ours = shown(saved[name]), shown(field)
+            if theirs != ours:
+                rows.append((str(field.label.text), theirs, ours))
+        return rows
+
+
+def shown(field: Any) -> str:
+    """A field's value as a person reads it: choice labels, yes/no, or the text."""
+    if isinstance(field, BooleanField):
+        return "yes" if field.data else "no"
+    if isinstance(field, SelectField):  # multiple selects and checkbox lists included
+        return ", ".join(str(label) for _, label, selected, *_ in field.iter_choices() if selected)
+    return str(field._value())
 
 
 class LocalDateTimeField(DateTimeLocalField):

@@ -220,6 +220,8 @@ def runner(app: Flask) -> Any:
 
 
 CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+HIDDEN_PATTERN = re.compile(r'<input id="[^"]*" name="([^"]+)" type="hidden" value="([^"]*)">')
+HIDDEN_PATTERN = re.compile(r'<input id="[^"]*" name="([^"]+)" type="hidden" value="([^"]*)">')
 
 
 class Browser:
@@ -231,10 +233,13 @@ class Browser:
     def get(self, url: str, **kwargs: Any) -> Any:
         return self.client.get(url, **kwargs)
 
-    def csrf_token(self, page_url: str) -> str:
+    def open_page(self, page_url: str) -> str:
         page = self.client.get(page_url)
         assert page.status_code == 200, f"{page_url} answered {page.status_code}"
-        match = CSRF_PATTERN.search(page.get_data(as_text=True))
+        return page.get_data(as_text=True)
+
+    def csrf_token(self, page_url: str) -> str:
+        match = CSRF_PATTERN.search(self.open_page(page_url))
         assert match, f"no CSRF token on {page_url}"
         return match.group(1)
 
@@ -246,8 +251,16 @@ class Browser:
         action: str | None = None,
         follow: bool = False,
     ) -> Any:
-        """POST `data` to `action` (default: the page itself) with the page's CSRF token."""
-        payload = {"csrf_token": self.csrf_token(page_url), **data}
+        """POST `data` to `action` with the page's CSRF token. Without `action` the page's own
+        form is sent, with its hidden fields (such as `version`) as the page filled them."""
+        html = self.open_page(page_url)
+        match = CSRF_PATTERN.search(html)
+        assert match, f"no CSRF token on {page_url}"
+        payload = {"csrf_token": match.group(1)}
+        if action is None and '<form method="post" class="form"' in html:
+            form = html.split('<form method="post" class="form"', 1)[1].split("</form>", 1)[0]
+            payload.update(HIDDEN_PATTERN.findall(form))
+        payload.update(data)
         return self.client.post(action or page_url, data=payload, follow_redirects=follow)
 
 

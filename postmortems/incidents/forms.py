@@ -130,26 +130,9 @@ class IncidentForm(Form):
             session.scalars(select(User).where(User.id.in_(self.access_user_ids.data or [])))
         )
 
-    def differences(self, incident: Incident) -> list[tuple[str, str, str]]:
-        """(label, saved, typed) for each field where the form differs from the saved incident."""
-        saved = IncidentForm(formdata=None, viewer=self._viewer, incident=incident)
-        rows = []
-        for name, field in self._fields.items():
-            if name in ("version", "csrf_token"):
-                continue
-            theirs, ours = _shown(saved[name]), _shown(field)
-            if theirs != ours:
-                rows.append((str(field.label.text), theirs, ours))
-        return rows
-
-
-def _shown(field: Any) -> str:
-    """A field's value as a person reads it: choice labels, yes/no, or the text."""
-    if isinstance(field, BooleanField):
-        return "yes" if field.data else "no"
-    if isinstance(field, SelectField):  # multiple selects and checkbox lists included
-        return ", ".join(str(label) for _, label, selected, *_ in field.iter_choices() if selected)
-    return str(field._value())
+    def saved_version(self, incident: Incident) -> "IncidentForm":
+        """This form filled from the incident as it is saved now, to compare with."""
+        return IncidentForm(formdata=None, viewer=self._viewer, incident=incident)
 
 
 def _not_before(field: LocalDateTimeField, earlier: LocalDateTimeField, what: str) -> None:
@@ -167,13 +150,21 @@ def user_choices() -> list[tuple[int, str]]:
 class PartForm(Form):
     """A form for one part of an incident: `incident` owns it, `part` is None when adding."""
 
+    version = HiddenField()
+
     def __init__(self, *args: Any, incident: Incident, part: Any = None, **kwargs: Any) -> None:
         super().__init__(*args, obj=part, **kwargs)
         self.incident = incident
         self.part = part
 
+    def saved_version(self, part: Any) -> "PartForm":
+        """This form filled from the part as it is saved now, to compare with."""
+        return type(self)(formdata=None, incident=self.incident, part=part)
+
     def apply(self, part: Any) -> None:
-        self.populate_obj(part)
+        for name, field in self._fields.items():
+            if name not in ("csrf_token", "version"):
+                field.populate_obj(part, name)
 
 
 class TimelineEventForm(PartForm):
@@ -266,7 +257,7 @@ class ImpactEstimateForm(PartForm):
             target.errors.append("Give a currency (money) or a unit (anything else).")
 
     def apply(self, part: ImpactEstimate) -> None:
-        self.populate_obj(part)
+        super().apply(part)
         part.currency = self.currency.data or None
         part.unit = (self.unit.data or "").strip()
 

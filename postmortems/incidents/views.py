@@ -180,7 +180,7 @@ def edit(incident_id: int) -> ResponseReturnValue:
 def _edit_conflict(form: forms.IncidentForm, incident: Incident) -> ResponseReturnValue:
     """Show the saved version beside what the user typed; keep the typed text in the form."""
     session.refresh(incident)
-    differences = form.differences(incident)
+    differences = form.differences(form.saved_version(incident))
     form.version.data = str(incident.version)
     return render_template(
         "incidents/form.html", form=form, incident=incident, conflict=differences
@@ -364,18 +364,40 @@ def delete_part(incident_id: int, part_name: str, part_id: int) -> ResponseRetur
 def _part_form(incident: Incident, part: Part, obj: Any) -> ResponseReturnValue:
     form = part.form_class(incident=incident, part=obj)
     if form.validate_on_submit():
+        if obj is not None and form.version.data != str(obj.version):
+            return _part_conflict(form, incident, part, obj)
         if obj is None:
             obj = part.model(incident=incident)
             session.add(obj)
         form.apply(obj)
         if getattr(obj, "is_primary", False):
             set_primary_factor(obj)
-        _save(incident, f"saved a {part.label}")
+        try:
+            _save(incident, f"saved a {part.label}")
+        except StaleDataError:
+            session.rollback()
+            return _part_conflict(form, incident, part, get_or_404(part.model, obj.id))
         flash(f"The {part.label} was saved.")
         return redirect(url_for("incidents.detail", incident_id=incident.id, _anchor=part.anchor))
     return render_template(
         "incidents/part_form.html", form=form, incident=incident, part=part, obj=obj
     )
+
+
+def _part_conflict(form: forms.PartForm, incident: Incident, part: Part, obj: Any
+                   ) -> ResponseReturnValue:  # fmt: skip
+    """Someone saved this part since the form was opened: show both, keep the typed text."""
+    session.refresh(obj)
+    differences = form.differences(form.saved_version(obj))
+    form.version.data = str(obj.version)
+    return render_template(
+        "incidents/part_form.html",
+        form=form,
+        incident=incident,
+        part=part,
+        obj=obj,
+        conflict=differences,
+    ), 409
 
 
 def _get_part_or_404(incident: Incident, part: Part, part_id: int) -> Any:

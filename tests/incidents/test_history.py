@@ -1,5 +1,7 @@
 """Revisions: every change is kept, any two can be compared, an old one can be restored."""
 
+import re
+
 from sqlalchemy import select
 
 from models import AuditEvent, Incident, IncidentRevision, IncidentStatus, Role
@@ -14,11 +16,8 @@ VALID = {
 
 
 def edit(browser: Browser, incident_id: int, **changes: str) -> object:
-    url = f"/incidents/{incident_id}/edit"
-    version = (
-        browser.get(url).get_data(as_text=True).split('name="version" type="hidden" value="')[1]
-    )
-    return browser.submit(url, {**VALID, **changes, "version": version.split('"')[0]})
+    """Open the edit form and save it with these changes (the form's version included)."""
+    return browser.submit(f"/incidents/{incident_id}/edit", {**VALID, **changes})
 
 
 def test_each_change_is_a_revision_with_who_and_what(browser, db, admin) -> None:
@@ -131,3 +130,28 @@ def test_two_people_edit_at_once_and_the_second_save_is_refused_with_both_texts(
     )
     assert resaved.status_code == 302
     assert db.get(Incident, incident.id).what_happened_md == "Second person's text."
+
+
+def test_two_people_edit_the_same_lesson_and_the_second_save_is_refused(app, db) -> None:
+    from models import Lesson, LessonGroup
+    from tests.factories import make_incident
+
+    incident = make_incident("Disk filled up", status=IncidentStatus.PUBLISHED)
+    incident.lessons.append(Lesson(group=LessonGroup.TECHNICAL, text_md="Rotate logs."))
+    first_person, second_person = make_user(Role.REVIEWER), make_user(Role.REVIEWER)
+    db.commit()
+    url = f"/incidents/{incident.id}/lessons/{incident.lessons[0].id}/edit"
+    first = Browser(sign_in(app.test_client(), first_person))
+    second = Browser(sign_in(app.test_client(), second_person))
+    stale_page = second.open_page(url)  # the second person opens the form first
+    first.submit(url, {"group": "TECHNICAL", "text_md": "Rotate logs daily."})
+    version = re.search(r'name="version" type="hidden" value="(\d+)"', stale_page).group(1)
+    refused = second.submit(
+        url, {"group": "PERSONAL", "text_md": "Rotate logs hourly.", "version": version}
+    )
+    html = refused.get_data(as_text=True)
+    assert refused.status_code == 409
+    assert "Someone else saved this lesson" in html
+    assert "Rotate logs daily." in html and "Rotate logs hourly.</textarea>" in html
+    lesson = db.get(Lesson, incident.lessons[0].id)
+    assert lesson.text_md == "Rotate logs daily." and lesson.group is LessonGroup.TECHNICAL
