@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
 
 from models import (
     CauseCategory,
@@ -44,6 +45,7 @@ def list_incidents(
     """Return a select() of the incidents `viewer` may see that match `filters`, newest first."""
     stmt = (
         select(Incident)
+        .options(selectinload(Incident.team))  # the list shows each team: no query per row
         .where(visible_incidents(viewer))
         .order_by(Incident.started_at.desc(), Incident.id.desc())
     )

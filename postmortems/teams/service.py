@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import Select, select
+from sqlalchemy.orm import selectinload
 
 from models import GrowthStage, HeadcountSnapshot, Team
 from postmortems.db import session
@@ -16,7 +17,8 @@ class TeamError(Exception):
 
 
 def list_teams() -> Select[tuple[Team]]:
-    return select(Team).order_by(Team.name)
+    """Teams by name, with their headcount counts loaded in one extra query."""
+    return select(Team).options(selectinload(Team.snapshots)).order_by(Team.name)
 
 
 def list_stages() -> Select[tuple[GrowthStage]]:
