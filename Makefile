@@ -43,6 +43,10 @@ test: $(VENV)/.installed-test
 		TEST_DATABASE_BACKEND=postgresql $(BIN)/pytest -q; \
 	fi
 
+# Page timings as ratios to a bare Flask route measured in the same run.
+bench: $(VENV)/.installed-test
+	$(BIN)/python -m bench.pages
+
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
