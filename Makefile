@@ -34,9 +34,7 @@ run: $(VENV)/.installed instance/config.py
 
 # The suite runs on SQLite; when TEST_DATABASE_URL names a PostgreSQL database it runs
 # again on that database.
-test: $(VENV)/.installed-test
-	$(BIN)/ruff check .
-	$(BIN)/ruff format --check .
+test: lint
 	$(BIN)/pytest -q
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL =="; \

@@ -22,6 +22,12 @@ from postmortems.demo import load_demo_data
 
 DEMO_ADMIN_EMAIL = "admin@example.com"
 
+# Asked for at a hidden prompt, twice, when not given on the command line.
+password_option = click.option(
+    "--password", prompt=True, hide_input=True, confirmation_prompt=True,
+    help="Asked for when left out.",
+)  # fmt: skip
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 db_cli = AppGroup("db", help="Database schema, changed only through Alembic migrations.")
@@ -96,13 +102,7 @@ def demo_load() -> None:
     help="What the user may do.",
 )
 @click.option("--name", default="", help="Name shown in the app.")
-@click.option(
-    "--password",
-    prompt=True,
-    hide_input=True,
-    confirmation_prompt=True,
-    help="Asked for when left out.",
-)
+@password_option
 def users_create(email: str, role: str, name: str, password: str) -> None:
     """Create an account (the first admin included)."""
     try:
@@ -115,13 +115,7 @@ def users_create(email: str, role: str, name: str, password: str) -> None:
 
 @users_cli.command("set-password")
 @click.argument("email")
-@click.option(
-    "--password",
-    prompt=True,
-    hide_input=True,
-    confirmation_prompt=True,
-    help="Asked for when left out.",
-)
+@password_option
 def users_set_password(email: str, password: str) -> None:
     """Set a new password for an account."""
     user = get_user_by_email(email)

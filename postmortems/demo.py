@@ -32,6 +32,7 @@ from models import (
 from postmortems.db import session
 from postmortems.incidents.history import record_revision
 from postmortems.incidents.service import create_incident, set_tags
+from postmortems.timezones import local_date
 
 TEAM = "ML"
 HEADCOUNT = [(date(2020, 8, 1), 8), (date(2020, 12, 1), 12), (date(2022, 9, 1), 20)]
@@ -548,7 +549,7 @@ def _add_incident(data: dict[str, Any], team: Team, guards: dict[str, GuardCheck
             type=action_type,
             owner="ML team lead",
             status=ActionStatus.DONE,
-            completed_on=incident.resolved_at.date(),
+            completed_on=local_date(incident.resolved_at),
             guards=[guards[name] for name in guard_names],
         )
         for title, group, action_type, guard_names in actions

@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from models import ContributingFactor, GrowthStage, GuardCheck, GuardKind, Team
+from models import ContributingFactor, GrowthStage, GuardCheck, GuardKind, HeadcountSnapshot, Team
 from postmortems.db import session
 from postmortems.incidents.service import create_incident
 
@@ -21,8 +21,6 @@ def make_incident(
 
 
 def make_team(name: str = "Platform", counts: list[tuple[date, int]] = ()) -> Team:
-    from models import HeadcountSnapshot
-
     team = Team(name=name)
     team.snapshots = [HeadcountSnapshot(on_date=d, headcount=n) for d, n in counts]
     session.add(team)

@@ -81,7 +81,12 @@ def is_named_on(user: User, incident: Incident) -> bool:
 
 def can_edit(user: User, incident: Incident) -> bool:
     """Drafts: the authors named on them and reviewers. Later stages: reviewers and admins."""
-    if not can_read(user, incident) or not user.can(Role.AUTHOR):
+    return can_read(user, incident) and _may_change(user, incident)
+
+
+def _may_change(user: User, incident: Incident) -> bool:
+    """The editing rule alone, for an incident already known to be readable by `user`."""
+    if not user.can(Role.AUTHOR):
         return False
     if user.can(Role.REVIEWER):
         return True
@@ -109,6 +114,6 @@ def get_readable_incident_or_404(incident_id: int) -> Incident:
 def get_editable_incident_or_404(incident_id: int) -> Incident:
     """The incident if the current user may change it: 404 when hidden, 403 when only readable."""
     incident = get_readable_incident_or_404(incident_id)
-    if not can_edit(current_user, incident):
+    if not _may_change(current_user, incident):
         abort(403)
     return incident

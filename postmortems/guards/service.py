@@ -3,17 +3,16 @@
 from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
-from models import ActionItem, GuardCheck, GuardStatus, Incident, User
+from models import ActionItem, GuardCheck, Incident, User
 from postmortems.auth.access import visible_incidents
 from postmortems.db import session
 
 
-def list_guards(*, status: GuardStatus | None = None) -> Select[tuple[GuardCheck]]:
+def list_guards() -> Select[tuple[GuardCheck]]:
     """Return a select() of guard checks by name, with their action items loaded."""
-    stmt = (
+    return (
         select(GuardCheck).options(selectinload(GuardCheck.action_items)).order_by(GuardCheck.name)
     )
-    return stmt if status is None else stmt.where(GuardCheck.status == status)
 
 
 def protected_incidents(guard: GuardCheck, viewer: User) -> list[Incident]:

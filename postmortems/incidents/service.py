@@ -3,7 +3,7 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from models import (
@@ -142,7 +142,3 @@ def set_primary_factor(incident_factor: IncidentFactor) -> None:
     """Make this factor the incident's only primary one."""
     for other in incident_factor.incident.factors:
         other.is_primary = other is incident_factor
-
-
-def count_incidents() -> int:
-    return session.scalar(select(func.count()).select_from(Incident)) or 0

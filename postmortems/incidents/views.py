@@ -161,8 +161,6 @@ def edit(incident_id: int) -> ResponseReturnValue:
     """Edit a postmortem's fields; a save based on an outdated copy is refused, not applied."""
     incident = get_editable_incident_or_404(incident_id)
     form = forms.IncidentForm(viewer=current_user, incident=incident)
-    if not form.is_submitted():
-        form.version.data = str(incident.version)
     if form.validate_on_submit():
         if form.version.data != str(incident.version):
             return _edit_conflict(form, incident)
