@@ -65,6 +65,7 @@ def snapshot(incident: Incident) -> dict[str, Any]:
     return {
         **{name: _plain(getattr(incident, name)) for name in SCALARS},
         "status": incident.status.name,
+        "owner_label": incident.owner_label,  # for reading diffs; restore uses the ids
         "tags": [t.name for t in incident.tags],
         "access_user_ids": [u.id for u in incident.access_users],
         "timeline": [{"at": _plain(e.at), "text_md": e.text_md} for e in incident.timeline],
@@ -85,6 +86,7 @@ def snapshot(incident: Incident) -> dict[str, Any]:
             {**{name: _plain(getattr(a, name)) for name in (
                 "title", "details_md", "group", "type", "owner", "owner_id", "due_on", "status",
                 "wont_do_reason", "completed_on", "tracker_url")},
+             "owner_label": a.owner_label,
              "guard_ids": [g.id for g in a.guards], "guards": [g.name for g in a.guards]}
             for a in incident.action_items
         ],
@@ -121,7 +123,7 @@ def as_text(data: dict[str, Any]) -> list[str]:
              f"Affected system: {data['affected_system']}",
              f"Environment: {data['environment']}", f"Tags: {', '.join(data['tags'])}",
              f"Restricted: {'yes' if data['is_restricted'] else 'no'}",
-             f"Owner: {data['owner_name'] or data['owner_id'] or ''}"]  # fmt: skip
+             f"Owner: {data.get('owner_label', data['owner_name'])}"]  # fmt: skip
     for name in ("started", "detected", "mitigated", "resolved"):
         value = data[f"{name}_at"]
         shown = to_local(datetime.fromisoformat(value)).strftime("%Y-%m-%d %H:%M") if value else ""
@@ -145,7 +147,8 @@ def as_text(data: dict[str, Any]) -> list[str]:
     lines += [f"- [{lesson['group']}] {lesson['text_md']}" for lesson in data["lessons"]]
     lines += ["", "## Action items"]
     for a in data["actions"]:
-        lines.append(f"- {a['title']} [{a['type']}, {a['status']}] owner {a['owner']} "
+        owner = a.get("owner_label", a["owner"])
+        lines.append(f"- {a['title']} [{a['type']}, {a['status']}] owner {owner} "
                      f"due {a['due_on']} guards: {', '.join(a['guards'])}")  # fmt: skip
     return lines
 

@@ -155,3 +155,14 @@ def test_two_people_edit_the_same_lesson_and_the_second_save_is_refused(app, db)
     assert "Rotate logs daily." in html and "Rotate logs hourly.</textarea>" in html
     lesson = db.get(Lesson, incident.lessons[0].id)
     assert lesson.text_md == "Rotate logs daily." and lesson.group is LessonGroup.TECHNICAL
+
+
+def test_the_diff_names_owners_not_their_account_numbers(browser, db) -> None:
+    owner = make_user(Role.AUTHOR, "owner@example.com")
+    owner.name = "Olga Owner"
+    db.commit()
+    browser.submit("/incidents/new", VALID)
+    incident = db.scalars(select(Incident)).one()
+    edit(browser, incident.id, owner_id=str(owner.id))
+    html = browser.get(f"/incidents/{incident.id}/history?a=1&b=2").get_data(as_text=True)
+    assert '<span class="diff-add">+Owner: Olga Owner</span>' in html
