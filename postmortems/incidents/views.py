@@ -19,7 +19,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from wtforms import IntegerField, SelectField, TextAreaField
-from wtforms.validators import Length, NumberRange, Optional
+from wtforms.validators import NumberRange, Optional
 
 from models import (
     ActionItem,
@@ -105,7 +105,9 @@ class FilterForm(Form):
 class ReviewForm(Form):
     """The comment that goes with a workflow step."""
 
-    text = TextAreaField("Comment", [Length(max=5000)])
+    # No length limit: a refused comment could not be shown again on the page it came from,
+    # and MAX_CONTENT_LENGTH bounds the request anyway.
+    text = TextAreaField("Comment")
 
 
 @bp.route("/")

@@ -157,3 +157,11 @@ def test_the_page_lists_what_publishing_still_needs(app, db, people) -> None:
     db.commit()
     html = as_(app, people["author"]).get(f"/incidents/{bare.id}").get_data(as_text=True)
     assert "Before it can be published" in html and "Write at least one lesson." in html
+
+
+def test_a_long_review_comment_is_kept_in_full(app, db, people, draft) -> None:
+    comment = "Why the override was allowed. " * 400  # about 12 000 characters
+    step(as_(app, people["author"]), draft, "submit", comment)
+    db.refresh(draft)
+    assert draft.status is IncidentStatus.IN_REVIEW
+    assert draft.review_comments[0].text == comment.strip()
