@@ -24,10 +24,22 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+# Every stored instant lies in this range: far enough from year 1 and 9999 that converting
+# it to any time zone, or adding a quarter to it, can never overflow a datetime.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+def in_stored_range(value: datetime) -> bool:
+    """Whether an aware datetime lies between EARLIEST and LATEST."""
+    return EARLIEST <= value <= LATEST
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware datetimes in, aware UTC datetimes out; stored as naive UTC on every database.
 
     SQLite has no time zones, so the conversion happens here, once, instead of in every query.
+    Services refuse out-of-range values with a message first; this is the last line.
     """
 
     impl = DateTime
@@ -38,6 +50,8 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column; attach a time zone first")
+        if not in_stored_range(value):
+            raise ValueError(f"{value.isoformat()} is outside {EARLIEST.year}–{LATEST.year}")
         return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:

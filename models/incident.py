@@ -88,6 +88,16 @@ class Tag(Base):
     name: Mapped[str] = mapped_column(String(60), unique=True)
 
 
+class IncidentKeyCounter(Base):
+    """The last number given out for one key prefix ("PM-2020"): keys come from here, taken with
+    one atomic upsert, so that two postmortems filed at the same instant get different keys."""
+
+    __tablename__ = "incident_key_counter"
+
+    prefix: Mapped[str] = mapped_column(String(20), primary_key=True)
+    last_number: Mapped[int]
+
+
 class Incident(Base):
     __tablename__ = "incident"
 

@@ -14,12 +14,13 @@ from postmortems.auth.access import require_sign_in
 from postmortems.auth.views import bp as auth_bp
 from postmortems.cli import db_cli, demo_cli, users_cli
 from postmortems.config import Config
-from postmortems.db import init_db, session
+from postmortems.db import DatabaseIdConverter, init_db, session
 from postmortems.errors import register_error_handlers
 from postmortems.extensions import csrf, limiter, login_manager
 from postmortems.filters import register_filters
 from postmortems.guards.views import bp as guards_bp
 from postmortems.incidents.views import bp as incidents_bp
+from postmortems.policy import init_policy
 from postmortems.security import init_security
 from postmortems.taxonomy.views import bp as taxonomy_bp
 from postmortems.teams.views import bp as teams_bp
@@ -46,6 +47,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     init_login(app)
     limiter.init_app(app)
     init_security(app)
+    init_policy(app)
     register_filters(app)
     register_blueprints(app)
     register_error_handlers(app)
@@ -91,6 +93,8 @@ def _load_user(user_id: str) -> User | None:
 
 
 def register_blueprints(app: Flask) -> None:
+    # Ids in URLs are bounded by the database's integer: a larger one is a 404, not a 500.
+    app.url_map.converters["int"] = DatabaseIdConverter
 
     app.register_blueprint(incidents_bp)
     app.register_blueprint(guards_bp)

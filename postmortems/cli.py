@@ -17,7 +17,8 @@ from postmortems.auth.service import (
     get_user_by_email,
     random_password,
 )
-from postmortems.db import session
+from postmortems.db import commit_change, session
+from postmortems.domain import DomainError
 from postmortems.demo import load_demo_data
 
 DEMO_ADMIN_EMAIL = "admin@example.com"
@@ -78,8 +79,10 @@ def demo_load() -> None:
     if session.scalar(select(func.count()).select_from(User)) == 0:
         admin_password = random_password()
         create_user(DEMO_ADMIN_EMAIL, admin_password, Role.ADMIN, name="Demo admin")
-    created = load_demo_data()
-    session.commit()
+    try:
+        created = commit_change(load_demo_data)
+    except DomainError as exc:
+        raise click.ClickException(f"The demo data breaks a rule: {exc}") from exc
     if created:
         click.echo(f"Loaded demo data: {created} postmortems.")
     else:

@@ -1,13 +1,28 @@
-"""The database engine and the request-scoped session."""
+"""The database engine, the request-scoped session, and the one place a transaction commits."""
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, g
+from flask import Flask, abort, current_app, g, has_request_context, request
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.local import LocalProxy
+from werkzeug.routing import IntegerConverter, Map
 
-SQLITE_BUSY_TIMEOUT_MS = 5000
+from postmortems.domain import ConflictError, DomainError
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+MAX_ID = 2**31 - 1  # PostgreSQL's INTEGER
+# Requests with these methods only read; every other request may write.
+READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
+CONFLICT_MESSAGE = (
+    "Someone else saved a change at the same moment, so nothing of yours was saved. "
+    "Your text is kept here: check it and save again."
+)
 T = TypeVar("T")
 
 
@@ -19,28 +34,51 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "connect")
     def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        # The driver's own transaction handling is off so that we choose how each one begins.
+        dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
+    @event.listens_for(engine, "begin")
+    def _sqlite_begin(conn: Any) -> None:
+        # A transaction that reads first and writes later cannot wait for another writer in
+        # SQLite: it fails at once with "database is locked". Writers therefore take the write
+        # lock when they begin (waiting up to the busy timeout) and run one after another;
+        # readers stay concurrent under WAL.
+        immediate = conn.get_execution_options().get("sqlite_begin_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
     return engine
 
 
 def init_db(app: Flask) -> None:
-    """Bind an engine and a session factory to the app; close the session after each request."""
+    """Bind an engine and session factories to the app; close the session after each request."""
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["db_engine"] = engine
     app.extensions["db_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
+    writer = engine.execution_options(sqlite_begin_immediate=True)
+    app.extensions["db_write_sessionmaker"] = sessionmaker(writer, expire_on_commit=False)
     app.teardown_appcontext(_close_session)
 
 
 def get_session() -> Session:
     """Return this app context's session, opening it on first use."""
     if "db_session" not in g:
-        g.db_session = current_app.extensions["db_sessionmaker"]()
+        # Outside a request (CLI, tests) transactions begin deferred: a command's session may
+        # stay open for long, and should not hold the write lock while it only reads.
+        writes = has_request_context() and request.method not in READ_ONLY_METHODS
+        factory = "db_write_sessionmaker" if writes else "db_sessionmaker"
+        g.db_session = current_app.extensions[factory]()
     return g.db_session  # type: ignore[no-any-return]
+
+
+def dialect_insert(model: Any) -> Any:
+    """An INSERT with this database's ON CONFLICT clauses (both dialects spell them alike)."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(model)
 
 
 def get_engine() -> Engine:
@@ -54,6 +92,53 @@ def _close_session(_exc: BaseException | None) -> None:
 
 
 session: Session = LocalProxy(get_session)  # type: ignore[assignment]
+
+
+@contextmanager
+def races_as_conflicts() -> Iterator[None]:
+    """Turn a change that lost a race into ConflictError, after rolling it back.
+
+    A stale version (someone saved the row since it was read) or a unique value taken a moment
+    earlier surfaces as StaleDataError or IntegrityError at a flush, which may happen anywhere
+    in a service; views then answer it like any other refused change.
+    """
+    try:
+        yield
+    except (StaleDataError, IntegrityError) as exc:
+        session.rollback()
+        raise ConflictError(CONFLICT_MESSAGE) from exc
+
+
+def commit_change(change: Callable[[], T]) -> T:
+    """Run one change and commit it as the one transaction of this request or command.
+
+    When the change is refused (a DomainError: a rule broken, or a race lost) everything it
+    did is rolled back and the error raised for the caller to show.
+    """
+    try:
+        with races_as_conflicts():
+            result = change()
+            session.commit()
+    except DomainError:
+        session.rollback()
+        raise
+    return result
+
+
+def rollback_if_open() -> None:
+    """Roll back this context's session, if it has one; error pages call it first."""
+    db_session = g.get("db_session")
+    if db_session is not None:
+        db_session.rollback()
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """`<int:…>` in URLs: a whole number that fits every database's integer column (PostgreSQL's
+    INTEGER is 32-bit), so a larger one matches no route and answers 404."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def get_or_404(model: type[T], object_id: int) -> T:

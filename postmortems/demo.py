@@ -7,7 +7,6 @@ from typing import Any
 from sqlalchemy import select
 
 from models import (
-    ActionItem,
     ActionStatus,
     ActionType,
     CauseCategory,
@@ -16,22 +15,29 @@ from models import (
     GuardCheck,
     GuardKind,
     GuardStatus,
-    HeadcountSnapshot,
-    ImpactEstimate,
     ImpactKind,
     ImpactLevel,
     Incident,
-    IncidentFactor,
     IncidentStatus,
-    Lesson,
     LessonGroup,
     Severity,
     Team,
-    TimelineEvent,
 )
 from postmortems.db import session
-from postmortems.incidents.history import record_revision
-from postmortems.incidents.service import create_incident, set_tags
+from postmortems.guards.service import GuardValues, create_guard
+from postmortems.incidents import history
+from postmortems.incidents.parts import (
+    ActionItemValues,
+    FactorValues,
+    ImpactValues,
+    LessonValues,
+    PartValues,
+    TimelineEventValues,
+    save_part,
+)
+from postmortems.incidents.service import IncidentValues, create_incident
+from postmortems.taxonomy.service import create_factor
+from postmortems.teams import service as teams
 from postmortems.timezones import local_date
 
 TEAM = "ML"
@@ -478,62 +484,57 @@ INCIDENTS: list[dict[str, Any]] = [
 
 
 def load_demo_data() -> int:
-    """Add whatever part of the demo data is missing; return how many postmortems were added."""
-    team = _get_or_create(Team, name=TEAM, description="Machine learning.")
+    """Add whatever part of the demo data is missing; return how many postmortems were added.
+
+    Everything goes through the same services as the forms, so the demo obeys every rule.
+    """
+    team = session.scalar(select(Team).where(Team.name == TEAM)) or teams.create_team(
+        name=TEAM, description="Machine learning."
+    )
     known_dates = {s.on_date for s in team.snapshots}
     for on_date, headcount in HEADCOUNT:
         if on_date not in known_dates:
-            team.snapshots.append(HeadcountSnapshot(on_date=on_date, headcount=headcount))
+            teams.add_snapshot(team, on_date=on_date, headcount=headcount)
+    known_stages = set(session.scalars(select(GrowthStage.name)))
     for name, low, high, description in STAGES:
-        _get_or_create(
-            GrowthStage, name=name, min_headcount=low, max_headcount=high, description=description
-        )
-    guards = {
-        name: _get_or_create(
-            GuardCheck,
-            name=name,
-            kind=kind,
-            location=location,
-            description_md=text,
-            owner=TEAM,
-            status=GuardStatus.ACTIVE,
-        )
-        for name, (kind, location, text) in GUARDS.items()
-    }
+        if name not in known_stages:
+            teams.create_stage(teams.StageValues(name, low, high, description))
+    guards = {guard.name: guard.id for guard in session.scalars(select(GuardCheck))}
+    for name, (kind, location, text) in GUARDS.items():
+        if name not in guards:
+            guard = create_guard(
+                GuardValues(name, kind, location, text, owner=TEAM, status=GuardStatus.ACTIVE)
+            )
+            guards[name] = guard.id
     existing = set(session.scalars(select(Incident.title)))
     added = 0
     for data in INCIDENTS:
         if data["title"] not in existing:
-            # Linking new action items to guards must not flush half-built incidents.
-            with session.no_autoflush:
-                incident = _add_incident(dict(data), team, guards)
-            record_revision(incident, "loaded as demo data")
+            _add_incident(dict(data), team, guards)
             added += 1
-    session.flush()
     return added
 
 
-def _add_incident(data: dict[str, Any], team: Team, guards: dict[str, GuardCheck]) -> Incident:
+def _add_incident(data: dict[str, Any], team: Team, guards: dict[str, int]) -> Incident:
     timeline = data.pop("timeline")
     factors = data.pop("factors")
     impacts = data.pop("impacts")
     lessons = data.pop("lessons")
     actions = data.pop("actions")
-    tags = data.pop("tags")
-    incident = create_incident(team=team, status=IncidentStatus.PUBLISHED, **data)
-    set_tags(incident, tags)
-    incident.timeline = [TimelineEvent(at=at, text_md=text) for at, text in timeline]
-    incident.factors = [
-        IncidentFactor(factor=_factor(category, name), is_primary=primary, note=note)
+    values = IncidentValues(team_id=team.id, tags=tuple(data.pop("tags")), **data)
+    incident = create_incident(values, author=None, status=IncidentStatus.PUBLISHED, record=False)
+    part_values: list[PartValues] = [TimelineEventValues(at, text) for at, text in timeline]
+    part_values += [
+        FactorValues(factor_id=_factor_id(category, name), note=note, is_primary=primary)
         for category, name, primary, note in factors
     ]
-    incident.impacts = [
-        ImpactEstimate(
+    part_values += [
+        ImpactValues(
             kind=kind,
             low=_dec(low),
             likely=_dec(likely),
             high=_dec(high),
-            currency=currency,
+            currency=currency or "",
             unit=unit,
             level=level,
             method_note=note,
@@ -541,42 +542,35 @@ def _add_incident(data: dict[str, Any], team: Team, guards: dict[str, GuardCheck
         )
         for kind, low, likely, high, currency, unit, level, note in impacts
     ]
-    incident.lessons = [Lesson(group=group, text_md=text) for group, text in lessons]
-    incident.action_items = [
-        ActionItem(
+    part_values += [LessonValues(group, text) for group, text in lessons]
+    part_values += [
+        ActionItemValues(
             title=title,
             group=group,
             type=action_type,
             owner="ML team lead",
             status=ActionStatus.DONE,
-            completed_on=local_date(incident.resolved_at),
-            guards=[guards[name] for name in guard_names],
+            completed_on=local_date(incident.resolved_at or incident.started_at),
+            guard_ids=tuple(guards[name] for name in guard_names),
         )
         for title, group, action_type, guard_names in actions
     ]
+    for values_of_part in part_values:
+        save_part(incident, values_of_part, record=False)
+    history.record_change(incident, "loaded as demo data")
     return incident
 
 
-def _factor(category: str, name: str) -> ContributingFactor:
+def _factor_id(category: str, name: str) -> int:
     factor = session.scalar(
         select(ContributingFactor).where(
             ContributingFactor.category == CauseCategory[category], ContributingFactor.name == name
         )
     )
     if factor is None:  # the seed migration was changed or a factor renamed
-        factor = ContributingFactor(category=CauseCategory[category], name=name)
-        session.add(factor)
-    return factor
+        factor = create_factor(category=CauseCategory[category], name=name)
+    return factor.id
 
 
 def _dec(text: str | None) -> Decimal | None:
     return None if text is None else Decimal(text)
-
-
-def _get_or_create(model: type[Any], *, name: str, **fields: Any) -> Any:
-    obj = session.scalar(select(model).where(model.name == name))
-    if obj is None:
-        obj = model(name=name, **fields)
-        session.add(obj)
-        session.flush()
-    return obj

@@ -1,27 +1,61 @@
-"""Error pages: every error a user can cause gets a page that says what happened."""
+"""Error pages: every error a user can cause gets a page that says what happened.
+
+Every handler rolls the request's transaction back first, so that the page itself (which may
+read the signed-in user) renders on a clean session, with the security headers.
+"""
 
 from flask import Flask, render_template
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from postmortems.db import rollback_if_open
+from postmortems.domain import ConflictError
+
+Page = tuple[str, int]
 
 
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_error)
     app.register_error_handler(HTTPException, _http_error)
+    # A race lost where no form could show it (a form shows its own ConflictError).
+    for race in (ConflictError, StaleDataError, IntegrityError):
+        app.register_error_handler(race, _conflict)
+    app.register_error_handler(InternalServerError, _server_error)
 
 
-def _http_error(error: HTTPException) -> tuple[str, int]:
-    code = error.code or 500
-    return render_template(
-        "errors.html", code=code, name=error.name, description=error.description
-    ), code
+def _page(code: int, name: str, description: str) -> Page:
+    return render_template("errors.html", code=code, name=name, description=description), code
 
 
-def _csrf_error(error: CSRFError) -> tuple[str, int]:
+def _http_error(error: HTTPException) -> Page:
+    rollback_if_open()
+    return _page(error.code or 500, error.name, error.description or "")
+
+
+def _csrf_error(error: CSRFError) -> Page:
+    rollback_if_open()
     description = (
         "The form had expired or was sent from another page, so nothing was saved. "
         "Go back, reload the page and send it again."
     )
-    return render_template(
-        "errors.html", code=400, name="Form not accepted", description=description
-    ), 400
+    return _page(400, "Form not accepted", description)
+
+
+def _conflict(error: Exception) -> Page:
+    rollback_if_open()
+    description = (
+        "Someone else changed the same thing at the same moment, so nothing was saved. "
+        "Go back, reload the page and try again."
+    )
+    return _page(409, "Changed by someone else", description)
+
+
+def _server_error(error: InternalServerError) -> Page:
+    rollback_if_open()
+    description = (
+        "Something went wrong on our side and nothing was saved. It has been logged; "
+        "go back and try again."
+    )
+    return _page(500, "Something went wrong", description)

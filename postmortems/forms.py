@@ -13,6 +13,7 @@ from wtforms.fields.choices import SelectChoice, enum_choices, enum_coerce
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from postmortems.db import session
+from postmortems.domain import DomainError
 from postmortems.timezones import from_local, to_local
 
 # Enough for any amount of money in any currency, and for item counts; matches ExactDecimal.
@@ -29,6 +30,17 @@ class Form(FlaskForm):
             if type(field) in (StringField, TextAreaField):
                 field.data = (field.data or "").replace("\x00", "")
         return bool(super().validate(extra_validators))
+
+    def show_errors(self, error: DomainError) -> None:
+        """Put a refused change's messages beside the fields they name, the rest on top."""
+        for name, messages in error.fields.items():
+            field = self._fields.get(name)
+            if field is not None and field.type not in ("HiddenField", "CSRFTokenField"):
+                field.errors = [*field.errors, *messages]
+            else:
+                self.form_errors.extend(messages)
+        if not error.fields:
+            self.form_errors.append(error.message)
 
     def differences(self, saved: "Form") -> list[tuple[str, str, str]]:
         """(label, saved, typed) for each field where this submission differs from `saved`,

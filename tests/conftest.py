@@ -118,14 +118,19 @@ class IsolatedClient(FlaskClient):
 
     Flask reuses an app context that a test holds open (the `db` fixture does), and with it
     `g`: the signed-in user and the database session would leak from one request, or one
-    client, into the next. Afterwards the test's own session is expired so that it reads
-    what the request wrote.
+    client, into the next. The test's own session (if any) ends its transaction before the
+    request, so that it holds no lock and the request sees what the test arranged, and after
+    it, so that the test reads what the request wrote (a SQLite transaction reads one snapshot).
     """
 
     def open(self, *args: Any, **kwargs: Any) -> Any:
+        test_session = g.get("db_session") if has_app_context() else None
+        if test_session is not None:
+            test_session.commit()
         response = contextvars.Context().run(super().open, *args, **kwargs)
-        if has_app_context() and "db_session" in g:
-            g.db_session.expire_all()
+        if test_session is not None:
+            test_session.commit()
+            test_session.expire_all()
         return response
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from models import ContributingFactor, GrowthStage, GuardCheck, GuardKind, HeadcountSnapshot, Team
 from postmortems.db import session
-from postmortems.incidents.service import create_incident
+from postmortems.incidents.service import IncidentValues, create_incident
 
 
 def utc(*args: int) -> datetime:
@@ -17,7 +17,21 @@ def utc(*args: int) -> datetime:
 def make_incident(
     title: str = "Queue stalled", started_at: datetime | None = None, **fields: Any
 ) -> Any:
-    return create_incident(title=title, started_at=started_at or utc(2024, 3, 1, 10), **fields)
+    """An incident filed through the service; fields it does not take (status, author_id,
+    team…) are set on the row afterwards, so tests can arrange any state."""
+    names = IncidentValues.__dataclass_fields__
+    values = {k: tuple(v) if k in ("tags", "access_user_ids") else v
+              for k, v in fields.items() if k in names}  # fmt: skip
+    incident = create_incident(
+        IncidentValues(title=title, started_at=started_at or utc(2024, 3, 1, 10), **values),
+        author=None,
+        record=False,
+    )
+    for name, value in fields.items():
+        if name not in names:
+            setattr(incident, name, value)
+    session.flush()
+    return incident
 
 
 def make_team(name: str = "Platform", counts: list[tuple[date, int]] = ()) -> Team:

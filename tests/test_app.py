@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import text
 
 from postmortems import create_app
-from postmortems.db import get_engine
+from postmortems.db import SQLITE_BUSY_TIMEOUT_MS, get_engine
 from tests.conftest import admin_client
 
 
@@ -35,7 +35,7 @@ def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(app) -> None
     with app.app_context(), get_engine().connect() as conn:
         assert conn.scalar(text("PRAGMA journal_mode")) == "wal"
         assert conn.scalar(text("PRAGMA foreign_keys")) == 1
-        assert conn.scalar(text("PRAGMA busy_timeout")) == 5000
+        assert conn.scalar(text("PRAGMA busy_timeout")) == SQLITE_BUSY_TIMEOUT_MS
 
 
 def test_root_redirects_to_the_postmortem_list(client) -> None:
@@ -96,5 +96,5 @@ def test_an_unexpected_error_gets_the_error_page_not_a_traceback(app) -> None:
     response = admin_client(app).get("/broken")
     assert response.status_code == 500
     html = response.get_data(as_text=True)
-    assert "Internal Server Error" in html and "Back to the postmortems" in html
+    assert "Something went wrong" in html and "Back to the postmortems" in html
     assert "boom" not in html

@@ -3,16 +3,15 @@
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
-from models import Role
 from postmortems.audit.service import list_events
-from postmortems.auth.access import role_required
 from postmortems.pagination import paginate
+from postmortems.policy import requires
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
 
 @bp.route("/")
-@role_required(Role.ADMIN)
+@requires("read_audit_log")
 def index() -> ResponseReturnValue:
     """Every change across the app, newest first."""
     page = paginate(list_events(), request.args.get("page", 1, type=int), per_page=50)

@@ -1,12 +1,13 @@
-"""The guard check form."""
+"""The guard check form: it parses what was typed; the rules are the service's."""
 
 from typing import Any
 
 from wtforms import StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional
 
 from models import GuardCheck, GuardKind, GuardStatus
-from postmortems.forms import EnumSelectField, Form, is_taken
+from postmortems.forms import EnumSelectField, Form
+from postmortems.guards.service import GuardValues
 
 
 class GuardCheckForm(Form):
@@ -25,7 +26,12 @@ class GuardCheckForm(Form):
         super().__init__(*args, obj=guard, **kwargs)
         self.guard = guard
 
-    def validate_name(self, field: StringField) -> None:
-        field.data = (field.data or "").strip()
-        if is_taken(GuardCheck, self.guard, name=field.data):
-            raise ValidationError("Another guard check has this name.")
+    def values(self) -> GuardValues:
+        return GuardValues(
+            name=self.name.data or "",
+            kind=self.kind.data,
+            location=self.location.data or "",
+            description_md=self.description_md.data or "",
+            owner=self.owner.data or "",
+            status=self.status.data,
+        )

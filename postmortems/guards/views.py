@@ -4,12 +4,12 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
-from models import GuardCheck, Role
-from postmortems.audit.service import record_event
-from postmortems.auth.access import role_required
-from postmortems.db import get_or_404, session
+from models import GuardCheck
+from postmortems.db import commit_change, get_or_404, session
+from postmortems.domain import DomainError
 from postmortems.guards.forms import GuardCheckForm
-from postmortems.guards.service import list_guards, protected_incidents
+from postmortems.guards.service import create_guard, list_guards, protected_incidents, update_guard
+from postmortems.policy import requires
 
 bp = Blueprint("guards", __name__, url_prefix="/guards")
 
@@ -30,32 +30,33 @@ def detail(guard_id: int) -> ResponseReturnValue:
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@role_required(Role.AUTHOR)
+@requires("add_guard")
 def create() -> ResponseReturnValue:
     """Add a guard check."""
     form = GuardCheckForm()
     if form.validate_on_submit():
-        guard = GuardCheck()
-        form.populate_obj(guard)
-        session.add(guard)
-        session.flush()
-        record_event("added guard check", "guard_check", guard.id, guard.name)
-        session.commit()
-        flash(f"Guard check “{guard.name}” added.")
-        return redirect(url_for("guards.detail", guard_id=guard.id))
+        try:
+            guard = commit_change(lambda: create_guard(form.values()))
+        except DomainError as exc:
+            form.show_errors(exc)
+        else:
+            flash(f"Guard check “{guard.name}” added.")
+            return redirect(url_for("guards.detail", guard_id=guard.id))
     return render_template("guards/form.html", form=form, guard=None)
 
 
 @bp.route("/<int:guard_id>/edit", methods=["GET", "POST"])
-@role_required(Role.AUTHOR)
+@requires("edit_guard")
 def edit(guard_id: int) -> ResponseReturnValue:
     """Edit a guard check."""
     guard = get_or_404(GuardCheck, guard_id)
     form = GuardCheckForm(guard=guard)
     if form.validate_on_submit():
-        form.populate_obj(guard)
-        record_event("edited guard check", "guard_check", guard.id, guard.name)
-        session.commit()
-        flash("Guard check saved.")
-        return redirect(url_for("guards.detail", guard_id=guard.id))
+        try:
+            commit_change(lambda: update_guard(guard, form.values()))
+        except DomainError as exc:
+            form.show_errors(exc)
+        else:
+            flash("Guard check saved.")
+            return redirect(url_for("guards.detail", guard_id=guard.id))
     return render_template("guards/form.html", form=form, guard=guard)

@@ -1,8 +1,8 @@
-"""Forms for an incident and each of its parts; each checks its own rules and can `apply` itself."""
+"""Forms for an incident and each of its parts. They only parse what was typed into the plain
+values the services take (`values()`); the rules live in the services."""
 
 from typing import Any
 
-import pycountry
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
@@ -12,7 +12,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import URL, DataRequired, Length, Optional, ValidationError
+from wtforms.validators import URL, DataRequired, Length, Optional
 
 from models import (
     ActionItem,
@@ -22,7 +22,6 @@ from models import (
     ContributingFactor,
     GuardCheck,
     GuardKind,
-    ImpactEstimate,
     ImpactKind,
     ImpactLevel,
     Incident,
@@ -38,12 +37,19 @@ from postmortems.forms import (
     LocalDateTimeField,
     MultiCheckboxField,
     OptionalIdSelectField,
-    is_taken,
     parse_tags,
 )
-from postmortems.incidents.service import recurrence_candidates, set_tags
+from postmortems.incidents.parts import (
+    ActionItemValues,
+    FactorValues,
+    ImpactValues,
+    LessonValues,
+    NewGuard,
+    PartValues,
+    TimelineEventValues,
+)
+from postmortems.incidents.service import PLAIN_FIELDS, IncidentValues, recurrence_candidates
 from postmortems.teams.service import list_teams
-from postmortems.timezones import local_date, local_today, to_local
 
 MARKDOWN_HINT = "Markdown: **bold**, lists, tables, ```code```."
 
@@ -102,43 +108,29 @@ class IncidentForm(Form):
         self.owner_id.choices = [("", "—")] + people
         self.access_user_ids.choices = people
         if incident is not None and not self.is_submitted():
-            self.tags.data = ", ".join(t.name for t in incident.tags)
-            self.access_user_ids.data = [u.id for u in incident.access_users]
+            self.fill_from(incident)
 
-    def validate_detected_at(self, field: LocalDateTimeField) -> None:
-        _not_before(field, self.started_at, "the start")
-
-    def validate_mitigated_at(self, field: LocalDateTimeField) -> None:
-        _not_before(field, self.detected_at, "detection")
-        _not_before(field, self.started_at, "the start")
-
-    def validate_resolved_at(self, field: LocalDateTimeField) -> None:
-        _not_before(field, self.mitigated_at, "mitigation")
-        _not_before(field, self.started_at, "the start")
-
-    def validate_tags(self, field: StringField) -> None:
-        if any(len(tag) > 60 for tag in parse_tags(field.data or "")):
-            raise ValidationError("Each tag can be at most 60 characters.")
-
-    def apply(self, incident: Incident) -> None:
-        """Copy the fields onto the incident, tags and access list included."""
-        for name, field in self._fields.items():
-            if name not in ("tags", "version", "csrf_token", "access_user_ids"):
-                setattr(incident, name, field.data)
-        set_tags(incident, parse_tags(self.tags.data or ""))
-        incident.access_users = list(
-            session.scalars(select(User).where(User.id.in_(self.access_user_ids.data or [])))
+    def values(self) -> IncidentValues:
+        """What was typed, as the values the incident service takes."""
+        data = {name: self[name].data for name in PLAIN_FIELDS}
+        for name in ("title", "summary", "affected_system", "environment", "owner_name"):
+            data[name] = (data[name] or "").strip()
+        return IncidentValues(
+            **data,
+            tags=tuple(parse_tags(self.tags.data or "")),
+            access_user_ids=tuple(self.access_user_ids.data or ()),
         )
 
     def saved_version(self, incident: Incident) -> "IncidentForm":
         """This form filled from the incident as it is saved now, to compare with."""
-        return IncidentForm(formdata=None, viewer=self._viewer, incident=incident)
+        saved = IncidentForm(formdata=None, viewer=self._viewer, incident=incident)
+        saved.fill_from(incident)
+        return saved
 
-
-def _not_before(field: LocalDateTimeField, earlier: LocalDateTimeField, what: str) -> None:
-    if field.data and earlier.data and field.data < earlier.data:
-        shown = to_local(earlier.data).strftime("%Y-%m-%d %H:%M")
-        raise ValidationError(f"Cannot be before {what} ({shown}).")
+    def fill_from(self, incident: Incident) -> None:
+        """Show the incident's tags and access list, which are not plain columns."""
+        self.tags.data = ", ".join(t.name for t in incident.tags)
+        self.access_user_ids.data = [u.id for u in incident.access_users]
 
 
 def user_choices() -> list[tuple[int, str]]:
@@ -159,17 +151,28 @@ class PartForm(Form):
 
     def saved_version(self, part: Any) -> "PartForm":
         """This form filled from the part as it is saved now, to compare with."""
-        return type(self)(formdata=None, incident=self.incident, part=part)
+        saved = type(self)(formdata=None, incident=self.incident, part=part)
+        saved.fill_from(part)
+        return saved
 
-    def apply(self, part: Any) -> None:
-        for name, field in self._fields.items():
-            if name not in ("csrf_token", "version"):
-                field.populate_obj(part, name)
+    def fill_from(self, part: Any) -> None:
+        """Show what is not a plain column of the part (nothing, for most kinds)."""
+
+    def values(self) -> PartValues:
+        raise NotImplementedError
+
+    def expected_version(self) -> int | None:
+        """The version of the part the form was opened on (None when adding)."""
+        text = self.version.data or ""
+        return int(text) if text.isdigit() else None
 
 
 class TimelineEventForm(PartForm):
     at = LocalDateTimeField("Time", [DataRequired(message="When did it happen?")])
     text_md = TextAreaField("What happened", [DataRequired()], description=MARKDOWN_HINT)
+
+    def values(self) -> TimelineEventValues:
+        return TimelineEventValues(at=self.at.data, text_md=self.text_md.data or "")
 
 
 class IncidentFactorForm(PartForm):
@@ -189,10 +192,12 @@ class IncidentFactorForm(PartForm):
             grouped[factor.category.label].append((factor.id, factor.name))
         self.factor_id.choices = grouped
 
-    def validate_factor_id(self, field: SelectField) -> None:
-        for named in self.incident.factors:
-            if named.factor_id == field.data and named is not self.part:
-                raise ValidationError("This factor is already named on this postmortem.")
+    def values(self) -> FactorValues:
+        return FactorValues(
+            factor_id=self.factor_id.data,
+            note=self.note.data or "",
+            is_primary=bool(self.is_primary.data),
+        )
 
 
 class ImpactEstimateForm(PartForm):
@@ -214,57 +219,26 @@ class ImpactEstimateForm(PartForm):
     method_note = TextAreaField("How it was estimated")
     estimated_by = StringField("Estimated by", [Optional(), Length(max=120)])
 
-    def validate(self, extra_validators: Any = None) -> bool:
-        if not super().validate(extra_validators):
-            return False
-        kind: ImpactKind = self.kind.data
-        if kind.is_qualitative:
-            self._qualitative_rules()
-        else:
-            self._quantity_rules(kind)
-        return not any(field.errors for field in self)
-
-    def _qualitative_rules(self) -> None:
-        if self.level.data is None:
-            self.level.errors.append(f"Choose a level for {self.kind.data.label.lower()}.")
-        for field in (self.low, self.likely, self.high, self.currency, self.unit):
-            if field.data:
-                field.errors.append("Leave empty: this kind is measured as a level.")
-
-    def _quantity_rules(self, kind: ImpactKind) -> None:
-        if self.level.data is not None:
-            self.level.errors.append("Leave empty: this kind is measured as a number.")
-        if self.likely.data is None:
-            self.likely.errors.append("Give the most likely value.")
-        low, likely, high = self.low.data, self.likely.data, self.high.data
-        if low is not None and likely is not None and low > likely:
-            self.low.errors.append("Low cannot be above likely.")
-        if likely is not None and high is not None and likely > high:
-            self.high.errors.append("High cannot be below likely.")
-        if low is not None and high is not None and low > high:
-            self.high.errors.append("High cannot be below low.")
-        currency = (self.currency.data or "").strip().upper()
-        self.currency.data = currency
-        unit = (self.unit.data or "").strip()
-        if currency and not kind.is_money:
-            self.currency.errors.append("Only money impacts have a currency; use the unit.")
-        elif currency and pycountry.currencies.get(alpha_3=currency) is None:
-            self.currency.errors.append(f"{currency} is not an ISO 4217 currency code.")
-        if currency and unit:
-            self.unit.errors.append("Give a currency or a unit, not both.")
-        if not currency and not unit:
-            target = self.currency if kind.is_money else self.unit
-            target.errors.append("Give a currency (money) or a unit (anything else).")
-
-    def apply(self, part: ImpactEstimate) -> None:
-        super().apply(part)
-        part.currency = self.currency.data or None
-        part.unit = (self.unit.data or "").strip()
+    def values(self) -> ImpactValues:
+        return ImpactValues(
+            kind=self.kind.data,
+            low=self.low.data,
+            likely=self.likely.data,
+            high=self.high.data,
+            currency=(self.currency.data or "").strip().upper(),
+            unit=(self.unit.data or "").strip(),
+            level=self.level.data,
+            method_note=self.method_note.data or "",
+            estimated_by=(self.estimated_by.data or "").strip(),
+        )
 
 
 class LessonForm(PartForm):
     group = EnumSelectField("Group", LessonGroup)
     text_md = TextAreaField("Lesson", [DataRequired()], description=MARKDOWN_HINT)
+
+    def values(self) -> LessonValues:
+        return LessonValues(group=self.group.data, text_md=self.text_md.data or "")
 
 
 class ActionItemForm(PartForm):
@@ -299,56 +273,25 @@ class ActionItemForm(PartForm):
         guards = session.scalars(select(GuardCheck).order_by(GuardCheck.name))
         self.guard_ids.choices = [(g.id, f"{g.name} ({g.kind.label})") for g in guards]
         if self.part is not None and not self.is_submitted():
-            self.guard_ids.data = [g.id for g in self.part.guards]
+            self.fill_from(self.part)
 
-    def validate_due_on(self, field: DateField) -> None:
-        started = local_date(self.incident.started_at)
-        if field.data and field.data < started:
-            raise ValidationError(f"Cannot be before the incident started ({started}).")
+    def fill_from(self, part: ActionItem) -> None:
+        self.guard_ids.data = [g.id for g in part.guards]
 
-    def validate_wont_do_reason(self, field: TextAreaField) -> None:
-        if self.status.data is ActionStatus.WONT_DO and not (field.data or "").strip():
-            raise ValidationError("Say why it won't be done.")
-
-    def validate_completed_on(self, field: DateField) -> None:
-        if field.data and self.status.data is not ActionStatus.DONE:
-            raise ValidationError("Only a done item has a completion date.")
-        if field.data and field.data < local_date(self.incident.started_at):
-            raise ValidationError("Cannot be before the incident started.")
-
-    def validate_tracker_url(self, field: StringField) -> None:
-        if field.data and not field.data.lower().startswith(("http://", "https://")):
-            raise ValidationError("Use an http:// or https:// link.")
-
-    def validate_new_guard_name(self, field: StringField) -> None:
-        name = (field.data or "").strip()
-        if name and is_taken(GuardCheck, None, name=name):
-            raise ValidationError("A guard check with this name exists; tick it above.")
-
-    def apply(self, part: ActionItem) -> None:
-        for name in (
-            "title",
-            "details_md",
-            "group",
-            "type",
-            "owner",
-            "due_on",
-            "status",
-            "wont_do_reason",
-            "completed_on",
-            "tracker_url",
-        ):
-            setattr(part, name, getattr(self, name).data)
-        if part.status is ActionStatus.DONE and part.completed_on is None:
-            part.completed_on = local_today()
-        if part.status is not ActionStatus.WONT_DO:
-            part.wont_do_reason = ""
-        guards = list(
-            session.scalars(select(GuardCheck).where(GuardCheck.id.in_(self.guard_ids.data or [])))
-        )
+    def values(self) -> ActionItemValues:
         new_name = (self.new_guard_name.data or "").strip()
-        if new_name:
-            guard = GuardCheck(name=new_name, kind=self.new_guard_kind.data, owner=part.owner_label)
-            session.add(guard)
-            guards.append(guard)
-        part.guards = guards
+        return ActionItemValues(
+            title=(self.title.data or "").strip(),
+            details_md=self.details_md.data or "",
+            group=self.group.data,
+            type=self.type.data,
+            owner_id=self.owner_id.data,
+            owner=(self.owner.data or "").strip(),
+            due_on=self.due_on.data,
+            status=self.status.data,
+            wont_do_reason=self.wont_do_reason.data or "",
+            completed_on=self.completed_on.data,
+            tracker_url=(self.tracker_url.data or "").strip(),
+            guard_ids=tuple(self.guard_ids.data or ()),
+            new_guard=NewGuard(new_name, self.new_guard_kind.data) if new_name else None,
+        )

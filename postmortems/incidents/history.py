@@ -27,8 +27,9 @@ from models import (
     TimelineEvent,
     User,
 )
+from postmortems.audit.service import record_event
 from postmortems.db import session
-from postmortems.incidents.service import set_tags
+from postmortems.incidents.rows import lock_incident, set_tags
 from postmortems.timezones import to_local
 
 # Incident columns kept in a revision and put back by a restore. The status is not among
@@ -93,9 +94,20 @@ def snapshot(incident: Incident) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def record_change(incident: Incident, summary: str) -> IncidentRevision | None:
+    """Keep a revision of the postmortem and an audit event of the change that made it."""
+    revision = record_revision(incident, summary)
+    if revision is not None:
+        record_event(
+            summary, "incident", incident.id, f"{incident.key}: revision {revision.number}"
+        )
+    return revision
+
+
 def record_revision(incident: Incident, summary: str) -> IncidentRevision | None:
     """Keep the postmortem as it is now, unless nothing changed since the last revision."""
     session.flush()
+    lock_incident(incident)  # revision numbers are taken one change at a time
     session.refresh(incident)
     current = snapshot(incident)
     last = session.scalar(
@@ -168,6 +180,7 @@ def diff(older: IncidentRevision, newer: IncidentRevision) -> list[tuple[str, st
 
 def restore(incident: Incident, revision: IncidentRevision) -> None:
     """Put the postmortem back as it was in `revision` (its status stays as it is now)."""
+    lock_incident(incident)
     data = revision.snapshot
     # Old parts go first: the new ones may repeat a unique key (one factor per incident).
     for parts in (incident.timeline, incident.factors, incident.impacts, incident.lessons,
@@ -191,6 +204,7 @@ def restore(incident: Incident, revision: IncidentRevision) -> None:
     incident.lessons = [Lesson(group=LessonGroup[x["group"]], text_md=x["text_md"])
                         for x in data["lessons"]]  # fmt: skip
     incident.action_items = [_action(a) for a in data["actions"]]
+    record_change(incident, f"restored revision {revision.number}")
 
 
 def _column_value(name: str, value: Any) -> Any:

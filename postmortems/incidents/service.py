@@ -1,9 +1,14 @@
-"""Incidents and their parts: queries and the rules that keep them consistent."""
+"""Incidents: queries, and the one place where an incident is filed or changed.
 
-from dataclasses import dataclass
+Every write takes plain values, checks the domain rules and raises IncidentError naming the
+fields; it flushes but never commits. Views, the CLI, the demo loader and (later) the API all
+call these functions.
+"""
+
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import ColumnElement, Select, and_, select
 from sqlalchemy.orm import selectinload
 
 from models import (
@@ -14,17 +19,27 @@ from models import (
     IncidentStatus,
     Severity,
     Tag,
+    Team,
     User,
 )
+from models.base import EARLIEST, LATEST, in_stored_range
 from models.incident import incident_tag
+from postmortems.audit.service import record_event
 from postmortems.auth.access import visible_incidents
 from postmortems.db import session
+from postmortems.domain import DomainError, Problems
+from postmortems.incidents import history
+from postmortems.incidents.rows import lock_incident, next_incident_key, set_tags
 from postmortems.teams.service import GrowthTimeline, HeadcountOnDay
-from postmortems.timezones import local_date, start_of_local_day
+from postmortems.timezones import local_date, start_of_local_day, to_local
+
+MAX_TAG_LENGTH = 60
+# Years the list can filter by: the years a stored instant can fall in, in any zone.
+FIRST_YEAR, LAST_YEAR = EARLIEST.year, LATEST.year
 
 
-class IncidentError(Exception):
-    """A change to an incident that would break one of its rules."""
+class IncidentError(DomainError):
+    """A change to an incident or one of its parts that would break one of its rules."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +52,53 @@ class IncidentFilters:
     stage_id: int | None = None
     year: int | None = None
     tag: str | None = None
+
+
+@dataclass(frozen=True)
+class IncidentValues:
+    """Everything a person writes about an incident itself (its parts come separately)."""
+
+    title: str
+    started_at: datetime
+    summary: str = ""
+    severity: Severity = Severity.SEV3
+    team_id: int | None = None
+    affected_system: str = ""
+    environment: str = ""
+    started_is_estimated: bool = False
+    detected_at: datetime | None = None
+    detected_is_estimated: bool = False
+    mitigated_at: datetime | None = None
+    mitigated_is_estimated: bool = False
+    resolved_at: datetime | None = None
+    resolved_is_estimated: bool = False
+    what_happened_md: str = ""
+    analysis_md: str = ""
+    detection_md: str = ""
+    response_md: str = ""
+    went_well_md: str = ""
+    got_lucky_md: str = ""
+    tags: tuple[str, ...] = ()
+    is_near_miss: bool = False
+    exclude_from_metrics: bool = False
+    recurrence_of_id: int | None = None
+    owner_id: int | None = None
+    owner_name: str = ""
+    is_restricted: bool = False
+    access_user_ids: tuple[int, ...] = field(default=())
+
+
+# Columns copied as they are from IncidentValues onto the incident.
+PLAIN_FIELDS = [
+    name for name in IncidentValues.__dataclass_fields__ if name not in ("tags", "access_user_ids")
+]
+TEXT_LIMITS = {
+    "title": 200,
+    "summary": 300,
+    "affected_system": 200,
+    "environment": 60,
+    "owner_name": 120,
+}
 
 
 def list_incidents(
@@ -66,14 +128,21 @@ def list_incidents(
     if filters.tag:
         stmt = stmt.where(Incident.tags.any(Tag.name == filters.tag.strip().lower()))
     if filters.year is not None:
-        # Years are the team's calendar years, so the bounds are local midnights in UTC.
-        stmt = stmt.where(
-            Incident.started_at >= start_of_local_day(date(filters.year, 1, 1)),
-            Incident.started_at < start_of_local_day(date(filters.year + 1, 1, 1)),
-        )
+        stmt = stmt.where(started_in_year(filters.year))
     if filters.stage_id is not None:
         stmt = stmt.where(Incident.id.in_(incident_ids_in_stage(filters.stage_id)))
     return stmt
+
+
+def started_in_year(year: int) -> ColumnElement[bool]:
+    """Incidents that started in the given calendar year of the team's zone."""
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise IncidentError(fields={"year": [f"Choose a year from {FIRST_YEAR} to {LAST_YEAR}."]})
+    # The bounds are local midnights, in UTC.
+    return and_(
+        Incident.started_at >= start_of_local_day(date(year, 1, 1)),
+        Incident.started_at < start_of_local_day(date(year + 1, 1, 1)),
+    )
 
 
 def incident_ids_in_stage(stage_id: int) -> list[int]:
@@ -92,36 +161,6 @@ def growth_at_start(incident: Incident) -> HeadcountOnDay | None:
     return GrowthTimeline().on(local_date(incident.started_at))
 
 
-def next_incident_key(started_at: datetime) -> str:
-    """The next free key for the incident's start year: PM-2020-001, PM-2020-002, ..."""
-    prefix = f"PM-{local_date(started_at).year}-"
-    keys = session.scalars(select(Incident.key).where(Incident.key.startswith(prefix)))
-    numbers = [int(k.removeprefix(prefix)) for k in keys if k.removeprefix(prefix).isdigit()]
-    return f"{prefix}{max(numbers, default=0) + 1:03d}"
-
-
-def create_incident(*, title: str, started_at: datetime, **fields: object) -> Incident:
-    """Add a new incident with the next key for its start year."""
-    incident = Incident(
-        key=next_incident_key(started_at), title=title, started_at=started_at, **fields
-    )
-    session.add(incident)
-    session.flush()
-    return incident
-
-
-def set_tags(incident: Incident, names: list[str]) -> None:
-    """Give the incident exactly these tags, creating the ones that do not exist yet."""
-    existing = {t.name: t for t in session.scalars(select(Tag).where(Tag.name.in_(names)))}
-    tags = []
-    for name in names:
-        if name not in existing:
-            existing[name] = Tag(name=name)
-            session.add(existing[name])
-        tags.append(existing[name])
-    incident.tags = tags
-
-
 def list_tags(viewer: User) -> list[str]:
     """Names of the tags on incidents `viewer` may see, alphabetically."""
     used = (
@@ -138,7 +177,137 @@ def recurrence_candidates(viewer: User, incident: Incident | None) -> Select[tup
     return stmt if incident is None else stmt.where(Incident.id != incident.id)
 
 
-def set_primary_factor(incident_factor: IncidentFactor) -> None:
-    """Make this factor the incident's only primary one."""
-    for other in incident_factor.incident.factors:
-        other.is_primary = other is incident_factor
+# Writes.
+
+
+def create_incident(
+    values: IncidentValues,
+    *,
+    author: User | None,
+    status: IncidentStatus = IncidentStatus.DRAFT,
+    record: bool = True,
+) -> Incident:
+    """File a new incident (a draft unless told otherwise) under the next key of its year."""
+    check_incident(values, incident=None, viewer=author)
+    incident = Incident(
+        key=next_incident_key(values.started_at),
+        author_id=author.id if author else None,
+        status=status,
+        title=values.title,
+        started_at=values.started_at,
+    )
+    _apply(incident, values)
+    session.add(incident)
+    session.flush()
+    if record:
+        history.record_change(incident, f"filed {incident.key}")
+    return incident
+
+
+def update_incident(
+    incident: Incident,
+    values: IncidentValues,
+    *,
+    editor: User | None,
+    expected_version: int | None = None,
+) -> None:
+    """Change an incident's own fields; refused with ConflictError when `expected_version` (the
+    version the editor started from) is no longer the saved one."""
+    lock_incident(incident, expected_version)
+    check_incident(values, incident=incident, viewer=editor)
+    _apply(incident, values)
+    session.flush()
+    history.record_change(incident, "edited the postmortem")
+
+
+def delete_incident(incident: Incident) -> None:
+    """Delete an incident with every part, revision and comment."""
+    record_event("deleted postmortem", "incident", incident.id, f"{incident.key} {incident.title}")
+    session.delete(incident)
+    session.flush()
+
+
+def check_incident(
+    values: IncidentValues, *, incident: Incident | None, viewer: User | None
+) -> None:
+    """Raise IncidentError naming every field of `values` that breaks a rule."""
+    problems = Problems()
+    if not values.title.strip():
+        problems.add("title", "Give the postmortem a title.")
+    for name, limit in TEXT_LIMITS.items():
+        problems.check_length(name, getattr(values, name), limit)
+    _check_times(values, problems)
+    for tag in values.tags:
+        if len(tag) > MAX_TAG_LENGTH:
+            problems.add("tags", f"Each tag can be at most {MAX_TAG_LENGTH} characters.")
+            break
+    if values.team_id is not None and session.get(Team, values.team_id) is None:
+        problems.add("team_id", "No such team.")
+    if values.owner_id is not None and not _is_active_user(values.owner_id):
+        problems.add("owner_id", "No such person.")
+    missing = set(values.access_user_ids) - _existing_user_ids(values.access_user_ids)
+    if missing:
+        problems.add("access_user_ids", "Some of these people no longer exist.")
+    if values.recurrence_of_id is not None:
+        _check_recurrence(values.recurrence_of_id, incident, viewer, problems)
+    problems.raise_if_any(IncidentError)
+
+
+def _check_times(values: IncidentValues, problems: Problems) -> None:
+    times = {
+        "started_at": values.started_at,
+        "detected_at": values.detected_at,
+        "mitigated_at": values.mitigated_at,
+        "resolved_at": values.resolved_at,
+    }
+    for name, value in times.items():
+        if value is not None and not in_stored_range(value):
+            problems.add(name, f"Choose a time from {FIRST_YEAR} to {LAST_YEAR}.")
+    if problems:
+        return
+    order = [
+        ("detected_at", "started_at", "the start"),
+        ("mitigated_at", "detected_at", "detection"),
+        ("mitigated_at", "started_at", "the start"),
+        ("resolved_at", "mitigated_at", "mitigation"),
+        ("resolved_at", "started_at", "the start"),
+    ]
+    for later, earlier, what in order:
+        late, early = times[later], times[earlier]
+        if late is not None and early is not None and late < early:
+            problems.add(later, f"Cannot be before {what} ({_shown(early)}).")
+
+
+def _shown(value: datetime) -> str:
+    return to_local(value).strftime("%Y-%m-%d %H:%M")
+
+
+def _check_recurrence(
+    recurrence_of_id: int, incident: Incident | None, viewer: User | None, problems: Problems
+) -> None:
+    if incident is not None and recurrence_of_id == incident.id:
+        problems.add("recurrence_of_id", "A postmortem cannot be a recurrence of itself.")
+        return
+    stmt = select(Incident.id).where(Incident.id == recurrence_of_id)
+    if viewer is not None:
+        stmt = stmt.where(visible_incidents(viewer))
+    if session.scalar(stmt) is None:
+        problems.add("recurrence_of_id", "No such postmortem.")
+
+
+def _is_active_user(user_id: int) -> bool:
+    return session.scalar(select(User.id).where(User.id == user_id, User.is_active)) is not None
+
+
+def _existing_user_ids(user_ids: tuple[int, ...]) -> set[int]:
+    if not user_ids:
+        return set()
+    return set(session.scalars(select(User.id).where(User.id.in_(user_ids))))
+
+
+def _apply(incident: Incident, values: IncidentValues) -> None:
+    for name in PLAIN_FIELDS:
+        setattr(incident, name, getattr(values, name))
+    set_tags(incident, list(values.tags))
+    ids = list(values.access_user_ids)
+    incident.access_users = list(session.scalars(select(User).where(User.id.in_(ids))))

@@ -17,7 +17,6 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from sqlalchemy.orm.exc import StaleDataError
 from wtforms import IntegerField, SelectField, TextAreaField
 from wtforms.validators import NumberRange, Optional
 
@@ -32,30 +31,28 @@ from models import (
     IncidentStatus,
     Lesson,
     LessonGroup,
-    Role,
+    ReviewAction,
     Severity,
     TimelineEvent,
 )
-from postmortems.audit.service import record_event
-from postmortems.auth.access import (
-    can_edit,
-    can_review,
-    get_editable_incident_or_404,
-    get_readable_incident_or_404,
-    role_required,
-)
-from postmortems.db import get_or_404, session
+from postmortems.auth.access import get_editable_incident_or_404, get_readable_incident_or_404
+from postmortems.db import CONFLICT_MESSAGE, commit_change, get_or_404, session
+from postmortems.domain import ConflictError, DomainError
 from postmortems.forms import EnumSelectField, Form, OptionalIdSelectField
-from postmortems.incidents import forms, history, workflow
+from postmortems.incidents import forms, history, parts, workflow
 from postmortems.incidents.service import (
+    FIRST_YEAR,
+    LAST_YEAR,
     IncidentFilters,
     create_incident,
+    delete_incident,
     growth_at_start,
     list_incidents,
     list_tags,
-    set_primary_factor,
+    update_incident,
 )
 from postmortems.pagination import paginate
+from postmortems.policy import can, requires
 from postmortems.teams.service import list_stages, list_teams
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
@@ -75,7 +72,7 @@ class FilterForm(Form):
     factor = OptionalIdSelectField("Factor")
     team = OptionalIdSelectField("Team")
     stage = OptionalIdSelectField("Growth stage")
-    year = IntegerField("Year", [Optional(), NumberRange(min=1000, max=9999)])
+    year = IntegerField("Year", [Optional(), NumberRange(min=FIRST_YEAR, max=LAST_YEAR)])
     tag = SelectField("Tag", coerce=lambda value: value or None)
     page = IntegerField("Page", [Optional(), NumberRange(min=1, max=1_000_000)])
 
@@ -135,26 +132,30 @@ def detail(incident_id: int) -> ResponseReturnValue:
         growth=growth_at_start(incident),
         lesson_groups=list(LessonGroup),
         categories=list(CauseCategory),
-        editable=can_edit(current_user, incident),
-        reviewable=can_review(current_user, incident),
+        editable=can(current_user, "edit", incident),
+        steps=[
+            (step, label)
+            for step, label in workflow.available_steps(incident)
+            if can(current_user, step, incident)
+        ],
         problems=workflow.publish_problems(incident),
         review_form=ReviewForm(),
     )
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@role_required(Role.AUTHOR)
+@requires("file_incident")
 def create() -> ResponseReturnValue:
     """File a new postmortem (as a draft)."""
     form = forms.IncidentForm(viewer=current_user)
     if form.validate_on_submit():
-        incident = create_incident(
-            title=form.title.data, started_at=form.started_at.data, author_id=current_user.id
-        )
-        form.apply(incident)
-        _save(incident, f"filed {incident.key}")
-        flash(f"Postmortem {incident.key} filed as a draft.")
-        return redirect(url_for("incidents.detail", incident_id=incident.id))
+        try:
+            incident = commit_change(lambda: create_incident(form.values(), author=current_user))
+        except DomainError as exc:
+            form.show_errors(exc)
+        else:
+            flash(f"Postmortem {incident.key} filed as a draft.")
+            return redirect(url_for("incidents.detail", incident_id=incident.id))
     return render_template("incidents/form.html", form=form, incident=None)
 
 
@@ -164,16 +165,20 @@ def edit(incident_id: int) -> ResponseReturnValue:
     incident = get_editable_incident_or_404(incident_id)
     form = forms.IncidentForm(viewer=current_user, incident=incident)
     if form.validate_on_submit():
-        if form.version.data != str(incident.version):
-            return _edit_conflict(form, incident)
-        form.apply(incident)
+        version = int(form.version.data) if (form.version.data or "").isdigit() else None
         try:
-            _save(incident, "edited the postmortem")
-        except StaleDataError:
-            session.rollback()
+            commit_change(
+                lambda: update_incident(
+                    incident, form.values(), editor=current_user, expected_version=version
+                )
+            )
+        except ConflictError:
             return _edit_conflict(form, get_or_404(Incident, incident_id))
-        flash("Postmortem saved.")
-        return redirect(url_for("incidents.detail", incident_id=incident.id))
+        except DomainError as exc:
+            form.show_errors(exc)
+        else:
+            flash("Postmortem saved.")
+            return redirect(url_for("incidents.detail", incident_id=incident.id))
     return render_template("incidents/form.html", form=form, incident=incident)
 
 
@@ -191,38 +196,24 @@ def _edit_conflict(form: forms.IncidentForm, incident: Incident) -> ResponseRetu
 def delete(incident_id: int) -> ResponseReturnValue:
     """Ask, then delete a postmortem with all its parts (its author while a draft, or admins)."""
     incident = get_readable_incident_or_404(incident_id)
-    own_draft = incident.status is IncidentStatus.DRAFT and incident.author_id == current_user.id
-    if not (own_draft or current_user.can(Role.ADMIN)):
+    if not can(current_user, "delete", incident):
         abort(403)
     form = FlaskForm()
     if form.validate_on_submit():
-        record_event(
-            "deleted postmortem", "incident", incident.id, f"{incident.key} {incident.title}"
-        )
-        session.delete(incident)
-        session.commit()
-        flash(f"Postmortem {incident.key} deleted.")
+        key = incident.key
+        commit_change(lambda: delete_incident(incident))
+        flash(f"Postmortem {key} deleted.")
         return redirect(url_for("incidents.index"))
     return render_template("incidents/delete.html", form=form, incident=incident)
-
-
-def _save(incident: Incident, summary: str) -> None:
-    """Keep a revision and an audit event of the change, then commit it as one transaction."""
-    revision = history.record_revision(incident, summary)
-    if revision is not None:
-        record_event(
-            summary, "incident", incident.id, f"{incident.key}: revision {revision.number}"
-        )
-    session.commit()
 
 
 # The review workflow: each step is a POST from the postmortem's page.
 
 WORKFLOW_STEPS = {
-    "submit": (workflow.submit_for_review, "submitted for review"),
-    "publish": (workflow.publish, "published"),
-    "send-back": (workflow.send_back, "sent back to draft"),
-    "archive": (workflow.archive, "archived"),
+    "submit": (workflow.submit_for_review, ReviewAction.SUBMITTED),
+    "publish": (workflow.publish, ReviewAction.PUBLISHED),
+    "send-back": (workflow.send_back, ReviewAction.SENT_BACK),
+    "archive": (workflow.archive, ReviewAction.ARCHIVED),
 }
 
 
@@ -230,29 +221,21 @@ WORKFLOW_STEPS = {
 def review(incident_id: int, step: str) -> ResponseReturnValue:
     """Move the postmortem along the review workflow, with a comment."""
     incident = get_readable_incident_or_404(incident_id)
-    if not _may_take_step(incident, step):
+    if not can(current_user, step, incident):
         abort(403)
     form = ReviewForm()
     if not form.validate_on_submit():
         abort(400)
-    action, done = WORKFLOW_STEPS[step]
+    action, review_action = WORKFLOW_STEPS[step]
     try:
-        action(incident, current_user, form.text.data or "")
+        commit_change(lambda: action(incident, current_user, form.text.data or ""))
     except workflow.WorkflowError as exc:
-        session.rollback()
-        flash(" ".join([str(exc), *exc.problems]))
-        return redirect(url_for("incidents.detail", incident_id=incident.id, _anchor="review"))
-    _save(incident, done)
-    flash(f"Postmortem {incident.key} {done}.")
+        flash(" ".join([str(exc), *exc.problems]), "error")
+    except DomainError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Postmortem {incident.key} {workflow.DONE[review_action]}.")
     return redirect(url_for("incidents.detail", incident_id=incident.id, _anchor="review"))
-
-
-def _may_take_step(incident: Incident, step: str) -> bool:
-    if step == "submit":
-        return can_edit(current_user, incident)
-    if step == "archive":
-        return current_user.can(Role.REVIEWER)
-    return can_review(current_user, incident)
 
 
 # History: every saved change is a revision.
@@ -279,7 +262,7 @@ def revisions(incident_id: int) -> ResponseReturnValue:
         older=older,
         newer=newer,
         changes=changes,
-        editable=can_edit(current_user, incident),
+        editable=can(current_user, "edit", incident),
         restore_form=FlaskForm(),
     )
 
@@ -291,9 +274,12 @@ def restore(incident_id: int, number: int) -> ResponseReturnValue:
     revision = _revision(incident, number)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    history.restore(incident, revision)
-    _save(incident, f"restored revision {number}")
-    flash(f"Revision {number} restored.")
+    try:
+        commit_change(lambda: history.restore(incident, revision))
+    except DomainError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"Revision {number} restored.")
     return redirect(url_for("incidents.detail", incident_id=incident.id))
 
 
@@ -355,37 +341,44 @@ def delete_part(incident_id: int, part_name: str, part_id: int) -> ResponseRetur
     part = PARTS[part_name]
     obj = _get_part_or_404(incident, part, part_id)
     if FlaskForm().validate_on_submit():
-        session.delete(obj)
-        _save(incident, f"removed a {part.label}")
-        flash(f"The {part.label} was removed.")
+        try:
+            commit_change(lambda: parts.delete_part(incident, obj))
+        except DomainError as exc:
+            flash(str(exc), "error")
+        else:
+            flash(f"The {part.label} was removed.")
     return redirect(url_for("incidents.detail", incident_id=incident.id, _anchor=part.anchor))
 
 
 def _part_form(incident: Incident, part: Part, obj: Any) -> ResponseReturnValue:
     form = part.form_class(incident=incident, part=obj)
     if form.validate_on_submit():
-        if obj is not None and form.version.data != str(obj.version):
-            return _part_conflict(form, incident, part, obj)
-        if obj is None:
-            obj = part.model(incident=incident)
-            session.add(obj)
-        form.apply(obj)
-        if getattr(obj, "is_primary", False):
-            set_primary_factor(obj)
         try:
-            _save(incident, f"saved a {part.label}")
-        except StaleDataError:
-            session.rollback()
-            return _part_conflict(form, incident, part, get_or_404(part.model, obj.id))
-        flash(f"The {part.label} was saved.")
-        return redirect(url_for("incidents.detail", incident_id=incident.id, _anchor=part.anchor))
+            commit_change(
+                lambda: parts.save_part(
+                    incident, form.values(), obj, expected_version=form.expected_version()
+                )
+            )
+        except ConflictError:
+            if obj is None:  # a new part lost a race on a unique value: show the form again
+                form.form_errors.append(CONFLICT_MESSAGE)
+            else:
+                return _part_conflict(form, incident, part, get_or_404(part.model, obj.id))
+        except DomainError as exc:
+            form.show_errors(exc)
+        else:
+            flash(f"The {part.label} was saved.")
+            return redirect(
+                url_for("incidents.detail", incident_id=incident.id, _anchor=part.anchor)
+            )
     return render_template(
         "incidents/part_form.html", form=form, incident=incident, part=part, obj=obj
     )
 
 
-def _part_conflict(form: forms.PartForm, incident: Incident, part: Part, obj: Any
-                   ) -> ResponseReturnValue:  # fmt: skip
+def _part_conflict(
+    form: forms.PartForm, incident: Incident, part: Part, obj: Any
+) -> ResponseReturnValue:
     """Someone saved this part since the form was opened: show both, keep the typed text."""
     session.refresh(obj)
     differences = form.differences(form.saved_version(obj))

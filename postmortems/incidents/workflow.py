@@ -3,6 +3,9 @@
 from flask import current_app
 
 from models import ActionType, Incident, IncidentStatus, ReviewAction, ReviewComment, User
+from postmortems.db import session
+from postmortems.incidents import history
+from postmortems.incidents.rows import lock_incident
 from postmortems.incidents.service import IncidentError
 
 
@@ -12,6 +15,29 @@ class WorkflowError(IncidentError):
     def __init__(self, message: str, problems: list[str] | None = None) -> None:
         super().__init__(message)
         self.problems = problems or []
+
+
+# How each step reads in the history and the audit log.
+DONE = {
+    ReviewAction.SUBMITTED: "submitted for review",
+    ReviewAction.PUBLISHED: "published",
+    ReviewAction.SENT_BACK: "sent back to draft",
+    ReviewAction.ARCHIVED: "archived",
+}
+
+
+# The steps each status allows, with the label of their button.
+STEPS_FROM = {
+    IncidentStatus.DRAFT: [("submit", "Submit for review")],
+    IncidentStatus.IN_REVIEW: [("publish", "Publish"), ("send-back", "Send back")],
+    IncidentStatus.PUBLISHED: [("archive", "Archive")],
+    IncidentStatus.ARCHIVED: [],
+}
+
+
+def available_steps(incident: Incident) -> list[tuple[str, str]]:
+    """The workflow steps the incident's status allows (who may take them is the policy's)."""
+    return STEPS_FROM[incident.status]
 
 
 def publish_problems(incident: Incident) -> list[str]:
@@ -45,6 +71,8 @@ def _step(
     allowed_from: IncidentStatus,
     to: IncidentStatus,
 ) -> None:
+    lock_incident(incident)
+    session.refresh(incident)  # the status as saved now, not as this request first read it
     if incident.status is not allowed_from:
         raise WorkflowError(
             f"This postmortem is {incident.status.label.lower()}; "
@@ -52,6 +80,7 @@ def _step(
         )
     incident.status = to
     incident.review_comments.append(ReviewComment(user=user, action=action, text=text.strip()))
+    history.record_change(incident, DONE[action])
 
 
 def submit_for_review(incident: Incident, user: User, text: str = "") -> None:

@@ -1,12 +1,12 @@
-"""The contributing factor form."""
+"""The contributing factor form: it parses, the taxonomy service decides."""
 
 from typing import Any
 
 from wtforms import StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, ValidationError
+from wtforms.validators import DataRequired, Length
 
 from models import CauseCategory, ContributingFactor
-from postmortems.forms import EnumSelectField, Form, is_taken
+from postmortems.forms import EnumSelectField, Form
 
 
 class ContributingFactorForm(Form):
@@ -18,7 +18,10 @@ class ContributingFactorForm(Form):
         super().__init__(*args, obj=factor, **kwargs)
         self.factor = factor
 
-    def validate_name(self, field: StringField) -> None:
-        field.data = (field.data or "").strip()
-        if is_taken(ContributingFactor, self.factor, category=self.category.data, name=field.data):
-            raise ValidationError("This category already has a factor with this name.")
+    def fields(self) -> dict[str, Any]:
+        """What was typed, as the taxonomy service's keyword arguments."""
+        return {
+            "category": self.category.data,
+            "name": self.name.data or "",
+            "description": self.description.data or "",
+        }

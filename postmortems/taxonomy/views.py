@@ -4,10 +4,11 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 
-from models import CauseCategory, ContributingFactor, IncidentFactor, Role
-from postmortems.audit.service import record_event
-from postmortems.auth.access import role_required
-from postmortems.db import get_or_404, session
+from models import CauseCategory, ContributingFactor, IncidentFactor
+from postmortems.db import commit_change, get_or_404, session
+from postmortems.domain import DomainError
+from postmortems.policy import requires
+from postmortems.taxonomy import service
 from postmortems.taxonomy.forms import ContributingFactorForm
 
 bp = Blueprint("taxonomy", __name__, url_prefix="/taxonomy")
@@ -31,32 +32,33 @@ def index() -> ResponseReturnValue:
 
 
 @bp.route("/factors/new", methods=["GET", "POST"])
-@role_required(Role.ADMIN)
+@requires("manage_taxonomy")
 def create_factor() -> ResponseReturnValue:
     """Add a contributing factor to a category."""
     form = ContributingFactorForm()
     if form.validate_on_submit():
-        factor = ContributingFactor()
-        form.populate_obj(factor)
-        session.add(factor)
-        session.flush()
-        record_event("added factor", "contributing_factor", factor.id, str(factor))
-        session.commit()
-        flash(f"Factor “{factor.name}” added.")
-        return redirect(url_for("taxonomy.index"))
+        try:
+            factor = commit_change(lambda: service.create_factor(**form.fields()))
+        except DomainError as exc:
+            form.show_errors(exc)
+        else:
+            flash(f"Factor “{factor.name}” added.")
+            return redirect(url_for("taxonomy.index"))
     return render_template("taxonomy/form.html", form=form, factor=None)
 
 
 @bp.route("/factors/<int:factor_id>/edit", methods=["GET", "POST"])
-@role_required(Role.ADMIN)
+@requires("manage_taxonomy")
 def edit_factor(factor_id: int) -> ResponseReturnValue:
     """Rename, describe or move a contributing factor."""
     factor = get_or_404(ContributingFactor, factor_id)
     form = ContributingFactorForm(factor=factor)
     if form.validate_on_submit():
-        form.populate_obj(factor)
-        record_event("edited factor", "contributing_factor", factor.id, str(factor))
-        session.commit()
-        flash("Factor saved.")
-        return redirect(url_for("taxonomy.index"))
+        try:
+            commit_change(lambda: service.update_factor(factor, **form.fields()))
+        except DomainError as exc:
+            form.show_errors(exc)
+        else:
+            flash("Factor saved.")
+            return redirect(url_for("taxonomy.index"))
     return render_template("taxonomy/form.html", form=form, factor=factor)

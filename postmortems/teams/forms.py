@@ -1,25 +1,13 @@
-"""Forms for teams, headcount snapshots and growth stages."""
+"""Forms for teams, headcount snapshots and growth stages: they parse, the service decides."""
 
 from typing import Any
 
-from sqlalchemy import select
 from wtforms import DateField, IntegerField, StringField, TextAreaField
-from wtforms.validators import (
-    DataRequired,
-    InputRequired,
-    Length,
-    NumberRange,
-    Optional,
-    ValidationError,
-)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from models import GrowthStage, HeadcountSnapshot, Team
-from postmortems.db import session
-from postmortems.forms import Form, is_taken
-from postmortems.teams.service import overlapping_stage
-
-# Far above any company, far below the database's integer limits.
-MAX_HEADCOUNT = 1_000_000
+from models import GrowthStage, Team
+from postmortems.forms import Form
+from postmortems.teams.service import MAX_HEADCOUNT, StageValues
 
 
 class TeamForm(Form):
@@ -30,29 +18,17 @@ class TeamForm(Form):
         super().__init__(*args, obj=team, **kwargs)
         self.team = team
 
-    def validate_name(self, field: StringField) -> None:
-        field.data = (field.data or "").strip()
-        if is_taken(Team, self.team, name=field.data):
-            raise ValidationError("Another team has this name.")
-
 
 class HeadcountSnapshotForm(Form):
     on_date = DateField("As of", [DataRequired(message="Give the date of the count.")])
     headcount = IntegerField(
         "Headcount",
-        [DataRequired(message="Give a whole number."), NumberRange(min=1, max=MAX_HEADCOUNT)],
+        [
+            InputRequired(message="Give a whole number (0 when the team ended)."),
+            NumberRange(min=0, max=MAX_HEADCOUNT),
+        ],
+        description="0 when the team ended on that date.",
     )
-
-    def __init__(self, *args: Any, team: Team, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.team = team
-
-    def validate_on_date(self, field: DateField) -> None:
-        stmt = select(HeadcountSnapshot.id).where(
-            HeadcountSnapshot.team_id == self.team.id, HeadcountSnapshot.on_date == field.data
-        )
-        if session.scalar(stmt) is not None:
-            raise ValidationError("This team already has a count for this date; remove it first.")
 
 
 class GrowthStageForm(Form):
@@ -73,17 +49,10 @@ class GrowthStageForm(Form):
         super().__init__(*args, obj=stage, **kwargs)
         self.stage = stage
 
-    def validate_name(self, field: StringField) -> None:
-        field.data = (field.data or "").strip()
-        if is_taken(GrowthStage, self.stage, name=field.data):
-            raise ValidationError("Another stage has this name.")
-
-    def validate_max_headcount(self, field: IntegerField) -> None:
-        low, high = self.min_headcount.data, field.data
-        if low is None:
-            return
-        if high is not None and high < low:
-            raise ValidationError("Cannot be below the lower bound.")
-        other = overlapping_stage(low, high, exclude_id=self.stage.id if self.stage else None)
-        if other is not None:
-            raise ValidationError(f"Overlaps the stage “{other.name}” ({other.band}).")
+    def values(self) -> StageValues:
+        return StageValues(
+            name=self.name.data or "",
+            min_headcount=self.min_headcount.data or 0,
+            max_headcount=self.max_headcount.data,
+            description=self.description.data or "",
+        )

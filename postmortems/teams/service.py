@@ -9,10 +9,15 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import selectinload
 
 from models import GrowthStage, HeadcountSnapshot, Team
+from postmortems.audit.service import record_event
 from postmortems.db import session
+from postmortems.domain import DomainError, Problems
+
+# Far above any company, far below the database's integer limits.
+MAX_HEADCOUNT = 1_000_000
 
 
-class TeamError(Exception):
+class TeamError(DomainError):
     """A team, snapshot or stage change that would break a rule."""
 
 
@@ -77,3 +82,122 @@ class GrowthTimeline:
         total = sum(by_team.values())
         stage = next((s for s in self.stages if s.contains(total)), None)
         return HeadcountOnDay(on_date=day, total=total, by_team=by_team, stage=stage)
+
+
+# Writes.
+
+
+def create_team(*, name: str, description: str = "") -> Team:
+    team = Team(name=_team_name(name, None), description=description)
+    session.add(team)
+    session.flush()
+    record_event("added team", "team", team.id, team.name)
+    return team
+
+
+def update_team(team: Team, *, name: str, description: str = "") -> None:
+    team.name, team.description = _team_name(name, team), description
+    session.flush()
+    record_event("edited team", "team", team.id, team.name)
+
+
+def _team_name(name: str, team: Team | None) -> str:
+    name = name.strip()
+    problems = Problems()
+    if not name:
+        problems.add("name", "Give the team a name.")
+    problems.check_length("name", name, 120)
+    taken = select(Team.id).where(Team.name == name)
+    if team is not None:
+        taken = taken.where(Team.id != team.id)
+    if name and session.scalar(taken) is not None:
+        problems.add("name", "Another team has this name.")
+    problems.raise_if_any(TeamError)
+    return name
+
+
+def add_snapshot(team: Team, *, on_date: date, headcount: int) -> HeadcountSnapshot:
+    """Record the team's headcount as of a date; 0 means the team ended then."""
+    problems = Problems()
+    if not 0 <= headcount <= MAX_HEADCOUNT:
+        problems.add("headcount", f"Give a whole number from 0 to {MAX_HEADCOUNT:,}.")
+    if not date(1970, 1, 1) <= on_date <= date(2100, 12, 31):
+        problems.add("on_date", "Choose a date from 1970 to 2100.")
+    taken = select(HeadcountSnapshot.id).where(
+        HeadcountSnapshot.team_id == team.id, HeadcountSnapshot.on_date == on_date
+    )
+    if session.scalar(taken) is not None:
+        problems.add("on_date", "This team already has a count for this date; remove it first.")
+    problems.raise_if_any(TeamError)
+    snapshot = HeadcountSnapshot(on_date=on_date, headcount=headcount)
+    team.snapshots.append(snapshot)
+    session.flush()
+    record_event("added headcount", "team", team.id, f"{team.name}: {headcount} as of {on_date}")
+    return snapshot
+
+
+def delete_snapshot(snapshot: HeadcountSnapshot) -> None:
+    record_event(
+        "removed headcount",
+        "team",
+        snapshot.team_id,
+        f"{snapshot.headcount} as of {snapshot.on_date}",
+    )
+    session.delete(snapshot)
+    session.flush()
+
+
+@dataclass(frozen=True)
+class StageValues:
+    name: str
+    min_headcount: int
+    max_headcount: int | None = None
+    description: str = ""
+
+
+def create_stage(values: StageValues) -> GrowthStage:
+    values = _checked_stage(values, None)
+    stage = GrowthStage(
+        name=values.name,
+        min_headcount=values.min_headcount,
+        max_headcount=values.max_headcount,
+        description=values.description,
+    )
+    session.add(stage)
+    session.flush()
+    record_event("added growth stage", "growth_stage", stage.id, f"{stage.name} {stage.band}")
+    return stage
+
+
+def update_stage(stage: GrowthStage, values: StageValues) -> None:
+    values = _checked_stage(values, stage)
+    stage.name, stage.description = values.name, values.description
+    stage.min_headcount, stage.max_headcount = values.min_headcount, values.max_headcount
+    session.flush()
+    record_event("edited growth stage", "growth_stage", stage.id, f"{stage.name} {stage.band}")
+
+
+def _checked_stage(values: StageValues, stage: GrowthStage | None) -> StageValues:
+    name = values.name.strip()
+    low, high = values.min_headcount, values.max_headcount
+    problems = Problems()
+    if not name:
+        problems.add("name", "Give the stage a name.")
+    problems.check_length("name", name, 120)
+    taken = select(GrowthStage.id).where(GrowthStage.name == name)
+    if stage is not None:
+        taken = taken.where(GrowthStage.id != stage.id)
+    if name and session.scalar(taken) is not None:
+        problems.add("name", "Another stage has this name.")
+    if not 0 <= low <= MAX_HEADCOUNT:
+        problems.add("min_headcount", f"Give a whole number from 0 to {MAX_HEADCOUNT:,}.")
+    elif high is not None and not 0 <= high <= MAX_HEADCOUNT:
+        problems.add("max_headcount", f"Give a whole number from 0 to {MAX_HEADCOUNT:,}.")
+    elif high is not None and high < low:
+        problems.add("max_headcount", "Cannot be below the lower bound.")
+    else:
+        other = overlapping_stage(low, high, exclude_id=stage.id if stage else None)
+        if other is not None:
+            problems.add("max_headcount", f"Overlaps the stage “{other.name}” ({other.band}).")
+    problems.raise_if_any(TeamError)
+    return StageValues(name, low, high, values.description)

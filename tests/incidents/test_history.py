@@ -113,10 +113,13 @@ def test_two_people_edit_at_once_and_the_second_save_is_refused_with_both_texts(
     url = f"/incidents/{incident.id}/edit"
     first_form, second_form = first.get(url), second.get(url)  # both open the form
     assert first_form.status_code == second_form.status_code == 200
-    saved = first.submit(url, {**VALID, "what_happened_md": "First person's text.", "version": "1"})
+    opened = str(incident.version)  # the version both forms were opened on
+    saved = first.submit(
+        url, {**VALID, "what_happened_md": "First person's text.", "version": opened}
+    )
     assert saved.status_code == 302
     refused = second.submit(
-        url, {**VALID, "what_happened_md": "Second person's text.", "version": "1"}
+        url, {**VALID, "what_happened_md": "Second person's text.", "version": opened}
     )
     html = refused.get_data(as_text=True)
     assert refused.status_code == 409
@@ -126,7 +129,7 @@ def test_two_people_edit_at_once_and_the_second_save_is_refused_with_both_texts(
     assert db.get(Incident, incident.id).what_happened_md == "First person's text."
     assert field_errors(html, "title") == []
     resaved = second.submit(
-        url, {**VALID, "what_happened_md": "Second person's text.", "version": "2"}
+        url, {**VALID, "what_happened_md": "Second person's text.", "version": str(int(opened) + 1)}
     )
     assert resaved.status_code == 302
     assert db.get(Incident, incident.id).what_happened_md == "Second person's text."

@@ -1,0 +1,49 @@
+"""The cause taxonomy: the one place where contributing factors are added or changed."""
+
+from sqlalchemy import select
+
+from models import CauseCategory, ContributingFactor
+from postmortems.audit.service import record_event
+from postmortems.db import session
+from postmortems.domain import DomainError, Problems
+
+
+class TaxonomyError(DomainError):
+    """A factor change that would break a rule."""
+
+
+def create_factor(
+    *, category: CauseCategory, name: str, description: str = ""
+) -> ContributingFactor:
+    factor = ContributingFactor(category=category, description=description)
+    factor.name = _factor_name(category, name, None)
+    session.add(factor)
+    session.flush()
+    record_event("added factor", "contributing_factor", factor.id, str(factor))
+    return factor
+
+
+def update_factor(
+    factor: ContributingFactor, *, category: CauseCategory, name: str, description: str = ""
+) -> None:
+    factor.name = _factor_name(category, name, factor)
+    factor.category, factor.description = category, description
+    session.flush()
+    record_event("edited factor", "contributing_factor", factor.id, str(factor))
+
+
+def _factor_name(category: CauseCategory, name: str, factor: ContributingFactor | None) -> str:
+    name = name.strip()
+    problems = Problems()
+    if not name:
+        problems.add("name", "Give the factor a name.")
+    problems.check_length("name", name, 120)
+    taken = select(ContributingFactor.id).where(
+        ContributingFactor.category == category, ContributingFactor.name == name
+    )
+    if factor is not None:
+        taken = taken.where(ContributingFactor.id != factor.id)
+    if name and session.scalar(taken) is not None:
+        problems.add("name", "This category already has a factor with this name.")
+    problems.raise_if_any(TaxonomyError)
+    return name
