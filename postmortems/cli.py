@@ -18,8 +18,8 @@ from postmortems.auth.service import (
     random_password,
 )
 from postmortems.db import commit_change, session
-from postmortems.domain import DomainError
 from postmortems.demo import load_demo_data
+from postmortems.domain import DomainError
 
 DEMO_ADMIN_EMAIL = "admin@example.com"
 
