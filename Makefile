@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench bench-load clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ test: lint
 # Page timings as ratios to a bare Flask route measured in the same run.
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.pages
+
+# 20 clients file postmortems and add parts through the forms under gunicorn for 30 s, then
+# every acknowledged write is looked up in the database; fails on a lost write or a 5xx.
+# Runs again on PostgreSQL when BENCH_DATABASE_URL names a server (the role needs CREATEDB).
+bench-load: $(VENV)/.installed-test
+	$(BIN)/python -m bench.load --database $(if $(BENCH_DATABASE_URL),all,sqlite) $(BENCH_LOAD_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
