@@ -2,11 +2,15 @@
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, LabelledEnum, utcnow
+
+if TYPE_CHECKING:  # the incident module imports this one
+    from models.incident import ActionItem
 
 
 class GuardKind(LabelledEnum):
@@ -50,6 +54,6 @@ class GuardCheck(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
-    action_items: Mapped[list["ActionItem"]] = relationship(  # noqa: F821
+    action_items: Mapped[list["ActionItem"]] = relationship(
         secondary="action_item_guard", back_populates="guards", order_by="ActionItem.id"
     )

@@ -97,8 +97,8 @@ GUARDS = {
 }
 
 
-def _t(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def _t(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 INCIDENTS: list[dict[str, Any]] = [

@@ -9,7 +9,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
 from wtforms.fields import DateTimeLocalField
-from wtforms.fields.choices import SelectChoice, enum_choices, enum_coerce
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # not in stubs
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from postmortems.db import session
@@ -87,6 +87,8 @@ class LocalDateTimeField(DateTimeLocalField):
 class ExactDecimalField(StringField):
     """A decimal number kept exactly as typed: no float, no rounding, no exponent notation."""
 
+    data: Decimal | None  # type: ignore[assignment]
+
     def process_formdata(self, valuelist: list[Any]) -> None:
         self.data = None
         text = (valuelist[0] if valuelist else "").strip()
@@ -120,15 +122,20 @@ class EnumSelectField(SelectField):
     def __init__(
         self, label: str, enum_class: type[enum.Enum], *, blank: str | None = None, **kwargs: Any
     ) -> None:
-        choices = enum_choices(enum_class, by="name", label=lambda m: getattr(m, "label", m.name))
+        choices = [SelectChoice(m.name, str(getattr(m, "label", m.name))) for m in enum_class]
         if blank is not None:
-            choices.insert(0, SelectChoice(value="", label=blank))
-        self._enum_coerce = enum_coerce(enum_class, by="name")
+            choices.insert(0, SelectChoice("", blank))
+        self._enum_class = enum_class
         kwargs.setdefault("invalid_value_message", "Not one of the choices.")
         super().__init__(label, choices=choices, coerce=self._coerce, **kwargs)
 
     def _coerce(self, value: Any) -> Any:
-        return None if value in ("", None) else self._enum_coerce(value)
+        if value in ("", None) or isinstance(value, self._enum_class):
+            return value or None
+        try:
+            return self._enum_class[str(value)]
+        except KeyError as exc:  # WTForms turns a ValueError into "Not one of the choices."
+            raise ValueError(str(value)) from exc
 
 
 class OptionalIdSelectField(SelectField):

@@ -21,5 +21,5 @@ def record_event(action: str, object_type: str, object_id: int | None, summary: 
     )
 
 
-def list_events() -> Select[tuple[AuditEvent]]:
+def list_events() -> Select[AuditEvent]:
     return select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())

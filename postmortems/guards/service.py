@@ -26,7 +26,7 @@ class GuardValues:
     status: GuardStatus = GuardStatus.PROPOSED
 
 
-def list_guards() -> Select[tuple[GuardCheck]]:
+def list_guards() -> Select[GuardCheck]:
     """Return a select() of guard checks by name, with their action items loaded."""
     return (
         select(GuardCheck).options(selectinload(GuardCheck.action_items)).order_by(GuardCheck.name)

@@ -51,6 +51,7 @@ from postmortems.incidents.parts import (
 from postmortems.incidents.service import PLAIN_FIELDS, IncidentValues, recurrence_candidates
 from postmortems.teams.service import list_teams
 
+NO_CHOICE: tuple[int | str, str] = ("", "—")
 MARKDOWN_HINT = "Markdown: **bold**, lists, tables, ```code```."
 
 
@@ -99,13 +100,13 @@ class IncidentForm(Form):
         super().__init__(*args, obj=incident, **kwargs)
         self.incident = incident
         self._viewer = viewer
-        self.team_id.choices = [("", "—")] + [(t.id, t.name) for t in session.scalars(list_teams())]
-        self.recurrence_of_id.choices = [("", "—")] + [
+        self.team_id.choices = [NO_CHOICE] + [(t.id, t.name) for t in session.scalars(list_teams())]
+        self.recurrence_of_id.choices = [NO_CHOICE] + [
             (i.id, f"{i.key} {i.title}")
             for i in session.scalars(recurrence_candidates(viewer, incident))
         ]
         people = user_choices()
-        self.owner_id.choices = [("", "—")] + people
+        self.owner_id.choices = [NO_CHOICE, *people]
         self.access_user_ids.choices = people
         if incident is not None and not self.is_submitted():
             self.fill_from(incident)
@@ -120,6 +121,15 @@ class IncidentForm(Form):
             tags=tuple(parse_tags(self.tags.data or "")),
             access_user_ids=tuple(self.access_user_ids.data or ()),
         )
+
+    def differences(self, saved: Form) -> list[tuple[str, str, str]]:
+        """As for any form, but tags are a set: "ops, disk" is the same as "disk, ops"."""
+        same_tags = parse_tags(self.tags.data or "") == parse_tags(saved.tags.data or "")
+        return [
+            row
+            for row in super().differences(saved)
+            if not (same_tags and row[0] == self.tags.label.text)
+        ]
 
     def saved_version(self, incident: Incident) -> "IncidentForm":
         """This form filled from the incident as it is saved now, to compare with."""
@@ -172,6 +182,7 @@ class TimelineEventForm(PartForm):
     text_md = TextAreaField("What happened", [DataRequired()], description=MARKDOWN_HINT)
 
     def values(self) -> TimelineEventValues:
+        assert self.at.data is not None  # DataRequired
         return TimelineEventValues(at=self.at.data, text_md=self.text_md.data or "")
 
 
@@ -269,7 +280,7 @@ class ActionItemForm(PartForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.owner_id.choices = [("", "—")] + user_choices()
+        self.owner_id.choices = [NO_CHOICE, *user_choices()]
         guards = session.scalars(select(GuardCheck).order_by(GuardCheck.name))
         self.guard_ids.choices = [(g.id, f"{g.name} ({g.kind.label})") for g in guards]
         if self.part is not None and not self.is_submitted():

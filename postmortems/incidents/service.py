@@ -101,9 +101,7 @@ TEXT_LIMITS = {
 }
 
 
-def list_incidents(
-    viewer: User, filters: IncidentFilters = IncidentFilters()
-) -> Select[tuple[Incident]]:
+def list_incidents(viewer: User, filters: IncidentFilters = IncidentFilters()) -> Select[Incident]:
     """Return a select() of the incidents `viewer` may see that match `filters`, newest first."""
     stmt = (
         select(Incident)
@@ -171,7 +169,7 @@ def list_tags(viewer: User) -> list[str]:
     return list(session.scalars(select(Tag.name).where(Tag.id.in_(used)).order_by(Tag.name)))
 
 
-def recurrence_candidates(viewer: User, incident: Incident | None) -> Select[tuple[Incident]]:
+def recurrence_candidates(viewer: User, incident: Incident | None) -> Select[Incident]:
     """Incidents that the given one may be a recurrence of: any other the viewer sees."""
     stmt = select(Incident).where(visible_incidents(viewer)).order_by(Incident.started_at.desc())
     return stmt if incident is None else stmt.where(Incident.id != incident.id)

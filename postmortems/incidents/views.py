@@ -165,7 +165,7 @@ def edit(incident_id: int) -> ResponseReturnValue:
     incident = get_editable_incident_or_404(incident_id)
     form = forms.IncidentForm(viewer=current_user, incident=incident)
     if form.validate_on_submit():
-        version = int(form.version.data) if (form.version.data or "").isdigit() else None
+        version = int(form.version.data or "") if (form.version.data or "").isdigit() else None
         try:
             commit_change(
                 lambda: update_incident(

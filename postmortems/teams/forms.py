@@ -1,5 +1,6 @@
 """Forms for teams, headcount snapshots and growth stages: they parse, the service decides."""
 
+from datetime import date
 from typing import Any
 
 from wtforms import DateField, IntegerField, StringField, TextAreaField
@@ -29,6 +30,11 @@ class HeadcountSnapshotForm(Form):
         ],
         description="0 when the team ended on that date.",
     )
+
+    def values(self) -> tuple[date, int]:
+        """The date and the count, once the form has validated."""
+        assert self.on_date.data is not None and self.headcount.data is not None
+        return self.on_date.data, self.headcount.data
 
 
 class GrowthStageForm(Form):

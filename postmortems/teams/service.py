@@ -21,12 +21,12 @@ class TeamError(DomainError):
     """A team, snapshot or stage change that would break a rule."""
 
 
-def list_teams() -> Select[tuple[Team]]:
+def list_teams() -> Select[Team]:
     """Teams by name, with their headcount counts loaded in one extra query."""
     return select(Team).options(selectinload(Team.snapshots)).order_by(Team.name)
 
 
-def list_stages() -> Select[tuple[GrowthStage]]:
+def list_stages() -> Select[GrowthStage]:
     return select(GrowthStage).order_by(GrowthStage.min_headcount)
 
 

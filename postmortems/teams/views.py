@@ -56,12 +56,9 @@ def detail(team_id: int) -> ResponseReturnValue:
     if form.is_submitted() and not can(current_user, "manage_teams"):
         abort(403)
     if form.validate_on_submit():
+        on_date, headcount = form.values()
         try:
-            commit_change(
-                lambda: service.add_snapshot(
-                    team, on_date=form.on_date.data, headcount=form.headcount.data
-                )
-            )
+            commit_change(lambda: service.add_snapshot(team, on_date=on_date, headcount=headcount))
         except DomainError as exc:
             form.show_errors(exc)
         else:
