@@ -19,6 +19,7 @@ from postmortems.errors import register_error_handlers
 from postmortems.extensions import csrf, limiter, login_manager
 from postmortems.filters import register_filters
 from postmortems.guards.views import bp as guards_bp
+from postmortems.health.views import bp as health_bp
 from postmortems.incidents.views import bp as incidents_bp
 from postmortems.policy import init_policy
 from postmortems.security import init_security
@@ -103,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(users_bp)
     app.register_blueprint(audit_bp)
+    app.register_blueprint(health_bp)
     app.add_url_rule("/", endpoint="index", redirect_to="/incidents/")
 
 

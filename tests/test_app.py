@@ -98,3 +98,10 @@ def test_an_unexpected_error_gets_the_error_page_not_a_traceback(app) -> None:
     html = response.get_data(as_text=True)
     assert "Something went wrong" in html and "Back to the postmortems" in html
     assert "boom" not in html
+
+
+def test_healthz_answers_ok_without_sign_in(anonymous) -> None:
+    response = anonymous.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == "ok"
+    assert response.headers["Content-Security-Policy"]  # the security headers too

@@ -15,7 +15,7 @@ from postmortems.db import session
 F = TypeVar("F", bound=Callable[..., Any])
 
 # Pages anyone may open without signing in.
-PUBLIC_ENDPOINTS = {"auth.login", "static"}
+PUBLIC_ENDPOINTS = {"auth.login", "static", "health.healthz"}
 
 
 def require_sign_in() -> ResponseReturnValue | None:
