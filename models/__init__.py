@@ -2,6 +2,7 @@
 
 from models.audit import AuditEvent
 from models.base import Base, utcnow
+from models.data_version import DataVersion
 from models.guard import GuardCheck, GuardKind, GuardStatus
 from models.incident import (
     ActionItem,
@@ -35,6 +36,7 @@ __all__ = [
     "Base",
     "CauseCategory",
     "ContributingFactor",
+    "DataVersion",
     "GrowthStage",
     "GuardCheck",
     "GuardKind",

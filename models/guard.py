@@ -49,6 +49,7 @@ class GuardCheck(Base):
     kind: Mapped[GuardKind]
     location: Mapped[str] = mapped_column(String(500), default="")
     description_md: Mapped[str] = mapped_column(Text, default="")
+    description_html: Mapped[str | None] = mapped_column(Text)  # rendered when saved
     owner: Mapped[str] = mapped_column(String(120), default="")
     status: Mapped[GuardStatus] = mapped_column(default=GuardStatus.PROPOSED)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, LabelledEnum, utcnow
@@ -64,6 +64,8 @@ incident_tag = Table(
     Base.metadata,
     Column("incident_id", ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True),
     Column("tag_id", ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True),
+    # The tag filter and the tag list go from a tag to its incidents.
+    Index("ix_incident_tag_tag_id_incident_id", "tag_id", "incident_id"),
 )
 
 incident_access = Table(
@@ -71,6 +73,7 @@ incident_access = Table(
     Base.metadata,
     Column("incident_id", ForeignKey("incident.id", ondelete="CASCADE"), primary_key=True),
     Column("user_id", ForeignKey("user_account.id", ondelete="CASCADE"), primary_key=True),
+    Index("ix_incident_access_user_id", "user_id"),  # a reader's "named on" set
 )
 
 action_item_guard = Table(
@@ -78,6 +81,8 @@ action_item_guard = Table(
     Base.metadata,
     Column("action_item_id", ForeignKey("action_item.id", ondelete="CASCADE"), primary_key=True),
     Column("guard_check_id", ForeignKey("guard_check.id", ondelete="CASCADE"), primary_key=True),
+    # Guard pages go from a guard to the action items that link to it.
+    Index("ix_action_item_guard_guard_check_id_action_item_id", "guard_check_id", "action_item_id"),
 )
 
 
@@ -100,20 +105,22 @@ class IncidentKeyCounter(Base):
 
 class Incident(Base):
     __tablename__ = "incident"
+    # The list's order (newest first, then by id) read straight from an index.
+    __table_args__ = (Index("ix_incident_started_at_id", "started_at", "id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(20), unique=True)
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(String(300), default="")
-    severity: Mapped[Severity] = mapped_column(default=Severity.SEV3)
-    status: Mapped[IncidentStatus] = mapped_column(default=IncidentStatus.DRAFT)
+    severity: Mapped[Severity] = mapped_column(default=Severity.SEV3, index=True)
+    status: Mapped[IncidentStatus] = mapped_column(default=IncidentStatus.DRAFT, index=True)
     team_id: Mapped[int | None] = mapped_column(
         ForeignKey("team.id", ondelete="SET NULL"), index=True
     )
     affected_system: Mapped[str] = mapped_column(String(200), default="")
     environment: Mapped[str] = mapped_column(String(60), default="")
 
-    started_at: Mapped[datetime] = mapped_column(index=True)
+    started_at: Mapped[datetime]
     started_is_estimated: Mapped[bool] = mapped_column(default=False)
     detected_at: Mapped[datetime | None]
     detected_is_estimated: Mapped[bool] = mapped_column(default=False)
@@ -128,11 +135,21 @@ class Incident(Base):
     response_md: Mapped[str] = mapped_column(Text, default="")
     went_well_md: Mapped[str] = mapped_column(Text, default="")
     got_lucky_md: Mapped[str] = mapped_column(Text, default="")
+    # Each *_md section rendered to sanitised HTML when saved (see postmortems/markdown.py);
+    # None until rendered, and then the page renders it itself.
+    what_happened_html: Mapped[str | None] = mapped_column(Text)
+    analysis_html: Mapped[str | None] = mapped_column(Text)
+    detection_html: Mapped[str | None] = mapped_column(Text)
+    response_html: Mapped[str | None] = mapped_column(Text)
+    went_well_html: Mapped[str | None] = mapped_column(Text)
+    got_lucky_html: Mapped[str | None] = mapped_column(Text)
 
     author_id: Mapped[int | None] = mapped_column(
         ForeignKey("user_account.id", ondelete="SET NULL"), index=True
     )
-    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
     owner_name: Mapped[str] = mapped_column(String(120), default="")  # someone without an account
     # Restricted: only the people named on it, its team's members and admins see it.
     is_restricted: Mapped[bool] = mapped_column(default=False)
@@ -140,7 +157,7 @@ class Incident(Base):
     is_near_miss: Mapped[bool] = mapped_column(default=False)
     exclude_from_metrics: Mapped[bool] = mapped_column(default=False)
     recurrence_of_id: Mapped[int | None] = mapped_column(
-        ForeignKey("incident.id", ondelete="SET NULL")
+        ForeignKey("incident.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -209,6 +226,7 @@ class TimelineEvent(Base):
     )
     at: Mapped[datetime]
     text_md: Mapped[str] = mapped_column(Text)
+    text_html: Mapped[str | None] = mapped_column(Text)
 
     incident: Mapped[Incident] = relationship(back_populates="timeline")
 
@@ -217,7 +235,11 @@ class IncidentFactor(Base):
     """A contributing factor named on one incident, with a note; one may be primary."""
 
     __tablename__ = "incident_factor"
-    __table_args__ = (UniqueConstraint("incident_id", "factor_id"),)
+    __table_args__ = (
+        UniqueConstraint("incident_id", "factor_id"),
+        # Counts per factor and the category filter go from a factor to its incidents.
+        Index("ix_incident_factor_factor_id_incident_id", "factor_id", "incident_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # Bumped on every UPDATE, so two people editing this part cannot overwrite each other.
@@ -226,8 +248,9 @@ class IncidentFactor(Base):
     incident_id: Mapped[int] = mapped_column(
         ForeignKey("incident.id", ondelete="CASCADE"), index=True
     )
-    factor_id: Mapped[int] = mapped_column(ForeignKey("contributing_factor.id"), index=True)
+    factor_id: Mapped[int] = mapped_column(ForeignKey("contributing_factor.id"))
     note: Mapped[str] = mapped_column(Text, default="")
+    note_html: Mapped[str | None] = mapped_column(Text)
     is_primary: Mapped[bool] = mapped_column(default=False)
 
     incident: Mapped[Incident] = relationship(back_populates="factors")
@@ -337,6 +360,7 @@ class Lesson(Base):
     )
     group: Mapped[LessonGroup]
     text_md: Mapped[str] = mapped_column(Text)
+    text_html: Mapped[str | None] = mapped_column(Text)
 
     incident: Mapped[Incident] = relationship(back_populates="lessons")
 
@@ -370,10 +394,13 @@ class ActionItem(Base):
     )
     title: Mapped[str] = mapped_column(String(200))
     details_md: Mapped[str] = mapped_column(Text, default="")
+    details_html: Mapped[str | None] = mapped_column(Text)
     group: Mapped[LessonGroup]
     type: Mapped[ActionType]
     owner: Mapped[str] = mapped_column(String(120), default="")  # someone without an account
-    owner_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    owner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("user_account.id", ondelete="SET NULL"), index=True
+    )
     due_on: Mapped[date | None]
     status: Mapped[ActionStatus] = mapped_column(default=ActionStatus.OPEN)
     wont_do_reason: Mapped[str] = mapped_column(Text, default="")

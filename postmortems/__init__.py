@@ -12,7 +12,7 @@ from models import Role, User
 from postmortems.audit.views import bp as audit_bp
 from postmortems.auth.access import require_sign_in
 from postmortems.auth.views import bp as auth_bp
-from postmortems.cli import db_cli, demo_cli, users_cli
+from postmortems.cli import db_cli, demo_cli, markdown_cli, users_cli
 from postmortems.config import Config
 from postmortems.db import DatabaseIdConverter, init_db, session
 from postmortems.errors import register_error_handlers
@@ -112,4 +112,5 @@ def register_commands(app: Flask) -> None:
 
     app.cli.add_command(db_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(markdown_cli)
     app.cli.add_command(users_cli)

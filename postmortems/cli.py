@@ -1,10 +1,9 @@
 """Command-line commands, grouped by noun: `flask db ...`, `flask demo ...`."""
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
@@ -19,6 +18,10 @@ from postmortems.auth.service import (
 )
 from postmortems.db import commit_change, session
 from postmortems.demo import load_demo_data
+from postmortems.markdown import render_all
+
+if TYPE_CHECKING:  # Alembic is imported only by the commands that use it: it is slow to load
+    from alembic.config import Config as AlembicConfig
 from postmortems.domain import DomainError
 
 DEMO_ADMIN_EMAIL = "admin@example.com"
@@ -32,12 +35,15 @@ password_option = click.option(
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 db_cli = AppGroup("db", help="Database schema, changed only through Alembic migrations.")
+markdown_cli = AppGroup("markdown", help="Stored HTML of the Markdown sections.")
 demo_cli = AppGroup("demo", help="Demo data.")
 users_cli = AppGroup("users", help="Accounts.")
 
 
-def alembic_config(database_url: str) -> AlembicConfig:
+def alembic_config(database_url: str) -> "AlembicConfig":
     """An Alembic configuration for this project's migrations and the given database."""
+    from alembic.config import Config as AlembicConfig
+
     config = AlembicConfig()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.set_main_option("sqlalchemy.url", database_url.replace("%", "%%"))
@@ -48,6 +54,8 @@ def alembic_config(database_url: str) -> AlembicConfig:
 @click.argument("revision", default="head")
 def db_upgrade(revision: str) -> None:
     """Upgrade the database to REVISION (default: the latest)."""
+    from alembic import command
+
     command.upgrade(alembic_config(current_app.config["DATABASE_URL"]), revision)
     click.echo(f"Database upgraded to {revision}.")
 
@@ -56,6 +64,8 @@ def db_upgrade(revision: str) -> None:
 @click.argument("revision")
 def db_downgrade(revision: str) -> None:
     """Downgrade the database to REVISION (e.g. -1 or base)."""
+    from alembic import command
+
     command.downgrade(alembic_config(current_app.config["DATABASE_URL"]), revision)
     click.echo(f"Database downgraded to {revision}.")
 
@@ -64,9 +74,19 @@ def db_downgrade(revision: str) -> None:
 @click.option("-m", "--message", required=True, help="What the migration changes.")
 def db_revision(message: str) -> None:
     """Autogenerate a migration from the difference between the models and the database."""
+    from alembic import command
+
     command.revision(
         alembic_config(current_app.config["DATABASE_URL"]), message=message, autogenerate=True
     )
+
+
+@markdown_cli.command("render")
+def markdown_render() -> None:
+    """Render every Markdown section to its stored HTML again (after the sanitiser changed,
+    or after a bulk load)."""
+    rows = commit_change(lambda: render_all(session))
+    click.echo(f"Rendered the Markdown of {rows} rows.")
 
 
 @demo_cli.command("load")

@@ -5,10 +5,10 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from flask import Flask, abort, current_app, g, has_request_context, request
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.local import LocalProxy
 from werkzeug.routing import IntegerConverter, Map
@@ -58,9 +58,14 @@ def init_db(app: Flask) -> None:
     """Bind an engine and session factories to the app; close the session after each request."""
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["db_engine"] = engine
-    app.extensions["db_sessionmaker"] = sessionmaker(engine, expire_on_commit=False)
-    writer = engine.execution_options(sqlite_begin_immediate=True)
-    app.extensions["db_write_sessionmaker"] = sessionmaker(writer, expire_on_commit=False)
+    reader = sessionmaker(engine, expire_on_commit=False)
+    writer = sessionmaker(
+        engine.execution_options(sqlite_begin_immediate=True), expire_on_commit=False
+    )
+    for factory in (reader, writer):
+        _track_writes(factory)
+    app.extensions["db_sessionmaker"] = reader
+    app.extensions["db_write_sessionmaker"] = writer
     app.teardown_appcontext(_close_session)
 
 
@@ -123,6 +128,34 @@ def commit_change(change: Callable[[], T]) -> T:
         session.rollback()
         raise
     return result
+
+
+def _note_writes(db_session: Session, *_args: Any) -> None:
+    db_session.info["wrote"] = True
+
+
+def _note_statement_writes(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info["wrote"] = True
+
+
+def _move_data_version(db_session: Session) -> None:
+    """A transaction that wrote anything moves the data version as it commits, so that every
+    process knows the figures it keeps from before are stale (see cache.py). It is the last
+    row a transaction locks, so it cannot deadlock with the rows the change locked first."""
+    if db_session.info.pop("wrote", False):
+        db_session.execute(text("UPDATE data_version SET number = number + 1 WHERE id = 1"))
+
+
+def _forget_writes(db_session: Session, *_args: Any) -> None:
+    db_session.info.pop("wrote", None)
+
+
+def _track_writes(factory: sessionmaker[Session]) -> None:
+    event.listen(factory, "after_flush", _note_writes)
+    event.listen(factory, "do_orm_execute", _note_statement_writes)
+    event.listen(factory, "before_commit", _move_data_version)
+    event.listen(factory, "after_rollback", _forget_writes)
 
 
 def rollback_if_open() -> None:

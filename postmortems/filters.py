@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from flask import Flask
 
-from postmortems.markdown import render_markdown
+from postmortems.markdown import keep_html_rendered, markdown_of, render_markdown
 from postmortems.timezones import to_local
 
 # A narrow no-break space groups thousands: unlike "," or ".", no reader takes it for a
@@ -47,7 +47,9 @@ def format_duration(value: timedelta | None) -> str:
 
 
 def register_filters(app: Flask) -> None:
+    keep_html_rendered()
     app.add_template_filter(render_markdown, "markdown")
+    app.add_template_filter(markdown_of, "markdown_of")
     app.add_template_filter(format_amount, "amount")
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")

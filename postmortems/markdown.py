@@ -1,8 +1,16 @@
 """User Markdown to safe HTML: `markdown` renders, `nh3` removes anything not on the allow-list."""
 
+from collections.abc import Callable
+from functools import cache
+from typing import Any, cast
+
 import markdown as md
 import nh3
 from markupsafe import Markup
+from sqlalchemy import Table, bindparam, event, select, update
+from sqlalchemy.orm import Session
+
+from models import ActionItem, GuardCheck, Incident, IncidentFactor, Lesson, TimelineEvent
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "code",
@@ -32,3 +40,78 @@ def render_markdown(text: str | None) -> Markup:
         link_rel="noopener noreferrer nofollow",
     )
     return Markup(clean)  # noqa: S704 - sanitised by nh3 just above
+
+
+# Every Markdown column and the column that keeps its rendered HTML.
+STORED_HTML = [
+    (Incident, "what_happened_md", "what_happened_html"),
+    (Incident, "analysis_md", "analysis_html"),
+    (Incident, "detection_md", "detection_html"),
+    (Incident, "response_md", "response_html"),
+    (Incident, "went_well_md", "went_well_html"),
+    (Incident, "got_lucky_md", "got_lucky_html"),
+    (TimelineEvent, "text_md", "text_html"),
+    (IncidentFactor, "note", "note_html"),
+    (Lesson, "text_md", "text_html"),
+    (ActionItem, "details_md", "details_html"),
+    (GuardCheck, "description_md", "description_html"),
+]
+
+
+def keep_html_rendered() -> None:
+    """Render a Markdown column to its HTML column whenever it is set, so that pages show
+    stored HTML instead of rendering on every view. Registered once per process."""
+    for model, source, target in STORED_HTML:
+        attribute = getattr(model, source)
+        if not event.contains(attribute, "set", _render_into(target)):
+            event.listen(attribute, "set", _render_into(target))
+
+
+@cache
+def _render_into(target: str) -> Callable[[Any, Any, Any, Any], None]:
+    """The listener that stores the rendered HTML of a new value in `target` (one per column,
+    cached so that registering twice is recognised)."""
+
+    def listener(obj: Any, value: Any, _old: Any, _initiator: Any) -> None:
+        setattr(obj, target, str(render_markdown(value)))
+
+    return listener
+
+
+HTML_COLUMN = {(model, source): target for model, source, target in STORED_HTML}
+
+
+def markdown_of(obj: Any, source: str) -> Markup:
+    """A row's Markdown column as sanitised HTML: the HTML stored when it was saved, or the
+    source rendered now when none is stored (rows older than stored HTML, or bulk loads)."""
+    html = getattr(obj, HTML_COLUMN[(type(obj), source)])
+    if html is None:
+        return render_markdown(getattr(obj, source))
+    return Markup(html)  # noqa: S704 - rendered by render_markdown when it was saved
+
+
+def render_all(session: Session) -> int:
+    """Render every Markdown column again (after the sanitiser changed); return rows touched.
+
+    Works in batches by primary key, so memory stays flat whatever the number of rows.
+    """
+    touched = 0
+    for model, source, target in STORED_HTML:
+        table = cast(Table, model.__table__)
+        last_id = 0
+        while True:
+            rows = session.execute(
+                select(table.c.id, table.c[source])
+                .where(table.c.id > last_id)
+                .order_by(table.c.id)
+                .limit(1000)
+            ).all()
+            if not rows:
+                break
+            session.execute(
+                update(table).where(table.c.id == bindparam("row_id")),
+                [{"row_id": row_id, target: str(render_markdown(text))} for row_id, text in rows],
+            )
+            touched += len(rows)
+            last_id = rows[-1][0]
+    return touched

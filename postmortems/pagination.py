@@ -1,10 +1,12 @@
 """One page of a select(), with what the template needs to link to the others."""
 
+from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, func, select
 
+from postmortems.cache import cached
 from postmortems.db import session
 
 
@@ -28,9 +30,20 @@ class Page:
         return self.number < self.pages
 
 
-def paginate(stmt: Select[Any], number: int, per_page: int) -> Page:
-    """Run `stmt` for page `number` (1-based; out-of-range numbers are clamped)."""
-    total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
+def paginate(
+    stmt: Select[Any], number: int, per_page: int, *, count_key: Hashable | None = None
+) -> Page:
+    """Run `stmt` for page `number` (1-based; out-of-range numbers are clamped).
+
+    With `count_key`, the total is kept until the data changes (cache.py): counting a large
+    filtered set costs far more than reading one page of it.
+    """
+    count = select(func.count()).select_from(stmt.order_by(None).subquery())
+
+    def total_rows() -> int:
+        return session.scalar(count) or 0
+
+    total = total_rows() if count_key is None else cached(count_key, total_rows)
     last = max(1, -(-total // per_page))
     number = min(max(1, number), last)
     items = list(session.scalars(stmt.limit(per_page).offset((number - 1) * per_page)))

@@ -1,15 +1,17 @@
 """Who may see and change what: the one place where access rules live."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort, redirect, request, url_for
+from flask import abort, g, has_request_context, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import ColumnElement, and_, false, or_, select, true
+from sqlalchemy import ColumnElement, and_, or_, select, true
+from sqlalchemy.sql.base import ExecutableOption
 
 from models import ActionItem, Incident, IncidentStatus, Role, User
+from models.incident import incident_access
 from postmortems.db import session
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -43,12 +45,20 @@ def role_required(role: Role) -> Callable[[F], F]:
 
 
 def named_on(user: User) -> ColumnElement[bool]:
-    """Incidents that name the user: as author, owner, action item owner or on the access list."""
+    """Incidents that name the user: as author, owner, action item owner or on the access list.
+
+    The last two are uncorrelated `IN (subquery)`s: the database reads the user's few rows
+    once per query, instead of probing them again for every incident it looks at.
+    """
+    on_access_list = select(incident_access.c.incident_id).where(
+        incident_access.c.user_id == user.id
+    )
+    owns_an_action = select(ActionItem.incident_id).where(ActionItem.owner_id == user.id)
     return or_(
         Incident.author_id == user.id,
         Incident.owner_id == user.id,
-        Incident.access_users.any(User.id == user.id),
-        Incident.action_items.any(ActionItem.owner_id == user.id),
+        Incident.id.in_(on_access_list),
+        Incident.id.in_(owns_an_action),
     )
 
 
@@ -62,21 +72,41 @@ def visible_incidents(user: User) -> ColumnElement[bool]:
     if user.can(Role.ADMIN):
         return true()
     named = named_on(user)
-    status_ok = Incident.status.in_([IncidentStatus.PUBLISHED, IncidentStatus.ARCHIVED])
+    shown = [IncidentStatus.PUBLISHED, IncidentStatus.ARCHIVED]
     if user.can(Role.REVIEWER):
-        status_ok = or_(status_ok, Incident.status == IncidentStatus.IN_REVIEW)
-    team = Incident.team_id == user.team_id if user.team_id is not None else false()
-    return and_(or_(status_ok, named), or_(Incident.is_restricted.is_(False), named, team))
+        shown.append(IncidentStatus.IN_REVIEW)
+    open_to_all = and_(Incident.status.in_(shown), Incident.is_restricted.is_(False))
+    if user.team_id is None:
+        return or_(open_to_all, named)
+    team_sees = and_(Incident.status.in_(shown), Incident.team_id == user.team_id)
+    return or_(open_to_all, team_sees, named)
+
+
+def viewer_key(viewer: User) -> object:
+    """What decides which incidents `viewer` sees, as a key for figures kept per viewer:
+    admins all see the same; anyone else by their id (their role and team go with it)."""
+    return "admin" if viewer.can(Role.ADMIN) else (viewer.id, viewer.role, viewer.team_id)
 
 
 def can_read(user: User, incident: Incident) -> bool:
     stmt = select(Incident.id).where(Incident.id == incident.id, visible_incidents(user))
-    return session.scalar(stmt) is not None
+    return _answer_once("read", user, incident, lambda: session.scalar(stmt) is not None)
 
 
 def is_named_on(user: User, incident: Incident) -> bool:
     stmt = select(Incident.id).where(Incident.id == incident.id, named_on(user))
-    return session.scalar(stmt) is not None
+    return _answer_once("named", user, incident, lambda: session.scalar(stmt) is not None)
+
+
+def _answer_once(question: str, user: User, incident: Incident, ask: Callable[[], bool]) -> bool:
+    """Ask the database once per request: a page asks the policy the same thing many times."""
+    if not has_request_context():
+        return ask()
+    answers: dict[tuple[str, int, int], bool] = g.setdefault("access_answers", {})
+    key = (question, user.id, incident.id)
+    if key not in answers:
+        answers[key] = ask()
+    return answers[key]
 
 
 def can_edit(user: User, incident: Incident) -> bool:
@@ -103,11 +133,18 @@ def can_review(user: User, incident: Incident) -> bool:
     )
 
 
-def get_readable_incident_or_404(incident_id: int) -> Incident:
-    """The incident if the current user may see it; otherwise 404, so its existence stays hidden."""
-    incident = session.get(Incident, incident_id)
-    if incident is None or not can_read(current_user, incident):
+def get_readable_incident_or_404(
+    incident_id: int, options: Sequence[ExecutableOption] = ()
+) -> Incident:
+    """The incident if the current user may see it; otherwise 404, so its existence stays hidden.
+
+    One query checks and loads it; `options` may load its parts along with it.
+    """
+    stmt = select(Incident).where(Incident.id == incident_id, visible_incidents(current_user))
+    incident = session.scalar(stmt.options(*options))
+    if incident is None:
         abort(404)
+    g.setdefault("access_answers", {})[("read", current_user.id, incident.id)] = True
     return incident
 
 

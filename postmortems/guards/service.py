@@ -2,12 +2,13 @@
 
 from dataclasses import dataclass, fields
 
-from sqlalchemy import Select, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import Select, func, select
 
 from models import ActionItem, GuardCheck, GuardKind, GuardStatus, Incident, User
+from models.incident import action_item_guard
 from postmortems.audit.service import record_event
 from postmortems.auth.access import visible_incidents
+from postmortems.cache import cached
 from postmortems.db import session
 from postmortems.domain import DomainError, Problems
 
@@ -27,21 +28,55 @@ class GuardValues:
 
 
 def list_guards() -> Select[GuardCheck]:
-    """Return a select() of guard checks by name, with their action items loaded."""
+    """Return a select() of guard checks by name."""
+    return select(GuardCheck).order_by(GuardCheck.name)
+
+
+def action_item_counts() -> dict[int, int]:
+    """How many action items link to each guard check (guards without any are left out).
+
+    One GROUP BY over the guard index, kept until the data changes.
+    """
+
+    def count() -> dict[int, int]:
+        guard_id = action_item_guard.c.guard_check_id
+        rows = session.execute(select(guard_id, func.count()).group_by(guard_id))
+        return {guard: links for guard, links in rows}
+
+    return cached(("guard_action_item_counts",), count)
+
+
+def protected_incidents(guard: GuardCheck, viewer: User) -> Select[Incident]:
+    """A select() of the incidents `viewer` may see whose action items create or rely on this
+    guard, newest first, ready to paginate."""
+    linked = (
+        select(ActionItem.incident_id)
+        .join(action_item_guard, action_item_guard.c.action_item_id == ActionItem.id)
+        .where(action_item_guard.c.guard_check_id == guard.id)
+    )
     return (
-        select(GuardCheck).options(selectinload(GuardCheck.action_items)).order_by(GuardCheck.name)
-    )
-
-
-def protected_incidents(guard: GuardCheck, viewer: User) -> list[Incident]:
-    """The incidents `viewer` may see whose action items create or rely on this guard."""
-    stmt = (
         select(Incident)
-        .where(Incident.action_items.any(ActionItem.guards.any(GuardCheck.id == guard.id)))
-        .where(visible_incidents(viewer))
-        .order_by(Incident.started_at.desc())
+        .where(Incident.id.in_(linked), visible_incidents(viewer))
+        .order_by(Incident.started_at.desc(), Incident.id.desc())
     )
-    return list(session.scalars(stmt))
+
+
+def linked_action_items(guard: GuardCheck, incident_ids: list[int]) -> dict[int, list[ActionItem]]:
+    """The action items of the given incidents that link to this guard, by incident id: one
+    query for a page of incidents, whatever the guard's history."""
+    stmt = (
+        select(ActionItem)
+        .join(action_item_guard, action_item_guard.c.action_item_id == ActionItem.id)
+        .where(
+            action_item_guard.c.guard_check_id == guard.id,
+            ActionItem.incident_id.in_(incident_ids),
+        )
+        .order_by(ActionItem.id)
+    )
+    by_incident: dict[int, list[ActionItem]] = {i: [] for i in incident_ids}
+    for item in session.scalars(stmt):
+        by_incident[item.incident_id].append(item)
+    return by_incident
 
 
 def create_guard(values: GuardValues) -> GuardCheck:

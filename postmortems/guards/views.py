@@ -1,14 +1,23 @@
 """Guard check pages: the list, one guard with what it protects, and its form."""
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from models import GuardCheck
+from postmortems.auth.access import viewer_key
 from postmortems.db import commit_change, get_or_404, session
 from postmortems.domain import DomainError
 from postmortems.guards.forms import GuardCheckForm
-from postmortems.guards.service import create_guard, list_guards, protected_incidents, update_guard
+from postmortems.guards.service import (
+    action_item_counts,
+    create_guard,
+    linked_action_items,
+    list_guards,
+    protected_incidents,
+    update_guard,
+)
+from postmortems.pagination import paginate
 from postmortems.policy import requires
 
 bp = Blueprint("guards", __name__, url_prefix="/guards")
@@ -17,15 +26,28 @@ bp = Blueprint("guards", __name__, url_prefix="/guards")
 @bp.route("/")
 def index() -> ResponseReturnValue:
     """List every guard check."""
-    return render_template("guards/index.html", guards=session.scalars(list_guards()).all())
+    return render_template(
+        "guards/index.html",
+        guards=session.scalars(list_guards()).all(),
+        counts=action_item_counts(),
+    )
 
 
 @bp.route("/<int:guard_id>")
 def detail(guard_id: int) -> ResponseReturnValue:
     """One guard check with the incidents and action items it protects."""
     guard = get_or_404(GuardCheck, guard_id)
+    page = paginate(
+        protected_incidents(guard, current_user),
+        request.args.get("page", 1, type=int),
+        per_page=current_app.config["INCIDENTS_PER_PAGE"],
+        count_key=("guard_protects", guard.id, viewer_key(current_user)),
+    )
     return render_template(
-        "guards/detail.html", guard=guard, incidents=protected_incidents(guard, current_user)
+        "guards/detail.html",
+        guard=guard,
+        page=page,
+        items=linked_action_items(guard, [incident.id for incident in page.items]),
     )
 
 

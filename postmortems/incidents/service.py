@@ -8,15 +8,17 @@ call these functions.
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from sqlalchemy import ColumnElement, Select, and_, select
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 from sqlalchemy.orm import selectinload
 
 from models import (
+    ActionItem,
     CauseCategory,
     ContributingFactor,
     Incident,
     IncidentFactor,
     IncidentStatus,
+    ReviewComment,
     Severity,
     Tag,
     Team,
@@ -25,12 +27,13 @@ from models import (
 from models.base import EARLIEST, LATEST, in_stored_range
 from models.incident import incident_tag
 from postmortems.audit.service import record_event
-from postmortems.auth.access import visible_incidents
+from postmortems.auth.access import viewer_key, visible_incidents
+from postmortems.cache import cached
 from postmortems.db import session
 from postmortems.domain import DomainError, Problems
 from postmortems.incidents import history
 from postmortems.incidents.rows import lock_incident, next_incident_key, set_tags
-from postmortems.teams.service import GrowthTimeline, HeadcountOnDay
+from postmortems.teams.service import HeadcountOnDay, growth_periods, growth_timeline
 from postmortems.timezones import local_date, start_of_local_day, to_local
 
 MAX_TAG_LENGTH = 60
@@ -101,6 +104,24 @@ TEXT_LIMITS = {
 }
 
 
+# Everything the postmortem's page shows, loaded with it in a fixed handful of queries.
+PAGE_OPTIONS = [
+    selectinload(Incident.team),
+    selectinload(Incident.author),
+    selectinload(Incident.owner),
+    selectinload(Incident.access_users),
+    selectinload(Incident.recurrence_of),
+    selectinload(Incident.tags),
+    selectinload(Incident.timeline),
+    selectinload(Incident.factors).selectinload(IncidentFactor.factor),
+    selectinload(Incident.impacts),
+    selectinload(Incident.lessons),
+    selectinload(Incident.action_items).selectinload(ActionItem.guards),
+    selectinload(Incident.action_items).selectinload(ActionItem.owner_user),
+    selectinload(Incident.review_comments).selectinload(ReviewComment.user),
+]
+
+
 def list_incidents(viewer: User, filters: IncidentFilters = IncidentFilters()) -> Select[Incident]:
     """Return a select() of the incidents `viewer` may see that match `filters`, newest first."""
     stmt = (
@@ -115,20 +136,31 @@ def list_incidents(viewer: User, filters: IncidentFilters = IncidentFilters()) -
         stmt = stmt.where(Incident.severity == filters.severity)
     if filters.team_id is not None:
         stmt = stmt.where(Incident.team_id == filters.team_id)
+    # Filters on related rows are uncorrelated IN (subquery): read once per query through
+    # an index, instead of probed again for every incident.
     if filters.factor_id is not None:
-        stmt = stmt.where(Incident.factors.any(IncidentFactor.factor_id == filters.factor_id))
-    if filters.category is not None:
-        stmt = stmt.where(
-            Incident.factors.any(
-                IncidentFactor.factor.has(ContributingFactor.category == filters.category)
-            )
+        named = select(IncidentFactor.incident_id).where(
+            IncidentFactor.factor_id == filters.factor_id
         )
+        stmt = stmt.where(Incident.id.in_(named))
+    if filters.category is not None:
+        in_category = (
+            select(IncidentFactor.incident_id)
+            .join(ContributingFactor, ContributingFactor.id == IncidentFactor.factor_id)
+            .where(ContributingFactor.category == filters.category)
+        )
+        stmt = stmt.where(Incident.id.in_(in_category))
     if filters.tag:
-        stmt = stmt.where(Incident.tags.any(Tag.name == filters.tag.strip().lower()))
+        tagged = (
+            select(incident_tag.c.incident_id)
+            .join(Tag, Tag.id == incident_tag.c.tag_id)
+            .where(Tag.name == filters.tag.strip().lower())
+        )
+        stmt = stmt.where(Incident.id.in_(tagged))
     if filters.year is not None:
         stmt = stmt.where(started_in_year(filters.year))
     if filters.stage_id is not None:
-        stmt = stmt.where(Incident.id.in_(incident_ids_in_stage(filters.stage_id)))
+        stmt = stmt.where(started_in_stage(filters.stage_id))
     return stmt
 
 
@@ -143,30 +175,40 @@ def started_in_year(year: int) -> ColumnElement[bool]:
     )
 
 
-def incident_ids_in_stage(stage_id: int) -> list[int]:
-    """Ids of the incidents that started while the company was in the given growth stage."""
-    timeline = GrowthTimeline()
-    ids = []
-    for incident_id, started_at in session.execute(select(Incident.id, Incident.started_at)):
-        growth = timeline.on(local_date(started_at))
-        if growth is not None and growth.stage is not None and growth.stage.id == stage_id:
-            ids.append(incident_id)
-    return ids
+def started_in_stage(stage_id: int) -> ColumnElement[bool]:
+    """Incidents that started while the company was in the given growth stage: one date range
+    per growth period (a few at most), in the team's zone."""
+    ranges = [
+        and_(
+            Incident.started_at >= start_of_local_day(period.start),
+            Incident.started_at < start_of_local_day(period.end)
+            if period.end is not None
+            else true(),
+        )
+        for period in growth_periods(stage_id)
+    ]
+    return or_(*ranges) if ranges else false()
 
 
 def growth_at_start(incident: Incident) -> HeadcountOnDay | None:
     """The company's headcount and growth stage on the day the incident started."""
-    return GrowthTimeline().on(local_date(incident.started_at))
+    return growth_timeline().on(local_date(incident.started_at))
 
 
 def list_tags(viewer: User) -> list[str]:
-    """Names of the tags on incidents `viewer` may see, alphabetically."""
-    used = (
-        select(incident_tag.c.tag_id)
+    """Names of the tags on incidents `viewer` may see, alphabetically.
+
+    Tags are few: each is probed through the tag index for one incident the viewer may see,
+    instead of reading every tag link. Kept per viewer until the data changes.
+    """
+    visible_use = (
+        select(incident_tag.c.incident_id)
         .join(Incident, Incident.id == incident_tag.c.incident_id)
-        .where(visible_incidents(viewer))
+        .where(incident_tag.c.tag_id == Tag.id, visible_incidents(viewer))
+        .exists()
     )
-    return list(session.scalars(select(Tag.name).where(Tag.id.in_(used)).order_by(Tag.name)))
+    stmt = select(Tag.name).where(visible_use).order_by(Tag.name)
+    return list(cached(("tags", viewer_key(viewer)), lambda: tuple(session.scalars(stmt))))
 
 
 def recurrence_candidates(viewer: User, incident: Incident | None) -> Select[Incident]:

@@ -35,7 +35,11 @@ from models import (
     Severity,
     TimelineEvent,
 )
-from postmortems.auth.access import get_editable_incident_or_404, get_readable_incident_or_404
+from postmortems.auth.access import (
+    get_editable_incident_or_404,
+    get_readable_incident_or_404,
+    viewer_key,
+)
 from postmortems.db import CONFLICT_MESSAGE, commit_change, get_or_404, session
 from postmortems.domain import ConflictError, DomainError
 from postmortems.forms import EnumSelectField, Form, OptionalIdSelectField
@@ -43,6 +47,7 @@ from postmortems.incidents import forms, history, parts, workflow
 from postmortems.incidents.service import (
     FIRST_YEAR,
     LAST_YEAR,
+    PAGE_OPTIONS,
     IncidentFilters,
     create_incident,
     delete_incident,
@@ -113,10 +118,12 @@ def index() -> ResponseReturnValue:
     form = FilterForm()
     if not form.validate():
         return render_template("incidents/index.html", form=form, page=None), 400
+    filters = form.filters()
     page = paginate(
-        list_incidents(current_user, form.filters()),
+        list_incidents(current_user, filters),
         form.page.data or 1,
         per_page=current_app.config["INCIDENTS_PER_PAGE"],
+        count_key=("incident_count", filters, viewer_key(current_user)),
     )
     query = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("incidents/index.html", form=form, page=page, query=query)
@@ -125,7 +132,7 @@ def index() -> ResponseReturnValue:
 @bp.route("/<int:incident_id>")
 def detail(incident_id: int) -> ResponseReturnValue:
     """Read one postmortem."""
-    incident = get_readable_incident_or_404(incident_id)
+    incident = get_readable_incident_or_404(incident_id, PAGE_OPTIONS)
     return render_template(
         "incidents/detail.html",
         incident=incident,

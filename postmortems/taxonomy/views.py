@@ -2,9 +2,9 @@
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from models import CauseCategory, ContributingFactor, IncidentFactor
+from models import CauseCategory, ContributingFactor
 from postmortems.db import commit_change, get_or_404, session
 from postmortems.domain import DomainError
 from postmortems.policy import requires
@@ -17,17 +17,13 @@ bp = Blueprint("taxonomy", __name__, url_prefix="/taxonomy")
 @bp.route("/")
 def index() -> ResponseReturnValue:
     """Every category with its factors and how many postmortems name each."""
-    rows = session.execute(
-        select(ContributingFactor, func.count(IncidentFactor.id))
-        .outerjoin(IncidentFactor, IncidentFactor.factor_id == ContributingFactor.id)
-        .group_by(ContributingFactor.id)
-        .order_by(ContributingFactor.name)
-    ).all()
+    uses = service.incident_counts()
+    factors = session.scalars(select(ContributingFactor).order_by(ContributingFactor.name))
     by_category: dict[CauseCategory, list[tuple[ContributingFactor, int]]] = {
         c: [] for c in CauseCategory
     }
-    for factor, uses in rows:
-        by_category[factor.category].append((factor, uses))
+    for factor in factors:
+        by_category[factor.category].append((factor, uses.get(factor.id, 0)))
     return render_template("taxonomy/index.html", by_category=by_category)
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from models import GrowthStage, HeadcountSnapshot, Team
 from postmortems.audit.service import record_event
+from postmortems.cache import cached
 from postmortems.db import session
 from postmortems.domain import DomainError, Problems
 
@@ -45,20 +46,61 @@ def overlapping_stage(
 
 
 @dataclass(frozen=True)
+class StageBand:
+    """A growth stage as plain values, safe to keep between requests."""
+
+    id: int
+    name: str
+    min_headcount: int
+    max_headcount: int | None
+
+    def contains(self, headcount: int) -> bool:
+        return self.min_headcount <= headcount and (
+            self.max_headcount is None or headcount <= self.max_headcount
+        )
+
+
+@dataclass(frozen=True)
 class HeadcountOnDay:
     """The company's headcount on one day: the sum of each team's latest snapshot by then."""
 
     on_date: date
     total: int
     by_team: dict[str, int]
-    stage: GrowthStage | None
+    stage: StageBand | None
+
+
+@dataclass(frozen=True)
+class HeadcountSpan:
+    """Days from `start` up to (not including) `end` with one company headcount; `end` None
+    means it still holds."""
+
+    start: date
+    end: date | None
+    total: int
+    stage: StageBand | None
+
+
+@dataclass(frozen=True)
+class GrowthPeriod:
+    """A span of days during which the company was in one growth stage."""
+
+    stage: StageBand
+    start: date
+    end: date | None  # exclusive; None: the company is still in this stage
 
 
 class GrowthTimeline:
-    """Every team's snapshots and the stages, loaded once, to answer many days cheaply."""
+    """Every team's snapshots and the stages as plain values, to answer many days cheaply.
+
+    `growth_timeline()` keeps one per data version, so pages do not load it again.
+    """
 
     def __init__(self) -> None:
-        self.stages = list(session.scalars(list_stages()))
+        self.stages = [
+            StageBand(s.id, s.name, s.min_headcount, s.max_headcount)
+            for s in session.scalars(list_stages())
+        ]
         rows = session.execute(
             select(Team.name, HeadcountSnapshot.on_date, HeadcountSnapshot.headcount)
             .join(HeadcountSnapshot.team)
@@ -69,6 +111,8 @@ class GrowthTimeline:
         for team_name, on_date, headcount in rows:
             self._dates[team_name].append(on_date)
             self._counts[team_name].append(headcount)
+        self.spans = self._spans()
+        self.periods = self._periods()
 
     def on(self, day: date) -> HeadcountOnDay | None:
         """The headcount on `day`, or None when no team had a snapshot yet."""
@@ -80,8 +124,48 @@ class GrowthTimeline:
         if not by_team:
             return None
         total = sum(by_team.values())
-        stage = next((s for s in self.stages if s.contains(total)), None)
-        return HeadcountOnDay(on_date=day, total=total, by_team=by_team, stage=stage)
+        return HeadcountOnDay(on_date=day, total=total, by_team=by_team, stage=self.stage_of(total))
+
+    def stage_of(self, headcount: int) -> StageBand | None:
+        return next((s for s in self.stages if s.contains(headcount)), None)
+
+    def _spans(self) -> list[HeadcountSpan]:
+        """The company headcount as a step function: one span per change of the total."""
+        days = sorted({d for dates in self._dates.values() for d in dates})
+        spans: list[HeadcountSpan] = []
+        for i, day in enumerate(days):
+            on_day = self.on(day)
+            assert on_day is not None  # a snapshot exists on this day
+            end = days[i + 1] if i + 1 < len(days) else None
+            if spans and spans[-1].total == on_day.total:
+                spans[-1] = HeadcountSpan(spans[-1].start, end, on_day.total, on_day.stage)
+            else:
+                spans.append(HeadcountSpan(day, end, on_day.total, on_day.stage))
+        return spans
+
+    def _periods(self) -> list[GrowthPeriod]:
+        """Consecutive spans in the same stage, merged; days in no stage belong to none."""
+        periods: list[GrowthPeriod] = []
+        for span in self.spans:
+            if span.stage is None:
+                continue
+            last = periods[-1] if periods else None
+            if last is not None and last.stage == span.stage and last.end == span.start:
+                periods[-1] = GrowthPeriod(last.stage, last.start, span.end)
+            else:
+                periods.append(GrowthPeriod(span.stage, span.start, span.end))
+        return periods
+
+
+def growth_timeline() -> GrowthTimeline:
+    """The growth timeline, built once per data version (a few dozen rows of input)."""
+    return cached(("growth_timeline",), GrowthTimeline)
+
+
+def growth_periods(stage_id: int | None = None) -> list[GrowthPeriod]:
+    """The spans of days the company spent in each stage (or in the given one), in order."""
+    periods = growth_timeline().periods
+    return [p for p in periods if stage_id is None or p.stage.id == stage_id]
 
 
 # Writes.

@@ -11,7 +11,7 @@ from postmortems.domain import DomainError
 from postmortems.policy import can, requires
 from postmortems.teams import service
 from postmortems.teams.forms import GrowthStageForm, HeadcountSnapshotForm, TeamForm
-from postmortems.teams.service import GrowthTimeline, list_stages, list_teams
+from postmortems.teams.service import growth_timeline, list_stages, list_teams
 from postmortems.timezones import local_today
 
 bp = Blueprint("teams", __name__, url_prefix="/teams")
@@ -24,7 +24,7 @@ def index() -> ResponseReturnValue:
         "teams/index.html",
         teams=session.scalars(list_teams()).all(),
         stages=session.scalars(list_stages()).all(),
-        today=GrowthTimeline().on(local_today()),
+        today=growth_timeline().on(local_today()),
     )
 
 

@@ -1,0 +1,47 @@
+"""Figures kept in this process while the data they come from has not changed.
+
+Every transaction that writes moves the data version (one row) as it commits (db.py), so a
+figure computed at version N is good until the version moves: no write can leave a stale
+figure behind, whichever worker made it. Reading the version is one row per request.
+"""
+
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from flask import current_app, g, has_request_context
+from sqlalchemy import select
+
+from models import DataVersion
+from postmortems.db import session
+
+T = TypeVar("T")
+MAX_ENTRIES = 2000  # a bound on memory: the store is emptied when it grows past it
+
+
+def data_version() -> int:
+    """The data version: read once per request, and on every call outside one (a command or
+    a test holds one context across many changes)."""
+    if not has_request_context():
+        return int(session.scalar(select(DataVersion.number).where(DataVersion.id == 1)) or 0)
+    if "data_version" not in g:
+        g.data_version = session.scalar(select(DataVersion.number).where(DataVersion.id == 1))
+    return int(g.data_version or 0)
+
+
+def cached(key: Hashable, compute: Callable[[], T]) -> T:
+    """`compute()`'s value, computed again only when the data changed since it was kept.
+    Values must be plain data (numbers, tuples), never rows bound to a session."""
+    if session.info.get("wrote") or session.new or session.dirty or session.deleted:
+        # This transaction has changes not yet committed (or maybe never): what it sees now
+        # must not be kept for others.
+        return compute()
+    store: dict[Hashable, tuple[int, Any]] = current_app.extensions.setdefault("figure_cache", {})
+    version = data_version()
+    hit = store.get(key)
+    if hit is not None and hit[0] == version:
+        return hit[1]  # type: ignore[no-any-return]
+    value = compute()
+    if len(store) >= MAX_ENTRIES:
+        store.clear()
+    store[key] = (version, value)
+    return value
