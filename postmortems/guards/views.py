@@ -17,6 +17,7 @@ from postmortems.guards.service import (
     protected_incidents,
     update_guard,
 )
+from postmortems.incidents.service import newest_first
 from postmortems.pagination import paginate
 from postmortems.policy import requires
 
@@ -42,6 +43,7 @@ def detail(guard_id: int) -> ResponseReturnValue:
         request.args.get("page", 1, type=int),
         per_page=current_app.config["INCIDENTS_PER_PAGE"],
         count_key=("guard_protects", guard.id, viewer_key(current_user)),
+        plan=newest_first,
     )
     return render_template(
         "guards/detail.html",

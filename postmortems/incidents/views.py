@@ -54,6 +54,7 @@ from postmortems.incidents.service import (
     growth_at_start,
     list_incidents,
     list_tags,
+    newest_first,
     update_incident,
 )
 from postmortems.pagination import paginate
@@ -124,6 +125,7 @@ def index() -> ResponseReturnValue:
         form.page.data or 1,
         per_page=current_app.config["INCIDENTS_PER_PAGE"],
         count_key=("incident_count", filters, viewer_key(current_user)),
+        plan=newest_first,
     )
     query = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("incidents/index.html", form=form, page=page, query=query)
