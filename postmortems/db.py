@@ -8,11 +8,11 @@ from flask import Flask, abort, current_app, g, has_request_context, request
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
-from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.expression import FromClause
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.expression import FromClause
 from werkzeug.local import LocalProxy
 from werkzeug.routing import IntegerConverter, Map
 

@@ -137,9 +137,7 @@ def test_the_plans_use_the_indexes_made_for_them(sqlite_only, db) -> None:
         "list": _plan(db, newest_first(list_incidents(admin), 10_000).limit(20)),
         "reader list": _plan(db, newest_first(list_incidents(reader), 10_000).limit(20)),
         "tag": _plan(db, list_incidents(admin, IncidentFilters(tag="ml"))),
-        "category": _plan(
-            db, list_incidents(admin, IncidentFilters(category=CauseCategory.CHANCE))
-        ),
+        "category": _plan(db, list_incidents(admin, chance)),
         "status": _plan(db, list_incidents(admin, drafts)),
         "guard": _plan(db, protected_incidents(guard, reader)),
         "reader named": _plan(db, list_incidents(reader, drafts)),
