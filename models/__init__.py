@@ -26,7 +26,7 @@ from models.incident import (
 )
 from models.taxonomy import CauseCategory, ContributingFactor
 from models.team import GrowthStage, HeadcountSnapshot, Team
-from models.user import Role, User
+from models.user import Role, SignInFailure, User, UserSession
 
 __all__ = [
     "ActionItem",
@@ -56,9 +56,11 @@ __all__ = [
     "ReviewComment",
     "Role",
     "Severity",
+    "SignInFailure",
     "Tag",
     "Team",
     "TimelineEvent",
     "User",
+    "UserSession",
     "utcnow",
 ]

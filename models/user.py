@@ -1,4 +1,4 @@
-"""People who sign in, and their role."""
+"""People who sign in, their role, their signed-in sessions and failed sign-ins."""
 
 import enum
 from datetime import datetime
@@ -22,7 +22,7 @@ class Role(LabelledEnum):
 
     _ranks = enum.nonmember({"READER": 0, "AUTHOR": 1, "REVIEWER": 2, "ADMIN": 3})
 
-    def __ge__(self, other: "Role") -> bool:  # type: ignore[override]
+    def __ge__(self, other: "Role") -> bool:
         return self._ranks[self.name] >= self._ranks[other.name]
 
 
@@ -57,3 +57,32 @@ class User(UserMixin, Base):
 
     def __str__(self) -> str:
         return self.display_name
+
+
+class UserSession(Base):
+    """One sign-in on one browser. The browser keeps a random token; only its hash is stored,
+    so a leaked table signs nobody in. A session ends for good when `ended_at` is set."""
+
+    __tablename__ = "user_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("user_account.id", ondelete="CASCADE"), index=True
+    )
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    ended_at: Mapped[datetime | None]
+
+
+class SignInFailure(Base):
+    """A wrong password, kept for a while so that every worker process counts the same guesses.
+
+    Not linked to an account: the email is whatever was typed (normalised), known or not.
+    """
+
+    __tablename__ = "sign_in_failure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    address: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
