@@ -7,16 +7,19 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from models import Role, User
 from postmortems.audit.views import bp as audit_bp
 from postmortems.auth.access import require_sign_in
+from postmortems.auth.service import get_session_user
+from postmortems.auth.sessions import session_token
 from postmortems.auth.views import bp as auth_bp
 from postmortems.cli import db_cli, demo_cli, markdown_cli, users_cli
 from postmortems.config import Config
-from postmortems.db import DatabaseIdConverter, init_db, session
+from postmortems.db import DatabaseIdConverter, init_db
 from postmortems.errors import register_error_handlers
-from postmortems.extensions import csrf, limiter, login_manager
+from postmortems.extensions import csrf, login_manager
 from postmortems.filters import register_filters
 from postmortems.guards.views import bp as guards_bp
 from postmortems.health.views import bp as health_bp
@@ -43,10 +46,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     else:
         app.config.from_mapping(test_config)
     check_config(app)
+    init_proxy(app)
     init_db(app)
     csrf.init_app(app)
     init_login(app)
-    limiter.init_app(app)
     init_security(app)
     init_policy(app)
     register_filters(app)
@@ -69,13 +72,46 @@ def check_config(app: Flask) -> None:
             f"POSTMORTEMS_TIMEZONE={app.config['TIMEZONE']!r} is not a time zone name "
             "(use one like 'UTC' or 'Europe/Berlin')."
         ) from exc
+    for name in COUNT_SETTINGS:
+        app.config[name] = _count(app.config[name], name)
     key = app.config.get("SECRET_KEY")
     insecure = not key or str(key).lower() in app.config["INSECURE_SECRET_KEYS"]
-    if insecure and not (app.debug or app.testing):
+    # Debug mode too: a debug server reachable from the network with a known key lets anyone
+    # forge a session. Only tests may run without one.
+    if insecure and not app.testing:
         raise RuntimeError(
             "No secret key, or a placeholder one. Set POSTMORTEMS_SECRET_KEY in the environment "
             "or SECRET_KEY in instance/config.py; make one with:\n"
             "  python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+
+
+# Whole-number settings; from the environment they arrive as JSON numbers or as strings.
+COUNT_SETTINGS = (
+    "TRUSTED_PROXIES",
+    "SIGN_IN_FAILURES_PER_MINUTE",
+    "SIGN_IN_FAILURES_PER_ADDRESS_PER_MINUTE",
+)
+
+
+def _count(value: Any, name: str) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise RuntimeError(f"POSTMORTEMS_{name}={value!r} is not a whole number of 0 or more.")
+    return number
+
+
+def init_proxy(app: Flask) -> None:
+    """Behind TRUSTED_PROXIES reverse proxies, take the client's address, scheme and host from
+    their X-Forwarded-* headers. Without proxies those headers are the client's own words and
+    are ignored, or anyone could pick the address that failed sign-ins are counted against."""
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies > 0:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
         )
 
 
@@ -89,8 +125,12 @@ def init_login(app: Flask) -> None:
 
 
 def _load_user(user_id: str) -> User | None:
-    user = session.get(User, int(user_id)) if user_id.isdigit() else None
-    return user if user is not None and user.is_active else None
+    """The user only while the session's token names a live session of theirs: signing out
+    ends it on the server, so a copy of the cookie stops working too."""
+    token = session_token()
+    if not user_id.isdigit() or token is None:
+        return None
+    return get_session_user(int(user_id), token)
 
 
 def register_blueprints(app: Flask) -> None:

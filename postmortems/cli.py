@@ -11,10 +11,10 @@ from sqlalchemy import func, select
 from models import Role, User
 from postmortems.auth.service import (
     AccountError,
-    check_password_strength,
     create_user,
     get_user_by_email,
     random_password,
+    set_password,
 )
 from postmortems.db import commit_change, session
 from postmortems.demo import load_demo_data
@@ -140,14 +140,13 @@ def users_create(email: str, role: str, name: str, password: str) -> None:
 @click.argument("email")
 @password_option
 def users_set_password(email: str, password: str) -> None:
-    """Set a new password for an account."""
+    """Set a new password for an account; it is signed out everywhere."""
     user = get_user_by_email(email)
     if user is None:
         raise click.ClickException(f"No account for {email}.")
     try:
-        check_password_strength(password)
+        set_password(user, password)
     except AccountError as exc:
         raise click.ClickException(str(exc)) from exc
-    user.set_password(password)
     session.commit()
     click.echo(f"Password set for {user.email}.")

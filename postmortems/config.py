@@ -3,7 +3,7 @@
 
 class Config:
     # No default secret: `make run` writes one to instance/config.py, production sets
-    # POSTMORTEMS_SECRET_KEY. create_app refuses to start without one outside debug/testing.
+    # POSTMORTEMS_SECRET_KEY. create_app refuses to start without one, debug mode included.
     SECRET_KEY: str | None = None
     # Placeholder keys seen in tutorials; refused like an empty one.
     INSECURE_SECRET_KEYS = ("dev", "secret", "changeme", "change-me", "development")
@@ -18,10 +18,14 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = False  # also Secure whenever a request comes over HTTPS
-    # Failed sign-ins allowed per client address and minute before sign-in is refused (429).
+    # Failed sign-ins (counted in the database, so shared by every worker) allowed within a
+    # minute before sign-in is refused (429): per email and client address, so that guesses
+    # from elsewhere cannot lock anyone out; and per address, whatever the emails.
     SIGN_IN_FAILURES_PER_MINUTE = 5
-    RATELIMIT_STORAGE_URI = "memory://"
-    RATELIMIT_HEADERS_ENABLED = True
+    SIGN_IN_FAILURES_PER_ADDRESS_PER_MINUTE = 20
+    # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are believed;
+    # 0 ignores those headers, since without a proxy the client writes them.
+    TRUSTED_PROXIES = 0
 
     # What a postmortem needs before a reviewer can publish it (see incidents/workflow.py).
     PUBLISH_REQUIRES_FACTOR = True

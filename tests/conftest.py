@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from alembic import command
-from flask import Flask, g, has_app_context
+from flask import Flask, current_app, g, has_app_context
 from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -22,7 +22,10 @@ from sqlalchemy.exc import DBAPIError
 
 from models import Role, User
 from postmortems import create_app
+from postmortems.auth.service import start_session
+from postmortems.auth.sessions import SESSION_TOKEN_KEY
 from postmortems.cli import alembic_config
+from postmortems.db import session as db_session
 
 BACKEND = os.environ.get("TEST_DATABASE_BACKEND", "sqlite")
 
@@ -181,10 +184,20 @@ def make_user(
 
 
 def sign_in(client: FlaskClient, user: User) -> FlaskClient:
-    """Sign the client in as `user` the way Flask-Login remembers it, without the slow hash."""
+    """Sign the client in as `user` as the sign-in page does (a live session on the server, its
+    token in the cookie), without the slow password hash."""
+    app = client.application
+    if has_app_context() and current_app._get_current_object() is app:
+        token = start_session(user)  # in the test's own session, which may hold unsaved rows
+        db_session.commit()
+    else:
+        with app.app_context():
+            token = start_session(user)
+            db_session.commit()
     with client.session_transaction() as flask_session:
         flask_session["_user_id"] = str(user.id)
         flask_session["_fresh"] = True
+        flask_session[SESSION_TOKEN_KEY] = token
     return client
 
 

@@ -1,33 +1,23 @@
-"""Sign-in and password forms."""
+"""Sign-in and password forms: they parse what was typed; the service checks it."""
 
 from wtforms import EmailField, HiddenField, PasswordField
-from wtforms.validators import DataRequired, EqualTo, Length, ValidationError
+from wtforms.validators import DataRequired, EqualTo, Length
 
-from postmortems.auth.service import MIN_PASSWORD_LENGTH
+from postmortems.auth.service import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 from postmortems.forms import Form
 
 
 class LoginForm(Form):
     email = EmailField("Email", [DataRequired(), Length(max=254)])
-    password = PasswordField("Password", [DataRequired(), Length(max=200)])
+    password = PasswordField("Password", [DataRequired(), Length(max=MAX_PASSWORD_LENGTH)])
     next = HiddenField()
 
 
 class ChangePasswordForm(Form):
     current_password = PasswordField("Current password", [DataRequired()])
     new_password = PasswordField(
-        "New password",
-        [DataRequired(), Length(min=MIN_PASSWORD_LENGTH, max=200)],
-        description=f"At least {MIN_PASSWORD_LENGTH} characters.",
+        "New password", [DataRequired()], description=f"At least {MIN_PASSWORD_LENGTH} characters."
     )
     confirm = PasswordField(
         "New password again", [DataRequired(), EqualTo("new_password", "Passwords differ.")]
     )
-
-    def __init__(self, *args: object, user: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)
-        self.user = user
-
-    def validate_current_password(self, field: PasswordField) -> None:
-        if not self.user.check_password(field.data or ""):  # type: ignore[attr-defined]
-            raise ValidationError("This is not your current password.")

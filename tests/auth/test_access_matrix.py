@@ -27,6 +27,7 @@ EXPECTED = {
     "static": ("GET", {"filename": "style.css"}, {**EVERYONE, "anonymous": 200}),
     "auth.login": ("GET", {}, answers(302, anonymous=200)),
     "auth.logout": ("POST", {}, answers(302)),
+    "auth.sign_out_everywhere": ("POST", {}, answers(302)),
     "auth.password": ("GET", {}, EVERYONE),
     "incidents.index": ("GET", {}, EVERYONE),
     "incidents.create": ("GET", {}, AUTHORS),

@@ -62,7 +62,20 @@ def test_the_app_refuses_to_start_with_an_empty_or_placeholder_key(database_url,
         create_app({"DATABASE_URL": database_url, "SECRET_KEY": key})
 
 
-def test_debug_mode_may_run_without_a_key(database_url) -> None:
-    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": "", "DEBUG": True})
-    assert app.debug
+def test_debug_mode_without_a_key_refuses_to_start(database_url) -> None:
+    with pytest.raises(RuntimeError, match="secret key"):
+        create_app({"DATABASE_URL": database_url, "SECRET_KEY": "", "DEBUG": True})
+
+
+def test_flask_debug_in_the_environment_without_a_key_refuses_to_start(
+    database_url, monkeypatch
+) -> None:
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    with pytest.raises(RuntimeError, match="secret key"):
+        create_app({"DATABASE_URL": database_url, "SECRET_KEY": None})
+
+
+def test_tests_may_run_without_a_key(database_url) -> None:
+    app = create_app({"DATABASE_URL": database_url, "SECRET_KEY": None, "TESTING": True})
+    assert app.testing
     app.extensions["db_engine"].dispose()

@@ -38,7 +38,7 @@ def test_a_new_user_needs_a_unique_email_and_a_long_password(browser, db, admin)
     html = browser.submit(
         "/users/new", {"email": "not an email", "role": "READER", "password": "long enough pw"}
     ).get_data(as_text=True)
-    assert field_errors(html, "email") == ["Invalid email address."]
+    assert field_errors(html, "email") == ["This is not an email address."]
 
 
 def test_an_admin_changes_a_role_and_keeps_the_password_when_left_empty(browser, db) -> None:

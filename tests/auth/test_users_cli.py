@@ -38,7 +38,7 @@ def test_users_create_refuses_a_duplicate_or_a_short_password(runner, db) -> Non
         args=["users", "create", "CY@example.com", "--password", "long enough pw"]
     )
     short = runner.invoke(args=["users", "create", "dee@example.com", "--password", "short"])
-    assert duplicate.exit_code != 0 and "exists already" in duplicate.output
+    assert duplicate.exit_code != 0 and "Another account has this email" in duplicate.output
     assert short.exit_code != 0 and "at least 10" in short.output
 
 
