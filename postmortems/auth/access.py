@@ -1,8 +1,6 @@
 """Who may see and change what: the one place where access rules live."""
 
 from collections.abc import Callable, Sequence
-from functools import wraps
-from typing import Any, TypeVar
 
 from flask import abort, g, has_request_context, redirect, request, url_for
 from flask.typing import ResponseReturnValue
@@ -13,8 +11,6 @@ from sqlalchemy.sql.base import ExecutableOption
 from models import ActionItem, Incident, IncidentStatus, Role, User
 from models.incident import incident_access
 from postmortems.db import session
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 # Pages anyone may open without signing in.
 PUBLIC_ENDPOINTS = {"auth.login", "static", "health.healthz"}
@@ -27,21 +23,6 @@ def require_sign_in() -> ResponseReturnValue | None:
     if request.endpoint is None:  # an unknown URL: let it 404 after sign-in, not reveal it
         return redirect(url_for("auth.login"))
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
-
-
-def role_required(role: Role) -> Callable[[F], F]:
-    """Allow the view only to users with at least `role`; others get 403."""
-
-    def decorator(view: F) -> F:
-        @wraps(view)
-        def wrapped(*args: Any, **kwargs: Any) -> Any:
-            if not current_user.can(role):
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapped  # type: ignore[return-value]
-
-    return decorator
 
 
 def named_on(user: User) -> ColumnElement[bool]:
