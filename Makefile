@@ -41,7 +41,9 @@ test: lint
 		TEST_DATABASE_BACKEND=postgresql $(BIN)/pytest -q; \
 	fi
 
-# Page timings as ratios to a bare Flask route measured in the same run.
+# Every page's throughput as admin and reader, as a ratio to /healthz measured beside it, at
+# 1,000, 10,000 and 100,000 postmortems under gunicorn (issue 7). Needs `ab` (apache2-utils).
+# The databases are generated once into .bench-cache/; BENCH_SIZES=1000,10000 picks sizes.
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.pages
 
