@@ -71,15 +71,6 @@ def test_a_post_without_csrf_token_is_refused_with_a_clear_page(client) -> None:
     assert "nothing was saved" in response.get_data(as_text=True)
 
 
-def test_delete_of_a_part_refuses_get(client, db) -> None:
-    from tests.factories import make_incident
-
-    incident = make_incident()
-    db.commit()
-    response = client.get(f"/incidents/{incident.id}/lessons/1/delete")
-    assert response.status_code == 405
-
-
 def test_pages_link_the_stylesheet_from_the_app_not_a_cdn(client) -> None:
     html = client.get("/incidents/").get_data(as_text=True)
     assert "/static/style.css" in html

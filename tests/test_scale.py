@@ -22,7 +22,7 @@ from postmortems.incidents.parts import (
     save_part,
 )
 from postmortems.incidents.rows import set_tags
-from postmortems.incidents.service import IncidentFilters, list_incidents, newest_first
+from postmortems.incidents.service import IncidentFilters, list_incidents
 from tests.conftest import make_user
 from tests.factories import factor_named, make_guard, make_incident, make_stage, make_team, utc
 
@@ -134,12 +134,14 @@ def test_the_plans_use_the_indexes_made_for_them(sqlite_only, db) -> None:
     drafts = IncidentFilters(status=IncidentStatus.DRAFT)
     chance = IncidentFilters(category=CauseCategory.CHANCE)
     plans = {
-        "list": _plan(db, newest_first(list_incidents(admin), 10_000).limit(20)),
-        "reader list": _plan(db, newest_first(list_incidents(reader), 10_000).limit(20)),
+        "list": _plan(db, list_incidents(admin, many=True).limit(20)),
+        "reader list": _plan(db, list_incidents(reader, many=True).limit(20)),
         "tag": _plan(db, list_incidents(admin, IncidentFilters(tag="ml"))),
         "category": _plan(db, list_incidents(admin, chance)),
         "status": _plan(db, list_incidents(admin, drafts)),
         "guard": _plan(db, protected_incidents(guard, reader)),
+        "guard, many": _plan(db, protected_incidents(guard, reader, many=True).limit(20)),
+        "category, many": _plan(db, list_incidents(admin, chance, many=True).limit(20)),
         "reader named": _plan(db, list_incidents(reader, drafts)),
     }
     assert "USING INDEX ix_incident_started_at_id" in plans["list"]
@@ -148,6 +150,9 @@ def test_the_plans_use_the_indexes_made_for_them(sqlite_only, db) -> None:
     assert "ix_incident_factor_factor_id_incident_id" in plans["category"]
     assert "ix_incident_status" in plans["status"]
     assert "ix_action_item_guard_guard_check_id_action_item_id" in plans["guard"]
+    for many in ("guard, many", "category, many"):  # along the index, each checked by EXISTS
+        assert "SCAN incident USING INDEX ix_incident_started_at_id" in plans[many]
+        assert "CORRELATED" in plans[many] and "TEMP B-TREE" not in plans[many]
     assert "ix_incident_access_user_id" in plans["reader named"]
     assert "ix_action_item_owner_id" in plans["reader named"]
 

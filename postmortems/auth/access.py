@@ -70,13 +70,19 @@ def viewer_key(viewer: User) -> object:
 
 
 def can_read(user: User, incident: Incident) -> bool:
-    stmt = select(Incident.id).where(Incident.id == incident.id, visible_incidents(user))
-    return _answer_once("read", user, incident, lambda: session.scalar(stmt) is not None)
+    def ask() -> bool:
+        stmt = select(Incident.id).where(Incident.id == incident.id, visible_incidents(user))
+        return session.scalar(stmt) is not None
+
+    return _answer_once("read", user, incident, ask)
 
 
 def is_named_on(user: User, incident: Incident) -> bool:
-    stmt = select(Incident.id).where(Incident.id == incident.id, named_on(user))
-    return _answer_once("named", user, incident, lambda: session.scalar(stmt) is not None)
+    def ask() -> bool:
+        stmt = select(Incident.id).where(Incident.id == incident.id, named_on(user))
+        return session.scalar(stmt) is not None
+
+    return _answer_once("named", user, incident, ask)
 
 
 def _answer_once(question: str, user: User, incident: Incident, ask: Callable[[], bool]) -> bool:

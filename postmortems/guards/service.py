@@ -7,10 +7,11 @@ from sqlalchemy import Select, func, select
 from models import ActionItem, GuardCheck, GuardKind, GuardStatus, Incident, User
 from models.incident import action_item_guard
 from postmortems.audit.service import record_event
-from postmortems.auth.access import visible_incidents
+from postmortems.auth.access import viewer_key, visible_incidents
 from postmortems.cache import cached
 from postmortems.db import session
 from postmortems.domain import DomainError, Problems
+from postmortems.incidents.service import incidents_among, newest_first
 
 
 class GuardError(DomainError):
@@ -46,31 +47,48 @@ def action_item_counts() -> dict[int, int]:
     return cached(("guard_action_item_counts",), count)
 
 
-def protected_incidents(guard: GuardCheck, viewer: User) -> Select[Incident]:
+def protected_incidents(guard: GuardCheck, viewer: User, *, many: bool = False) -> Select[Incident]:
     """A select() of the incidents `viewer` may see whose action items create or rely on this
-    guard, newest first, ready to paginate."""
+    guard, newest first, ready to paginate (`many`: as for the incident list)."""
     linked = (
         select(ActionItem.incident_id)
         .join(action_item_guard, action_item_guard.c.action_item_id == ActionItem.id)
         .where(action_item_guard.c.guard_check_id == guard.id)
     )
-    return (
+    stmt = (
         select(Incident)
-        .where(Incident.id.in_(linked), visible_incidents(viewer))
+        .where(incidents_among(linked, ActionItem.incident_id, many), visible_incidents(viewer))
         .order_by(Incident.started_at.desc(), Incident.id.desc())
     )
+    return newest_first(stmt, many)
+
+
+def count_protected(guard: GuardCheck, viewer: User) -> int:
+    """How many incidents `viewer` may see this guard protects; kept until the data changes."""
+
+    def count() -> int:
+        protected = protected_incidents(guard, viewer).subquery()
+        return session.scalar(select(func.count()).select_from(protected)) or 0
+
+    return cached(("guard_protects", guard.id, viewer_key(viewer)), count)
 
 
 def linked_action_items(guard: GuardCheck, incident_ids: list[int]) -> dict[int, list[ActionItem]]:
     """The action items of the given incidents that link to this guard, by incident id: one
     query for a page of incidents, whatever the guard's history."""
+    # From the page's few incidents to their action items, each checked for this guard: not
+    # from the guard to its thousands of links.
+    links_this_guard = (
+        select(action_item_guard.c.action_item_id)
+        .where(
+            action_item_guard.c.action_item_id == ActionItem.id,
+            action_item_guard.c.guard_check_id == guard.id,
+        )
+        .exists()
+    )
     stmt = (
         select(ActionItem)
-        .join(action_item_guard, action_item_guard.c.action_item_id == ActionItem.id)
-        .where(
-            action_item_guard.c.guard_check_id == guard.id,
-            ActionItem.incident_id.in_(incident_ids),
-        )
+        .where(ActionItem.incident_id.in_(incident_ids), links_this_guard)
         .order_by(ActionItem.id)
     )
     by_incident: dict[int, list[ActionItem]] = {i: [] for i in incident_ids}

@@ -3,21 +3,23 @@
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from markupsafe import Markup
 
 from models import GuardCheck
-from postmortems.auth.access import viewer_key
+from postmortems.cache import cached
 from postmortems.db import commit_change, get_or_404, session
 from postmortems.domain import DomainError
 from postmortems.guards.forms import GuardCheckForm
 from postmortems.guards.service import (
     action_item_counts,
+    count_protected,
     create_guard,
     linked_action_items,
     list_guards,
     protected_incidents,
     update_guard,
 )
-from postmortems.incidents.service import newest_first
+from postmortems.incidents.service import ORDER_INDEX_FROM_ROWS
 from postmortems.pagination import paginate
 from postmortems.policy import requires
 
@@ -27,23 +29,26 @@ bp = Blueprint("guards", __name__, url_prefix="/guards")
 @bp.route("/")
 def index() -> ResponseReturnValue:
     """List every guard check."""
-    return render_template(
-        "guards/index.html",
-        guards=session.scalars(list_guards()).all(),
-        counts=action_item_counts(),
-    )
+    # The same table for everyone: rendered once per data version.
+    table = cached(("guard_list_html",), _render_guard_table)
+    return render_template("guards/index.html", table=table)
+
+
+def _render_guard_table() -> Markup:
+    guards = session.scalars(list_guards()).all()
+    return Markup(render_template("guards/_table.html", guards=guards, counts=action_item_counts()))
 
 
 @bp.route("/<int:guard_id>")
 def detail(guard_id: int) -> ResponseReturnValue:
     """One guard check with the incidents and action items it protects."""
     guard = get_or_404(GuardCheck, guard_id)
+    total = count_protected(guard, current_user)
     page = paginate(
-        protected_incidents(guard, current_user),
+        protected_incidents(guard, current_user, many=total >= ORDER_INDEX_FROM_ROWS),
         request.args.get("page", 1, type=int),
         per_page=current_app.config["INCIDENTS_PER_PAGE"],
-        count_key=("guard_protects", guard.id, viewer_key(current_user)),
-        plan=newest_first,
+        total=total,
     )
     return render_template(
         "guards/detail.html",

@@ -7,9 +7,10 @@ call these functions.
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
-from sqlalchemy.orm import selectinload
+from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
+from sqlalchemy.orm import InstrumentedAttribute, selectinload
 
 from models import (
     ActionItem,
@@ -122,41 +123,60 @@ PAGE_OPTIONS = [
 ]
 
 
-def list_incidents(viewer: User, filters: IncidentFilters = IncidentFilters()) -> Select[Incident]:
-    """Return a select() of the incidents `viewer` may see that match `filters`, newest first."""
+def load_incident_page(incident_id: int) -> Incident:
+    """The incident with everything its page shows, in a fixed handful of queries."""
+    stmt = (
+        select(Incident)
+        .where(Incident.id == incident_id)
+        .options(*PAGE_OPTIONS)
+        .execution_options(populate_existing=True)
+    )
+    return session.scalars(stmt).one()
+
+
+def list_incidents(
+    viewer: User, filters: IncidentFilters = IncidentFilters(), *, many: bool = False
+) -> Select[Incident]:
+    """Return a select() of the incidents `viewer` may see that match `filters`, newest first.
+
+    The filters on related rows take one of two forms. By default they are uncorrelated
+    `IN (subquery)`s: the matching ids are read once through an index, which suits counting
+    and small results. With `many` (thousands match: see `count_incidents`), the query walks
+    the newest-first index and checks each incident with a correlated EXISTS until a page is
+    full, instead of collecting every match to sort it.
+    """
     stmt = (
         select(Incident)
         .options(selectinload(Incident.team))  # the list shows each team: no query per row
         .where(visible_incidents(viewer))
         .order_by(Incident.started_at.desc(), Incident.id.desc())
     )
+    stmt = newest_first(stmt, many)
     if filters.status is not None:
         stmt = stmt.where(Incident.status == filters.status)
     if filters.severity is not None:
         stmt = stmt.where(Incident.severity == filters.severity)
     if filters.team_id is not None:
         stmt = stmt.where(Incident.team_id == filters.team_id)
-    # Filters on related rows are uncorrelated IN (subquery): read once per query through
-    # an index, instead of probed again for every incident.
     if filters.factor_id is not None:
         named = select(IncidentFactor.incident_id).where(
             IncidentFactor.factor_id == filters.factor_id
         )
-        stmt = stmt.where(Incident.id.in_(named))
+        stmt = stmt.where(incidents_among(named, IncidentFactor.incident_id, many))
     if filters.category is not None:
         in_category = (
             select(IncidentFactor.incident_id)
             .join(ContributingFactor, ContributingFactor.id == IncidentFactor.factor_id)
             .where(ContributingFactor.category == filters.category)
         )
-        stmt = stmt.where(Incident.id.in_(in_category))
+        stmt = stmt.where(incidents_among(in_category, IncidentFactor.incident_id, many))
     if filters.tag:
         tagged = (
             select(incident_tag.c.incident_id)
             .join(Tag, Tag.id == incident_tag.c.tag_id)
             .where(Tag.name == filters.tag.strip().lower())
         )
-        stmt = stmt.where(Incident.id.in_(tagged))
+        stmt = stmt.where(incidents_among(tagged, incident_tag.c.incident_id, many))
     if filters.year is not None:
         stmt = stmt.where(started_in_year(filters.year))
     if filters.stage_id is not None:
@@ -164,17 +184,36 @@ def list_incidents(viewer: User, filters: IncidentFilters = IncidentFilters()) -
     return stmt
 
 
-# Above this many matching rows, reading the newest-first index until a page is full is
-# cheaper than collecting every match and sorting it (which SQLite, without statistics, would
-# choose): at most ~20 × total / matches index entries against sorting all the matches.
+def newest_first(stmt: Select[Incident], many: bool) -> Select[Incident]:
+    """With `many`, `stmt` reads incidents along the newest-first index (SQLite has no
+    statistics to choose that plan itself)."""
+    if not many:
+        return stmt
+    return stmt.with_hint(Incident, "INDEXED BY ix_incident_started_at_id", "sqlite")
+
+
+def incidents_among(
+    ids: Select[Any], incident_id: ColumnElement[int] | InstrumentedAttribute[int], correlated: bool
+) -> ColumnElement[bool]:
+    """Incidents among `ids`: `incident.id IN (ids)`, or EXISTS of `ids` for this incident."""
+    if correlated:
+        return ids.where(incident_id == Incident.id).exists()
+    return Incident.id.in_(ids)
+
+
+# From this many matches on, a page is read along the newest-first index (`many`): at most
+# ~20 × total ÷ matches index entries, against collecting and sorting every match.
 ORDER_INDEX_FROM_ROWS = 1000
 
 
-def newest_first(stmt: Select[Incident], matches: int) -> Select[Incident]:
-    """`stmt` told to read incidents in the list's index order when many rows match."""
-    if matches <= ORDER_INDEX_FROM_ROWS:
-        return stmt
-    return stmt.with_hint(Incident, "INDEXED BY ix_incident_started_at_id", "sqlite")
+def count_incidents(viewer: User, filters: IncidentFilters = IncidentFilters()) -> int:
+    """How many incidents `viewer` may see match `filters`; kept until the data changes."""
+
+    def count() -> int:
+        matching = list_incidents(viewer, filters).order_by(None).subquery()
+        return session.scalar(select(func.count()).select_from(matching)) or 0
+
+    return cached(("incident_count", filters, viewer_key(viewer)), count)
 
 
 def started_in_year(year: int) -> ColumnElement[bool]:
@@ -214,14 +253,17 @@ def list_tags(viewer: User) -> list[str]:
     Tags are few: each is probed through the tag index for one incident the viewer may see,
     instead of reading every tag link. Kept per viewer until the data changes.
     """
-    visible_use = (
-        select(incident_tag.c.incident_id)
-        .join(Incident, Incident.id == incident_tag.c.incident_id)
-        .where(incident_tag.c.tag_id == Tag.id, visible_incidents(viewer))
-        .exists()
-    )
-    stmt = select(Tag.name).where(visible_use).order_by(Tag.name)
-    return list(cached(("tags", viewer_key(viewer)), lambda: tuple(session.scalars(stmt))))
+
+    def names() -> tuple[str, ...]:
+        visible_use = (
+            select(incident_tag.c.incident_id)
+            .join(Incident, Incident.id == incident_tag.c.incident_id)
+            .where(incident_tag.c.tag_id == Tag.id, visible_incidents(viewer))
+            .exists()
+        )
+        return tuple(session.scalars(select(Tag.name).where(visible_use).order_by(Tag.name)))
+
+    return list(cached(("tags", viewer_key(viewer)), names))
 
 
 def recurrence_candidates(viewer: User, incident: Incident | None) -> Select[Incident]:

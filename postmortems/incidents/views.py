@@ -16,8 +16,9 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from sqlalchemy import select
-from wtforms import IntegerField, SelectField, TextAreaField
+from wtforms import IntegerField, TextAreaField
 from wtforms.validators import NumberRange, Optional
 
 from models import (
@@ -33,6 +34,7 @@ from models import (
     LessonGroup,
     ReviewAction,
     Severity,
+    Team,
     TimelineEvent,
 )
 from postmortems.auth.access import (
@@ -40,28 +42,47 @@ from postmortems.auth.access import (
     get_readable_incident_or_404,
     viewer_key,
 )
+from postmortems.cache import cached
 from postmortems.db import CONFLICT_MESSAGE, commit_change, get_or_404, session
 from postmortems.domain import ConflictError, DomainError
-from postmortems.forms import EnumSelectField, Form, OptionalIdSelectField
+from postmortems.forms import EnumSelectField, Form, OptionalIdSelectField, QuickSelectField
 from postmortems.incidents import forms, history, parts, workflow
 from postmortems.incidents.service import (
     FIRST_YEAR,
     LAST_YEAR,
-    PAGE_OPTIONS,
+    ORDER_INDEX_FROM_ROWS,
     IncidentFilters,
+    count_incidents,
     create_incident,
     delete_incident,
     growth_at_start,
     list_incidents,
     list_tags,
-    newest_first,
+    load_incident_page,
     update_incident,
 )
 from postmortems.pagination import paginate
 from postmortems.policy import can, requires
-from postmortems.teams.service import list_stages, list_teams
+from postmortems.teams.service import list_stages
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
+
+
+ANY: tuple[int | str, str] = ("", "Any")
+Choices = tuple[tuple[int, str], ...]
+
+
+def _filter_choices() -> tuple[Choices, Choices, Choices]:
+    """The factors, teams and stages to filter by, as (id, label): kept until data changes."""
+    factors = session.scalars(select(ContributingFactor).order_by(ContributingFactor.name))
+    stages = session.scalars(list_stages())
+    return (
+        tuple((f.id, str(f)) for f in factors),
+        tuple(
+            (i, name) for i, name in session.execute(select(Team.id, Team.name).order_by(Team.name))
+        ),
+        tuple((s.id, f"{s.name} ({s.band})") for s in stages),
+    )
 
 
 class FilterForm(Form):
@@ -79,18 +100,16 @@ class FilterForm(Form):
     team = OptionalIdSelectField("Team")
     stage = OptionalIdSelectField("Growth stage")
     year = IntegerField("Year", [Optional(), NumberRange(min=FIRST_YEAR, max=LAST_YEAR)])
-    tag = SelectField("Tag", coerce=lambda value: value or None)
+    tag = QuickSelectField("Tag", coerce=lambda value: value or None)
     page = IntegerField("Page", [Optional(), NumberRange(min=1, max=1_000_000)])
 
     def __init__(self) -> None:
         super().__init__(request.args)
-        factors = session.scalars(select(ContributingFactor).order_by(ContributingFactor.name))
-        self.factor.choices = [("", "Any")] + [(f.id, str(f)) for f in factors]
-        self.team.choices = [("", "Any")] + [(t.id, t.name) for t in session.scalars(list_teams())]
-        self.stage.choices = [("", "Any")] + [
-            (s.id, f"{s.name} ({s.band})") for s in session.scalars(list_stages())
-        ]
-        self.tag.choices = [("", "Any")] + [(t, t) for t in list_tags(current_user)]
+        factors, teams, stages = cached(("list_filter_choices",), _filter_choices)
+        self.factor.choices = [ANY, *factors]
+        self.team.choices = [ANY, *teams]
+        self.stage.choices = [ANY, *stages]
+        self.tag.choices = [ANY, *((t, t) for t in list_tags(current_user))]
 
     def filters(self) -> IncidentFilters:
         return IncidentFilters(
@@ -118,37 +137,67 @@ def index() -> ResponseReturnValue:
     """List the postmortems the user may see, filtered and paginated."""
     form = FilterForm()
     if not form.validate():
-        return render_template("incidents/index.html", form=form, page=None), 400
+        filters_html = Markup(render_template("incidents/_filters.html", form=form))
+        return render_template("incidents/index.html", filters_html=filters_html, page=None), 400
     filters = form.filters()
+    total = count_incidents(current_user, filters)
     page = paginate(
-        list_incidents(current_user, filters),
+        list_incidents(current_user, filters, many=total >= ORDER_INDEX_FROM_ROWS),
         form.page.data or 1,
         per_page=current_app.config["INCIDENTS_PER_PAGE"],
-        count_key=("incident_count", filters, viewer_key(current_user)),
-        plan=newest_first,
+        total=total,
     )
     query = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("incidents/index.html", form=form, page=page, query=query)
+    # The filters' hundred-odd options cost more to render than the page's queries: the HTML
+    # is kept per viewer and filter values until the data changes.
+    filters_key = ("list_filters_html", viewer_key(current_user), tuple(sorted(query.items())))
+    filters_html = cached(
+        filters_key, lambda: Markup(render_template("incidents/_filters.html", form=form))
+    )
+    return render_template(
+        "incidents/index.html", filters_html=filters_html, page=page, query=query
+    )
 
 
 @bp.route("/<int:incident_id>")
 def detail(incident_id: int) -> ResponseReturnValue:
     """Read one postmortem."""
-    incident = get_readable_incident_or_404(incident_id, PAGE_OPTIONS)
+    incident = get_readable_incident_or_404(incident_id)
+    editable = can(current_user, "edit", incident)
+    deletable = can(current_user, "delete", incident)
+    # The postmortem itself holds no form token and reads the same for everyone who may see
+    # it (given what they may change), so it is rendered once per data version.
+    article = cached(
+        ("incident_article", incident.id, editable, deletable),
+        lambda: _render_article(incident.id, editable=editable, deletable=deletable),
+    )
+    steps = [
+        (step, label)
+        for step, label in workflow.available_steps(incident)
+        if can(current_user, step, incident)
+    ]
     return render_template(
         "incidents/detail.html",
         incident=incident,
-        growth=growth_at_start(incident),
-        lesson_groups=list(LessonGroup),
-        categories=list(CauseCategory),
-        editable=can(current_user, "edit", incident),
-        steps=[
-            (step, label)
-            for step, label in workflow.available_steps(incident)
-            if can(current_user, step, incident)
-        ],
-        problems=workflow.publish_problems(incident),
+        article=article,
+        steps=steps,
         review_form=ReviewForm(),
+    )
+
+
+def _render_article(incident_id: int, *, editable: bool, deletable: bool) -> Markup:
+    incident = load_incident_page(incident_id)
+    return Markup(
+        render_template(
+            "incidents/_article.html",
+            incident=incident,
+            growth=growth_at_start(incident),
+            lesson_groups=list(LessonGroup),
+            categories=list(CauseCategory),
+            editable=editable,
+            deletable=deletable,
+            problems=workflow.publish_problems(incident),
+        )
     )
 
 
@@ -343,19 +392,25 @@ def edit_part(incident_id: int, part_name: str, part_id: int) -> ResponseReturnV
     return _part_form(incident, part, _get_part_or_404(incident, part, part_id))
 
 
-@bp.route(f"/<int:incident_id>/<{PART_NAMES}:part_name>/<int:part_id>/delete", methods=["POST"])
+@bp.route(
+    f"/<int:incident_id>/<{PART_NAMES}:part_name>/<int:part_id>/delete", methods=["GET", "POST"]
+)
 def delete_part(incident_id: int, part_name: str, part_id: int) -> ResponseReturnValue:
-    """Remove one part of a postmortem."""
+    """Ask, then remove one part of a postmortem."""
     incident = get_editable_incident_or_404(incident_id)
     part = PARTS[part_name]
     obj = _get_part_or_404(incident, part, part_id)
-    if FlaskForm().validate_on_submit():
-        try:
-            commit_change(lambda: parts.delete_part(incident, obj))
-        except DomainError as exc:
-            flash(str(exc), "error")
-        else:
-            flash(f"The {part.label} was removed.")
+    form = FlaskForm()
+    if not form.validate_on_submit():
+        return render_template(
+            "incidents/part_delete.html", form=form, incident=incident, part=part
+        )
+    try:
+        commit_change(lambda: parts.delete_part(incident, obj))
+    except DomainError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(f"The {part.label} was removed.")
     return redirect(url_for("incidents.detail", incident_id=incident.id, _anchor=part.anchor))
 
 

@@ -318,3 +318,13 @@ def test_editing_an_action_item_keeps_its_guards_ticked(browser, db, incident) -
     html = browser.get(part_url(incident, "actions", item.id, "edit")).get_data(as_text=True)
     checkbox = re.search(rf'<input[^>]*name="guard_ids"[^>]*value="{guard.id}"[^>]*>', html)
     assert checkbox and "checked" in checkbox.group(0)
+
+
+def test_removing_a_part_asks_first_and_a_get_removes_nothing(browser, db, incident) -> None:
+    browser.submit(part_url(incident, "lessons"), {"group": "TECHNICAL", "text_md": "Keep it"})
+    lesson = db.scalars(select(Lesson)).one()
+    url = part_url(incident, "lessons", lesson.id, "delete")
+    page = browser.get(url).get_data(as_text=True)
+    assert "Remove this lesson?" in page and db.scalars(select(Lesson)).all() == [lesson]
+    browser.submit(url, {})
+    assert db.scalars(select(Lesson)).all() == []
