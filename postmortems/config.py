@@ -33,3 +33,6 @@ class Config:
     PUBLISH_REQUIRES_LESSON = True
     # For these severities every preventive action item must be linked to a guard check.
     PUBLISH_GUARDED_PREVENTIVE_SEVERITIES = ("SEV1", "SEV2")
+    # Groups (a growth stage, a quarter) with fewer counted incidents than this carry a note
+    # that they are too small to read a trend from.
+    REPORT_MIN_SAMPLE_SIZE = 5
