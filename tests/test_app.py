@@ -91,6 +91,26 @@ def test_an_unexpected_error_gets_the_error_page_not_a_traceback(app) -> None:
     assert "boom" not in html
 
 
+def test_the_error_page_renders_after_a_failed_statement_with_the_security_headers(app) -> None:
+    """A failed statement leaves the transaction unusable (PostgreSQL refuses every later
+    query in it); the error page rolls back first, so it still renders, headers and all."""
+    from sqlalchemy import text
+
+    from postmortems.db import session
+
+    def broken() -> str:
+        session.execute(text("SELECT * FROM no_such_table"))
+        return "unreachable"
+
+    app.add_url_rule("/broken-sql", view_func=broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = admin_client(app).get("/broken-sql")
+    assert response.status_code == 500
+    assert "Something went wrong" in response.get_data(as_text=True)
+    assert response.headers["Content-Security-Policy"]
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
 def test_healthz_answers_ok_without_sign_in(anonymous) -> None:
     response = anonymous.get("/healthz")
     assert response.status_code == 200
