@@ -1,4 +1,8 @@
-"""Demo data: the three postmortems of the founding story (DESIGN.md), retold in our words."""
+"""Demo data: the three postmortems of the founding story (DESIGN.md), retold in our words.
+
+The story gives months, rough durations and a few figures, never hours: every time here is
+marked as an estimate, and nothing is added that the story does not say.
+"""
 
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -110,10 +114,9 @@ INCIDENTS: list[dict[str, Any]] = [
         "affected_system": "Mammography inference pipeline",
         "environment": "production",
         "started_at": _t(2020, 8, 17, 9, 30),
+        "started_is_estimated": True,
         "detected_at": _t(2020, 8, 20, 11, 0),
         "detected_is_estimated": True,
-        "mitigated_at": _t(2020, 8, 20, 14, 0),
-        "resolved_at": _t(2020, 8, 21, 16, 0),
         "tags": ["config", "preprocessing", "release"],
         "what_happened_md": (
             "A change meant to tune the **pathology/normal decision threshold** also changed "
@@ -126,24 +129,22 @@ INCIDENTS: list[dict[str, Any]] = [
         "analysis_md": (
             "- One config key meant several things, so a change to one meaning changed the other.\n"
             "- The slow pipeline invited overrides; one was used for a non-critical change.\n"
-            "- The team was exhausted after a long push, and the decision to skip was taken late "
-            "in the day."
+            "- The decision to skip the tests was taken by an exhausted team."
         ),
-        "detection_md": "A radiologist at the client asked why normal studies were flagged.",
-        "response_md": (
-            "Rolled back the config, reprocessed the 1,500 affected images and told the client "
-            "the same day, with the list of studies to re-read."
+        "detection_md": (
+            "The engineer who made the change noticed the garbage predictions himself a few "
+            "days later, while watching the production stream."
         ),
+        "response_md": "The change was undone and the client was told at once.",
         "went_well_md": "Telling the client at once kept their trust.",
-        "got_lucky_md": (
-            "All processed studies had already been paid for, so no money was lost; "
-            "a radiologist read every flagged study."
-        ),
+        "got_lucky_md": "All processed studies had already been paid for, so no money was lost.",
         "timeline": [
             (_t(2020, 8, 17, 9, 30), "Change to `bin_threshold` merged with the test override."),
-            (_t(2020, 8, 20, 11, 0), "Client asks about many normal studies flagged as pathology."),
-            (_t(2020, 8, 20, 14, 0), "Config rolled back; predictions back to normal."),
-            (_t(2020, 8, 21, 16, 0), "All 1,500 affected images reprocessed and sent again."),
+            (
+                _t(2020, 8, 20, 11, 0),
+                "The engineer who made the change sees garbage predictions in the production "
+                "stream.",
+            ),
         ],
         "factors": [
             (
@@ -181,7 +182,7 @@ INCIDENTS: list[dict[str, Any]] = [
                 None,
                 "images",
                 None,
-                "Counted from the inference logs.",
+                "As the story gives it.",
             ),
             (
                 ImpactKind.TIME_UNDETECTED,
@@ -191,7 +192,7 @@ INCIDENTS: list[dict[str, Any]] = [
                 None,
                 "days",
                 None,
-                "From the merge to the client's question.",
+                "About three days, from the merge to the engineer noticing.",
             ),
             (
                 ImpactKind.LOST_REVENUE,
@@ -210,7 +211,7 @@ INCIDENTS: list[dict[str, Any]] = [
                 None,
                 None,
                 "",
-                ImpactLevel.MINOR,
+                ImpactLevel.NONE,
                 "Kept by telling the client at once.",
             ),
         ],
@@ -269,29 +270,29 @@ INCIDENTS: list[dict[str, Any]] = [
         "started_at": _t(2020, 12, 1, 10, 0),
         "started_is_estimated": True,
         "detected_at": _t(2020, 12, 8, 15, 0),
-        "mitigated_at": _t(2020, 12, 10, 12, 0),
-        "resolved_at": _t(2020, 12, 22, 18, 0),
+        "detected_is_estimated": True,
         "is_near_miss": False,
         "tags": ["contract", "backend", "calibration"],
         "what_happened_md": (
             "The model returns a probability as a float between 0 and 1. The backend converted "
             "it to an integer on a 1–100 scale by rounding the float first, so almost every "
             "answer became 1.\n\n"
-            "An external calibration on 100 studies (50 with pathology) gave a ROC-AUC of "
-            "**0.53**, against more than 0.9 in our own validation."
+            "Our calibration on 100 external studies (50 with pathology) gave a ROC-AUC of "
+            "**0.53**, against more than 0.9 in our internal validation."
         ),
         "analysis_md": (
             "| side | believed the value was |\n|---|---|\n| ML | a probability in 0–1 |\n"
             "| backend | a percentage in 1–100 |\n\nNo written contract said which."
         ),
-        "detection_md": "Found in the external calibration before release, not by the client.",
-        "response_md": "Fixed the conversion, re-ran the calibration, released two weeks late.",
+        "detection_md": (
+            "Our own calibration on 100 external studies, before the release, caught it; the "
+            "client never received the wrong numbers."
+        ),
+        "response_md": "The conversion was fixed and the release went out two weeks late.",
         "went_well_md": "The calibration step before release caught it.",
         "got_lucky_md": "The client had not used the service yet, so no reputational loss.",
         "timeline": [
-            (_t(2020, 12, 8, 15, 0), "External calibration reports ROC-AUC 0.53."),
-            (_t(2020, 12, 10, 12, 0), "Rounding found and fixed in the backend."),
-            (_t(2020, 12, 22, 18, 0), "Calibration repeated: ROC-AUC above 0.9; released."),
+            (_t(2020, 12, 8, 15, 0), "Our calibration on 100 external studies: ROC-AUC 0.53."),
         ],
         "factors": [
             (
@@ -322,7 +323,7 @@ INCIDENTS: list[dict[str, Any]] = [
                 "RUB",
                 "",
                 None,
-                "About 400,000 RUB of lost profit from the late release; finance's rough figure.",
+                "About 400,000 RUB of lost profit from the late release, as the story gives it.",
             ),
             (
                 ImpactKind.RELEASE_DELAY,
@@ -332,7 +333,7 @@ INCIDENTS: list[dict[str, Any]] = [
                 None,
                 "days",
                 None,
-                "Planned against actual release date.",
+                "Two weeks late, as the story gives it.",
             ),
             (
                 ImpactKind.REPUTATION,
@@ -353,6 +354,10 @@ INCIDENTS: list[dict[str, Any]] = [
                 "and backend teams: type, range and scale of every value.",
             ),
             (LessonGroup.PROCESS_COMMUNICATION, "Test on the client's data before release."),
+            (
+                LessonGroup.PERSONAL,
+                "A growing company adds failure points between teams: look beyond your own area.",
+            ),
         ],
         "actions": [
             (
@@ -383,7 +388,9 @@ INCIDENTS: list[dict[str, Any]] = [
         "affected_system": "External evaluation of the chest X-ray service",
         "environment": "client evaluation",
         "started_at": _t(2022, 9, 5, 9, 0),
+        "started_is_estimated": True,
         "detected_at": _t(2022, 9, 19, 12, 0),
+        "detected_is_estimated": True,
         "resolved_at": _t(2023, 3, 1, 12, 0),
         "resolved_is_estimated": True,
         "tags": ["evaluation", "external", "metrics"],
@@ -396,18 +403,28 @@ INCIDENTS: list[dict[str, Any]] = [
             "An aggregate was used in place of per-category figures. The fault sat outside "
             "the company, but our output format made the mistake easy."
         ),
-        "detection_md": "Our internal validation disagreed wildly with the external report.",
-        "response_md": (
-            "We trusted our internal validation, reproduced the external scoring and showed "
-            "the evaluator where the overall score had been used."
+        "detection_md": (
+            "The external report disagreed wildly with our internal validation. The cause was "
+            "found only months later, when we reproduced the external evaluation step by step."
         ),
-        "went_well_md": "The team trusted a sound internal validation instead of retraining.",
+        "response_md": (
+            "We searched for an error on our side, asked the evaluation's organisers and "
+            "re-labelled data, and found nothing. We then went into months of model "
+            "improvement. Only months later did we reproduce the external evaluation and see "
+            "that every pathology had been scored with the overall maximum."
+        ),
+        "went_well_md": "Reproducing the external evaluation step by step found the cause.",
         "got_lucky_md": "",
         "timeline": [
             (_t(2022, 9, 19, 12, 0), "External report: six pathologies near ROC-AUC 0.5."),
             (
                 _t(2022, 10, 3, 12, 0),
-                "External scoring reproduced: overall maximum used for every pathology.",
+                "No error found on our side, none known to the organisers; relabelling changes "
+                "nothing. Months of model improvement begin.",
+            ),
+            (
+                _t(2023, 3, 1, 12, 0),
+                "External evaluation reproduced: the overall maximum was used for every pathology.",
             ),
         ],
         "factors": [
@@ -427,23 +444,13 @@ INCIDENTS: list[dict[str, Any]] = [
         "impacts": [
             (
                 ImpactKind.LOST_REVENUE,
-                "4",
+                "6",
                 "6",
                 "6",
                 None,
                 "months of profit",
                 None,
-                "About half a year of lost profit; no currency figure was agreed.",
-            ),
-            (
-                ImpactKind.ENGINEERING_EFFORT,
-                "2",
-                "3",
-                "4",
-                None,
-                "person-months",
-                None,
-                "Partly wasted work on model changes before the cause was found.",
+                "Half a year of lost profit, as the story gives it (no amount in money).",
             ),
             (
                 ImpactKind.REPUTATION,
@@ -453,7 +460,7 @@ INCIDENTS: list[dict[str, Any]] = [
                 None,
                 "",
                 ImpactLevel.MODERATE,
-                "Doubt at the client until the evaluation was redone.",
+                "Illustrative estimate: the story names no reputational harm.",
             ),
         ],
         "lessons": [

@@ -55,7 +55,7 @@ def test_demo_impact_figures_match_the_founding_story(loaded) -> None:
     delay = by_key[("PM-2020-002", "RELEASE_DELAY")]
     assert exact(delay[1]) == 14 and delay[4] == "days"
     half_year = by_key[("PM-2022-001", "LOST_REVENUE")]
-    assert exact(half_year[0]) < exact(half_year[1]) == 6 and half_year[4] == "months of profit"
+    assert exact(half_year[0]) == exact(half_year[1]) == 6 and half_year[4] == "months of profit"
 
 
 def test_demo_headcount_puts_each_incident_in_its_stage(loaded, client) -> None:
@@ -99,3 +99,27 @@ def test_db_upgrade_command_reports_success(runner) -> None:
     result = runner.invoke(args=["db", "upgrade"])
     assert result.exit_code == 0
     assert "Database upgraded to head." in result.output
+
+
+def test_demo_tells_how_each_incident_was_found_as_the_story_does(loaded) -> None:
+    found = {i.key: i.detection_md for i in loaded.scalars(select(Incident))}
+    assert "noticed the garbage predictions himself" in found["PM-2020-001"]
+    assert "radiologist" not in found["PM-2020-001"]
+    assert "Our own calibration on 100 external studies" in found["PM-2020-002"]
+    response = loaded.scalars(select(Incident).where(Incident.key == "PM-2022-001")).one()
+    assert "months of model improvement" in response.response_md
+
+
+def test_demo_times_are_marked_as_estimates(loaded) -> None:
+    for incident in loaded.scalars(select(Incident)):
+        for name in ("started", "detected", "mitigated", "resolved"):
+            if getattr(incident, f"{name}_at") is not None:
+                assert getattr(incident, f"{name}_is_estimated"), (incident.key, name)
+
+
+def test_the_december_2020_postmortem_has_its_personal_lesson(loaded) -> None:
+    incident = loaded.scalars(select(Incident).where(Incident.key == "PM-2020-002")).one()
+    personal = [lesson.text_md for lesson in incident.lessons if lesson.group.name == "PERSONAL"]
+    assert personal == [
+        "A growing company adds failure points between teams: look beyond your own area."
+    ]
