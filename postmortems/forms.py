@@ -1,6 +1,7 @@
 """Form fields shared by every feature: team-local datetimes, exact decimals, enums, checkboxes."""
 
 import enum
+from collections.abc import Iterator
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -8,7 +9,15 @@ from typing import Any
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
 from sqlalchemy import select
-from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    FieldList,
+    FormField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields import DateTimeLocalField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # not in stubs
 from wtforms.widgets import CheckboxInput, ListWidget, Select
@@ -33,9 +42,11 @@ class Form(FlaskForm):
         return bool(super().validate(extra_validators))
 
     def show_errors(self, error: DomainError) -> None:
-        """Put a refused change's messages beside the fields they name, the rest on top."""
+        """Put a refused change's messages beside the fields they name (a row's fields by their
+        full name, "timeline-0-at"), the rest on top."""
+        by_name = {field.name: field for field in _all_fields(self)}
         for name, messages in error.fields.items():
-            field = self._fields.get(name)
+            field = by_name.get(name)
             if field is not None and field.type not in ("HiddenField", "CSRFTokenField"):
                 field.errors = [*field.errors, *messages]
             else:
@@ -48,12 +59,24 @@ class Form(FlaskForm):
         the same form filled from what is in the database now."""
         rows = []
         for name, field in self._fields.items():
-            if name in ("version", "csrf_token"):
-                continue
+            if name in ("version", "csrf_token") or isinstance(field, FieldList):
+                continue  # rows add new parts: there is no saved version of them
             theirs, ours = shown(saved[name]), shown(field)
             if theirs != ours:
                 rows.append((str(field.label.text), theirs, ours))
         return rows
+
+
+def _all_fields(form: Any) -> Iterator[Any]:
+    """Every field of a form, those inside lists of rows (FieldList of FormField) included."""
+    for field in form:
+        if isinstance(field, FieldList):
+            for entry in field:
+                yield from _all_fields(entry.form) if isinstance(entry, FormField) else [entry]
+        elif isinstance(field, FormField):
+            yield from _all_fields(field.form)
+        else:
+            yield field
 
 
 def shown(field: Any) -> str:

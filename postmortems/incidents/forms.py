@@ -122,6 +122,11 @@ class IncidentForm(Form):
             access_user_ids=tuple(self.access_user_ids.data or ()),
         )
 
+    def expected_version(self) -> int | None:
+        """The version of the incident the form was opened on."""
+        text = str(self.version.data or "")
+        return int(text) if text.isdigit() else None
+
     def differences(self, saved: Form) -> list[tuple[str, str, str]]:
         """As for any form, but tags are a set: "ops, disk" is the same as "disk, ops"."""
         same_tags = parse_tags(self.tags.data or "") == parse_tags(saved.tags.data or "")

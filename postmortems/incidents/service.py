@@ -305,6 +305,7 @@ def update_incident(
     *,
     editor: User | None,
     expected_version: int | None = None,
+    record: bool = True,
 ) -> None:
     """Change an incident's own fields; refused with ConflictError when `expected_version` (the
     version the editor started from) is no longer the saved one."""
@@ -312,7 +313,8 @@ def update_incident(
     check_incident(values, incident=incident, viewer=editor)
     _apply(incident, values)
     session.flush()
-    history.record_change(incident, "edited the postmortem")
+    if record:
+        history.record_change(incident, "edited the postmortem")
 
 
 def delete_incident(incident: Incident) -> None:

@@ -47,25 +47,31 @@ from postmortems.db import CONFLICT_MESSAGE, commit_change, get_or_404, session
 from postmortems.domain import ConflictError, DomainError
 from postmortems.forms import EnumSelectField, Form, OptionalIdSelectField, QuickSelectField
 from postmortems.incidents import forms, history, parts, workflow
+from postmortems.incidents.filing import file_postmortem, save_postmortem
 from postmortems.incidents.service import (
     FIRST_YEAR,
     LAST_YEAR,
     ORDER_INDEX_FROM_ROWS,
     IncidentFilters,
     count_incidents,
-    create_incident,
     delete_incident,
     growth_at_start,
     list_incidents,
     list_tags,
     load_incident_page,
-    update_incident,
 )
+from postmortems.incidents.sheet import ROW_KINDS, PostmortemForm
 from postmortems.pagination import paginate
 from postmortems.policy import can, requires
 from postmortems.teams.service import list_stages
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
+
+
+@bp.context_processor
+def _row_kinds() -> dict[str, object]:
+    """The kinds of part rows the postmortem's form offers, for its template."""
+    return {"row_kinds": ROW_KINDS}
 
 
 ANY: tuple[int | str, str] = ("", "Any")
@@ -204,11 +210,15 @@ def _render_article(incident_id: int, *, editable: bool, deletable: bool) -> Mar
 @bp.route("/new", methods=["GET", "POST"])
 @requires("file_incident")
 def create() -> ResponseReturnValue:
-    """File a new postmortem (as a draft)."""
-    form = forms.IncidentForm(viewer=current_user)
+    """File a new postmortem (as a draft), with as many of its parts as the author has."""
+    form = PostmortemForm(viewer=current_user)
+    if _adds_a_row(form):
+        return render_template("incidents/form.html", form=form, incident=None)
     if form.validate_on_submit():
         try:
-            incident = commit_change(lambda: create_incident(form.values(), author=current_user))
+            incident = commit_change(
+                lambda: file_postmortem(form.values(), form.new_parts(), author=current_user)
+            )
         except DomainError as exc:
             form.show_errors(exc)
         else:
@@ -219,15 +229,21 @@ def create() -> ResponseReturnValue:
 
 @bp.route("/<int:incident_id>/edit", methods=["GET", "POST"])
 def edit(incident_id: int) -> ResponseReturnValue:
-    """Edit a postmortem's fields; a save based on an outdated copy is refused, not applied."""
+    """Edit a postmortem's fields and add parts; a save based on an outdated copy is refused."""
     incident = get_editable_incident_or_404(incident_id)
-    form = forms.IncidentForm(viewer=current_user, incident=incident)
+    form = PostmortemForm(viewer=current_user, incident=incident)
+    if _adds_a_row(form):
+        return render_template("incidents/form.html", form=form, incident=incident)
     if form.validate_on_submit():
-        version = int(form.version.data or "") if (form.version.data or "").isdigit() else None
+        version = form.expected_version()
         try:
             commit_change(
-                lambda: update_incident(
-                    incident, form.values(), editor=current_user, expected_version=version
+                lambda: save_postmortem(
+                    incident,
+                    form.values(),
+                    form.new_parts(),
+                    editor=current_user,
+                    expected_version=version,
                 )
             )
         except ConflictError:
@@ -238,6 +254,15 @@ def edit(incident_id: int) -> ResponseReturnValue:
             flash("Postmortem saved.")
             return redirect(url_for("incidents.detail", incident_id=incident.id))
     return render_template("incidents/form.html", form=form, incident=incident)
+
+
+def _adds_a_row(form: PostmortemForm) -> bool:
+    """ "Add another …" was pressed: one more empty row of that kind, nothing saved yet."""
+    kind = request.form.get("add_row") if request.method == "POST" else None
+    if kind not in ROW_KINDS:
+        return False
+    form.add_row(kind)
+    return True
 
 
 def _edit_conflict(form: forms.IncidentForm, incident: Incident) -> ResponseReturnValue:

@@ -1,0 +1,128 @@
+"""Filing a whole postmortem on one page, by plain forms: the incident and its parts saved
+together as one revision; rows left empty are skipped; a bad row is answered beside it."""
+
+from sqlalchemy import func, select
+
+from models import (
+    ActionItem,
+    GuardCheck,
+    ImpactEstimate,
+    Incident,
+    IncidentFactor,
+    IncidentRevision,
+    Lesson,
+    TimelineEvent,
+)
+from tests.conftest import CSRF_PATTERN, HIDDEN_PATTERN, field_errors
+from tests.factories import factor_named, make_incident
+
+FILING = {"title": "Threshold change broke masks", "started_at": "2024-03-01T10:00"}
+
+
+def _count(db, model) -> int:
+    return db.scalar(select(func.count()).select_from(model))
+
+
+def _typed_rows() -> dict[str, str]:
+    """A realistic postmortem's parts, typed into the rows of the one page."""
+    return {
+        "timeline-0-at": "2024-03-01T10:00",
+        "timeline-0-text_md": "Change merged with the test override.",
+        "timeline-1-at": "2024-03-03T11:00",
+        "timeline-1-text_md": "Garbage predictions seen in the stream.",
+        "timeline-2-at": "2024-03-03T14:00",
+        "timeline-2-text_md": "Change undone.",
+        "factors-0-factor_id": str(factor_named("Tangled code and configs").id),
+        "factors-0-is_primary": "y",
+        "factors-1-factor_id": str(factor_named("Rules not followed").id),
+        "impacts-0-kind": "ITEMS_PROCESSED_WRONGLY",
+        "impacts-0-likely": "1500",
+        "impacts-0-unit": "images",
+        "impacts-1-kind": "LOST_REVENUE",
+        "impacts-1-low": "0",
+        "impacts-1-likely": "0",
+        "impacts-1-high": "0",
+        "impacts-1-currency": "RUB",
+        "lessons-0-group": "TECHNICAL",
+        "lessons-0-text_md": "Name config keys so that each means one thing.",
+        "actions-0-title": "Split the config key",
+        "actions-0-type": "PREVENTIVE",
+        "actions-0-group": "TECHNICAL",
+        "actions-0-new_guard_name": "Config keys mean one thing",
+        "actions-0-new_guard_kind": "REVIEW_RULE",
+    }
+
+
+def test_a_whole_postmortem_is_filed_in_a_handful_of_page_loads_without_javascript(
+    client, db
+) -> None:
+    loads = 0
+
+    def load(response):  # noqa: ANN001, ANN202 - a page the person sees
+        nonlocal loads
+        loads += 1
+        return response
+
+    page = load(client.get("/incidents/new")).get_data(as_text=True)
+    typed = {**FILING, **_typed_rows()}
+    # "Add another" for the second and third timeline events, factor and impact.
+    for kind in ("timeline", "timeline", "factors", "impacts"):
+        token = CSRF_PATTERN.search(page).group(1)
+        page = load(
+            client.post("/incidents/new", data={**typed, "csrf_token": token, "add_row": kind})
+        ).get_data(as_text=True)
+        assert "timeline-0-text_md" in page and typed["timeline-0-text_md"] in page  # kept
+    token = CSRF_PATTERN.search(page).group(1)
+    saved = load(client.post("/incidents/new", data={**typed, "csrf_token": token}))
+    assert saved.status_code == 302
+    load(client.get(saved.headers["Location"]))
+    assert loads <= 7
+    incident = db.scalars(select(Incident)).one()
+    assert [e.text_md for e in incident.timeline][0] == "Change merged with the test override."
+    assert (_count(db, TimelineEvent), _count(db, IncidentFactor)) == (3, 2)
+    assert (_count(db, ImpactEstimate), _count(db, Lesson), _count(db, ActionItem)) == (2, 1, 1)
+    assert db.scalars(select(GuardCheck.name)).all() == ["Config keys mean one thing"]
+    assert db.scalars(select(ActionItem)).one().guards[0].name == "Config keys mean one thing"
+    assert _count(db, IncidentRevision) == 1  # one save, one revision
+
+
+def test_a_bad_row_is_answered_beside_it_and_nothing_is_saved(browser, db) -> None:
+    rows = {
+        "timeline-0-at": "2024-03-01T10:00",
+        "timeline-0-text_md": "Started.",
+        "impacts-0-kind": "LOST_REVENUE",
+        "impacts-0-low": "5",
+        "impacts-0-likely": "1",
+        "impacts-0-currency": "EUR",
+    }
+    html = browser.submit("/incidents/new", {**FILING, **rows}).get_data(as_text=True)
+    assert field_errors(html, "impacts-0-low") == ["Low cannot be above likely."]
+    assert "Started." in html  # what was typed is kept
+    assert _count(db, Incident) == 0 and _count(db, TimelineEvent) == 0
+
+
+def test_a_half_filled_row_asks_for_the_rest(browser, db) -> None:
+    rows = {"timeline-0-text_md": "When was this?"}
+    html = browser.submit("/incidents/new", {**FILING, **rows}).get_data(as_text=True)
+    assert field_errors(html, "timeline-0-at") == ["Fill this in, or leave the whole row empty."]
+    assert _count(db, Incident) == 0
+
+
+def test_editing_adds_parts_and_keeps_the_saved_ones(browser, db) -> None:
+    incident = make_incident("Disk filled up")
+    db.commit()
+    url = f"/incidents/{incident.id}/edit"
+    browser.submit(url, {**FILING, "lessons-0-group": "PROCESS_COMMUNICATION",
+                         "lessons-0-text_md": "First lesson."})  # fmt: skip
+    page = browser.get(url).get_data(as_text=True)
+    assert "First lesson." in page  # listed among the saved parts, with edit and remove
+    browser.submit(url, {**FILING, "lessons-0-text_md": "Second lesson."})
+    texts = sorted(db.scalars(select(Lesson.text_md)).all())
+    assert texts == ["First lesson.", "Second lesson."]
+
+
+def test_the_one_page_form_carries_its_version_and_hidden_fields(browser) -> None:
+    html = browser.get("/incidents/new").get_data(as_text=True)
+    form = html.split('<form method="post" class="form"', 1)[1].split("</form>", 1)[0]
+    assert "csrf_token" in dict(HIDDEN_PATTERN.findall(form))
+    assert 'name="add_row" value="timeline"' in form
