@@ -71,7 +71,7 @@ class RowForm(PlainForm):
 class TimelineRow(RowForm):
     CONTENT = REQUIRED_FIELDS = ("at", "text_md")
     at = LocalDateTimeField("Time", [Optional()])
-    text_md = TextAreaField("What happened")
+    text_md = TextAreaField("Event")
 
     def values(self) -> TimelineEventValues:
         assert self.at.data is not None
