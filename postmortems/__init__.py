@@ -15,7 +15,7 @@ from postmortems.auth.access import require_sign_in
 from postmortems.auth.service import get_session_user
 from postmortems.auth.sessions import session_token
 from postmortems.auth.views import bp as auth_bp
-from postmortems.cli import db_cli, demo_cli, markdown_cli, users_cli
+from postmortems.cli import db_cli, demo_cli, markdown_cli, report_cli, users_cli
 from postmortems.config import Config
 from postmortems.db import DatabaseIdConverter, init_db
 from postmortems.errors import register_error_handlers
@@ -25,6 +25,7 @@ from postmortems.guards.views import bp as guards_bp
 from postmortems.health.views import bp as health_bp
 from postmortems.incidents.views import bp as incidents_bp
 from postmortems.policy import init_policy
+from postmortems.reports.views import bp as reports_bp
 from postmortems.security import init_security
 from postmortems.taxonomy.views import bp as taxonomy_bp
 from postmortems.teams.views import bp as teams_bp
@@ -91,6 +92,7 @@ COUNT_SETTINGS = (
     "TRUSTED_PROXIES",
     "SIGN_IN_FAILURES_PER_MINUTE",
     "SIGN_IN_FAILURES_PER_ADDRESS_PER_MINUTE",
+    "REPORT_MIN_SAMPLE_SIZE",
 )
 
 
@@ -141,6 +143,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(guards_bp)
     app.register_blueprint(teams_bp)
     app.register_blueprint(taxonomy_bp)
+    app.register_blueprint(reports_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(users_bp)
     app.register_blueprint(audit_bp)
@@ -154,3 +157,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(markdown_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(report_cli)

@@ -38,6 +38,7 @@ db_cli = AppGroup("db", help="Database schema, changed only through Alembic migr
 markdown_cli = AppGroup("markdown", help="Stored HTML of the Markdown sections.")
 demo_cli = AppGroup("demo", help="Demo data.")
 users_cli = AppGroup("users", help="Accounts.")
+report_cli = AppGroup("report", help="Reports.")
 
 
 def alembic_config(database_url: str) -> "AlembicConfig":
@@ -150,3 +151,41 @@ def users_set_password(email: str, password: str) -> None:
         raise click.ClickException(str(exc)) from exc
     session.commit()
     click.echo(f"Password set for {user.email}.")
+
+
+@report_cli.command("quarterly")
+@click.argument("quarter")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["md", "html", "json"]),
+    default="md",
+    show_default=True,
+)
+@click.option("--output", type=click.Path(dir_okay=False), help="File to write (default: stdout).")
+def report_quarterly(quarter: str, output_format: str, output: str | None) -> None:
+    """Write the quarterly review of QUARTER (e.g. 2020Q4), every postmortem listed."""
+    import json
+    from datetime import UTC, datetime
+
+    from postmortems.reports import render
+    from postmortems.reports.periods import Quarter
+    from postmortems.reports.service import quarterly_report
+    from postmortems.reports.views import quarterly_html
+
+    try:
+        report = quarterly_report(Quarter.parse(quarter), None, now=datetime.now(UTC))
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    if output_format == "md":
+        text = render.quarterly_markdown(report)
+    elif output_format == "json":
+        text = json.dumps(render.quarterly_json(report), indent=2, sort_keys=True) + "\n"
+    else:
+        with current_app.test_request_context(f"/reports/quarterly/{report.quarter}"):
+            text = quarterly_html(report)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        Path(output).write_text(text, encoding="utf-8")
+        click.echo(f"Wrote the {report.quarter} review to {output}.")

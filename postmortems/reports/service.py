@@ -18,7 +18,7 @@ from fractions import Fraction
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, case, false, func, literal, or_, select
+from sqlalchemy import ColumnElement, and_, case, false, func, literal, or_, select, true
 from sqlalchemy.sql.elements import ColumnElement as SQLColumn
 
 from models import (
@@ -700,11 +700,11 @@ def quarter_filters(quarter: Quarter, **narrowing: Any) -> ReportFilters:
 
 
 def quarterly_report(
-    quarter: Quarter, viewer: User, *, now: datetime, **narrowing: Any
+    quarter: Quarter, viewer: User | None, *, now: datetime, **narrowing: Any
 ) -> QuarterlyReport:
     """The quarterly review: the quarter's figures against the previous quarter and the same
     quarter a year before, action items at the quarter's end, and the postmortems themselves
-    (those the viewer may see; the others are only counted)."""
+    (those the viewer may see, the others only counted; viewer None, the command line: all)."""
     filters = quarter_filters(quarter, **narrowing)
     # Each quarter's action items count as overdue when due before its end.
     figures = {
@@ -776,8 +776,9 @@ def quarterly_report(
 
 
 def _listed_incidents(
-    where: list[ColumnElement[bool]], viewer: User
+    where: list[ColumnElement[bool]], viewer: User | None
 ) -> tuple[tuple[ListedIncident, ...], int]:
+    seen = true() if viewer is None else visible_incidents(viewer)
     total = session.scalar(select(func.count()).select_from(Incident).where(*where)) or 0
     rows = session.execute(
         select(
@@ -790,7 +791,7 @@ def _listed_incidents(
             Incident.is_near_miss,
             Incident.recurrence_of_id,
         )
-        .where(*where, visible_incidents(viewer))
+        .where(*where, seen)
         .order_by(Incident.is_near_miss, Incident.started_at, Incident.id)
     ).all()
     ids = [row.id for row in rows]
@@ -812,13 +813,12 @@ def _listed_incidents(
             impacts[estimate.incident_id].append(describe_impact(estimate))
         recurrence_ids = {row.recurrence_of_id for row in rows if row.recurrence_of_id}
         if recurrence_ids:
-            keys = dict(
-                session.execute(
-                    select(Incident.id, Incident.key).where(
-                        Incident.id.in_(recurrence_ids), visible_incidents(viewer)
-                    )
-                ).tuples()
-            )
+            keys = {
+                incident_id: key
+                for incident_id, key in session.execute(
+                    select(Incident.id, Incident.key).where(Incident.id.in_(recurrence_ids), seen)
+                )
+            }
     order = list(CauseCategory)
     listed = tuple(
         ListedIncident(

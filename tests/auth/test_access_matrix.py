@@ -58,9 +58,20 @@ EXPECTED = {
     "users.create": ("GET", {}, ADMINS),
     "users.edit": ("GET", {"user_id"}, ADMINS),
     "audit.index": ("GET", {}, ADMINS),
+    "reports.trends": ("GET", {}, EVERYONE),
+    "reports.trends_json": ("GET", {}, EVERYONE),
+    "reports.quarterly_index": ("GET", {}, answers(302)),
+    "reports.quarterly": ("GET", {"quarter"}, EVERYONE),
+    "reports.quarterly_json": ("GET", {"quarter"}, EVERYONE),
+    "reports.quarterly_markdown": ("GET", {"quarter"}, EVERYONE),
     "health.healthz": ("GET", {}, {**EVERYONE, "anonymous": 200}),
 }
-FIXED_VALUES = {"part_name": "lessons", "step": "submit", "filename": "style.css"}
+FIXED_VALUES = {
+    "part_name": "lessons",
+    "step": "submit",
+    "filename": "style.css",
+    "quarter": "2020Q4",
+}
 
 
 def test_every_route_has_an_entry_in_the_table(app) -> None:

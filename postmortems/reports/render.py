@@ -1,0 +1,380 @@
+"""Report figures as JSON payloads, Markdown and display text. Nothing here computes a figure:
+it formats what reports/service.py returned, the same for every renderer.
+
+Rounding happens only here, and only where the page says so: shares and rates in the HTML and
+Markdown to the digits shown beside them, durations to the minute. JSON gives seconds exactly,
+shares and rates as decimal strings to 4 places.
+"""
+
+from datetime import date, datetime
+from decimal import ROUND_HALF_EVEN, Decimal
+from fractions import Fraction
+from typing import Any
+
+from models import CauseCategory
+from postmortems.reports.service import (
+    DURATIONS,
+    DurationStats,
+    GroupFigures,
+    QuarterlyReport,
+    Rate,
+    StageRow,
+    TrendReport,
+)
+
+JSON_PLACES = 4
+DURATION_LABELS = {
+    "time_to_detect": "Time to detect",
+    "time_to_mitigate": "Time to mitigate",
+    "time_to_resolve": "Time to resolve",
+}
+
+
+def fixed(value: Fraction | Decimal | None, places: int) -> str | None:
+    """A decimal string rounded half-even to `places` digits; None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, Fraction):
+        exact = Decimal(value.numerator) / Decimal(value.denominator)
+    else:
+        exact = value
+    return str(exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_EVEN))
+
+
+def plain(value: Decimal) -> str:
+    """An exact decimal without exponent or trailing zeros (both databases give the same)."""
+    return format(value.normalize(), "f")
+
+
+def money(value: Decimal) -> str:
+    """An exact amount with at least two decimals (cents), never rounded."""
+    cents = value.quantize(Decimal("0.01"))
+    return format(cents, "f") if cents == value else plain(value)
+
+
+def bound(value: Decimal, given: int, estimates: int, is_money: bool) -> str | None:
+    """A summed bound: None when no estimate gave it; the sum of those that did otherwise."""
+    if given == 0:
+        return None
+    return money(value) if is_money else plain(value)
+
+
+def bound_text(value: Decimal, given: int, estimates: int, is_money: bool) -> str:
+    text = bound(value, given, estimates, is_money)
+    if text is None:
+        return "—"
+    return text if given == estimates else f"{text} ({given} of {estimates} gave one)"
+
+
+def number(value: Decimal | None) -> int | float | None:
+    """A duration in seconds as a JSON number: exact (an integer, or a tenth-step fraction)."""
+    if value is None:
+        return None
+    if value == value.to_integral_value():
+        return int(value)
+    return float(value)
+
+
+def duration_text(value: Decimal | None) -> str:
+    """Seconds as days, hours and minutes, to the minute."""
+    if value is None:
+        return "—"
+    minutes = int((value / 60).quantize(Decimal(1), rounding=ROUND_HALF_EVEN))
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    parts = [(days, "d"), (hours, "h"), (mins, "min")]
+    return " ".join(f"{n} {unit}" for n, unit in parts if n) or "0 min"
+
+
+def percent(value: Fraction | None) -> str:
+    return "—" if value is None else f"{fixed(value * 100, 1)} %"
+
+
+def duration_json(stats: DurationStats) -> dict[str, Any]:
+    return {"n": stats.n, "median_seconds": number(stats.median), "p90_seconds": number(stats.p90)}
+
+
+def rate_json(rate: Rate) -> dict[str, Any]:
+    return {
+        "person_quarters": fixed(rate.person_quarters, JSON_PLACES),
+        "rate_per_10_people": fixed(rate.per_10_people, JSON_PLACES),
+        "rate_interval": None
+        if rate.interval is None
+        else [fixed(rate.interval[0], JSON_PLACES), fixed(rate.interval[1], JSON_PLACES)],
+    }
+
+
+def group_json(group: GroupFigures, *, near_misses: bool = True) -> dict[str, Any]:
+    actions = group.actions
+    return {
+        "incidents": group.incidents,
+        "near_misses": group.near_misses if near_misses else None,
+        "too_small": group.small,
+        "by_category": {c.name: group.by_category[c] for c in CauseCategory},
+        "category_shares": {c.name: fixed(group.share(c), JSON_PLACES) for c in CauseCategory},
+        "top_factors": [
+            {
+                "id": f.factor_id,
+                "name": f.name,
+                "category": f.category.name,
+                "incidents": f.incidents,
+            }
+            for f in group.top_factors
+        ],
+        **{kind: duration_json(group.durations[kind]) for kind in DURATIONS},
+        "impacts": [
+            {
+                "kind": t.kind.name,
+                "unit": t.unit,
+                "money": t.kind.is_money,
+                "estimates": t.n,
+                "low": bound(t.low, t.n_low, t.n, t.kind.is_money),
+                "likely": bound(t.likely, t.n_likely, t.n, t.kind.is_money),
+                "high": bound(t.high, t.n_high, t.n, t.kind.is_money),
+                "estimates_with_low": t.n_low,
+                "estimates_with_likely": t.n_likely,
+                "estimates_with_high": t.n_high,
+            }
+            for t in group.impacts
+        ],
+        "impact_levels": [
+            {"kind": lc.kind.name, "level": lc.level, "estimates": lc.n} for lc in group.levels
+        ],
+        "action_items": {
+            "total": actions.total,
+            "done": actions.done,
+            "wont_do": actions.wont_do,
+            "overdue": actions.overdue,
+            "overdue_as_of": actions.as_of.isoformat(),
+            "share_done": fixed(actions.share_done, JSON_PLACES),
+            "share_overdue": fixed(actions.share_overdue, JSON_PLACES),
+            "days_to_done": {
+                "n": actions.days_to_done.n,
+                "median_days": number(actions.days_to_done.median),
+                "p90_days": number(actions.days_to_done.p90),
+            },
+            "preventive": actions.preventive,
+            "preventive_guarded": actions.preventive_guarded,
+            "share_preventive_guarded": fixed(actions.share_preventive_guarded, JSON_PLACES),
+        },
+        "recurrences": group.recurrences,
+    }
+
+
+def _iso(value: date | datetime) -> str:
+    return value.isoformat()
+
+
+def stage_json(row: StageRow, *, near_misses: bool) -> dict[str, Any]:
+    return {
+        "name": row.stage.name,
+        "band": _band(row),
+        "from": _iso(row.periods[0][0]),
+        "to": _iso(row.periods[-1][1]),
+        "periods": [{"from": _iso(lo), "to": _iso(hi)} for lo, hi in row.periods],
+        **group_json(row.figures, near_misses=near_misses),
+        **rate_json(row.rate),
+    }
+
+
+def _band(row: StageRow) -> str:
+    low, high = row.stage.min_headcount, row.stage.max_headcount
+    return f"{low}+" if high is None else f"{low}–{high}"
+
+
+def filters_json(report: TrendReport | QuarterlyReport) -> dict[str, Any]:
+    f = report.filters
+    return {
+        "team": f.team_id,
+        "severity": f.severity.name if f.severity else None,
+        "status": f.status.name if f.status else None,
+        "near_misses": f.near_misses,
+    }
+
+
+def trend_json(report: TrendReport) -> dict[str, Any]:
+    near = report.filters.near_misses
+    return {
+        "zone": report.zone,
+        "from": _iso(report.filters.start),
+        "to": _iso(report.filters.end),
+        "filters": filters_json(report),
+        "computed_at": _iso(report.computed_at),
+        "quarters": [
+            {
+                "quarter": q.quarter.label,
+                "stage": q.stage,
+                "incidents": q.incidents,
+                "near_misses": q.near_misses if near else None,
+                "by_category": {c.name: q.by_category[c] for c in CauseCategory},
+            }
+            for q in report.quarters
+        ],
+        "stage_boundaries": [_iso(d) for d in report.stage_boundaries],
+        "stages": [stage_json(row, near_misses=near) for row in report.stages],
+        "overall": {
+            **group_json(report.overall, near_misses=near),
+            **rate_json(report.overall_rate),
+        },
+    }
+
+
+def quarterly_figures_json(report: QuarterlyReport) -> dict[str, Any]:
+    """The figures of a quarterly review that do not depend on who reads it (what freezing
+    stores and compares)."""
+    near = report.filters.near_misses
+    return {
+        "quarter": report.quarter.label,
+        "zone": report.zone,
+        "from": _iso(report.quarter.first_day),
+        "to": _iso(report.quarter.last_day),
+        "filters": filters_json(report),
+        "this_quarter": group_json(report.figures, near_misses=near),
+        "previous_quarter": {
+            "quarter": report.quarter.previous.label,
+            **group_json(report.previous, near_misses=near),
+        },
+        "year_before": {
+            "quarter": report.quarter.year_before.label,
+            **group_json(report.year_before, near_misses=near),
+        },
+        "action_items_at_quarter_end": {
+            "opened": report.actions_opened,
+            "closed": report.actions_closed,
+            "overdue": report.actions_overdue_at_end,
+        },
+        "guard_checks_added": list(report.guards_added),
+    }
+
+
+def quarterly_json(report: QuarterlyReport) -> dict[str, Any]:
+    return {
+        **quarterly_figures_json(report),
+        "computed_at": _iso(report.computed_at),
+        "postmortems": [
+            {
+                "key": i.key,
+                "title": i.title,
+                "severity": i.severity.name,
+                "status": i.status.name,
+                "started_on": _iso(i.started_on),
+                "near_miss": i.is_near_miss,
+                "categories": [c.name for c in i.categories],
+                "impacts": list(i.impacts),
+                "recurrence_of": i.recurrence_of,
+            }
+            for i in report.incidents
+            if report.filters.near_misses or not i.is_near_miss
+        ],
+        "postmortems_not_shown": report.hidden,
+    }
+
+
+# Markdown.
+
+
+def _md(text: str) -> str:
+    """Text safe inside a Markdown table cell or line: Markdown's own characters escaped, and
+    HTML's as entities (a Markdown file is often rendered to HTML)."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    for char in "\\|*_`[]#":
+        text = text.replace(char, "\\" + char)
+    return text.replace("\n", " ")
+
+
+def quarterly_markdown(report: QuarterlyReport) -> str:
+    """The quarterly review as Markdown (the golden file's format: change it knowingly)."""
+    q = report.quarter
+    this, prev, before = report.figures, report.previous, report.year_before
+    lines = [
+        f"# Quarterly review {q.label}",
+        "",
+        f"{q.first_day.isoformat()} to {q.last_day.isoformat()}, days in {report.zone}. "
+        "Counted: every incident not excluded from metrics, whatever its review status; "
+        "near-misses apart.",
+        "",
+        "## Headline",
+        "",
+        f"| figure | {q.label} | {q.previous.label} | {q.year_before.label} |",
+        "|---|---:|---:|---:|",
+        f"| incidents | {this.incidents} | {prev.incidents} | {before.incidents} |",
+    ]
+    if report.filters.near_misses:
+        lines.append(
+            f"| near-misses | {this.near_misses} | {prev.near_misses} | {before.near_misses} |"
+        )
+    for c in CauseCategory:
+        lines.append(
+            f"| {c.label} | {this.by_category[c]} | {prev.by_category[c]} | "
+            f"{before.by_category[c]} |"
+        )
+    for kind in DURATIONS:
+        cells = " | ".join(
+            f"{duration_text(g.durations[kind].median)} (n={g.durations[kind].n})"
+            for g in (this, prev, before)
+        )
+        lines.append(f"| {DURATION_LABELS[kind]}, median | {cells} |")
+    lines.append(
+        f"| recurrences | {this.recurrences} | {prev.recurrences} | {before.recurrences} |"
+    )
+    lines += [""]
+    if this.small:
+        lines += ["Fewer than 5 incidents: too few to read a trend from.", ""]
+    lines += [
+        "An incident with factors in two categories counts once in each. Durations are "
+        "shown to the minute.",
+        "",
+        "## Postmortems",
+        "",
+    ]
+    shown = [i for i in report.incidents if report.filters.near_misses or not i.is_near_miss]
+    if shown:
+        lines += [
+            "| key | title | severity | status | categories | impact |",
+            "|---|---|---|---|---|---|",
+        ]
+        for i in shown:
+            title = _md(i.title) + (" (near-miss)" if i.is_near_miss else "")
+            if i.recurrence_of:
+                title += f" (recurrence of {i.recurrence_of})"
+            lines.append(
+                f"| {i.key} | {title} | {i.severity.name} | {i.status.label} | "
+                f"{', '.join(c.label for c in i.categories) or '—'} | "
+                f"{'; '.join(_md(x) for x in i.impacts) or '—'} |"
+            )
+    else:
+        lines.append("None.")
+    if report.hidden:
+        lines += ["", f"{report.hidden} more counted, not shown to you."]
+    lines += ["", "## Top contributing factors", ""]
+    if this.top_factors:
+        lines += [f"- {_md(f.name)} ({f.category.label}): {f.incidents}" for f in this.top_factors]
+    else:
+        lines.append("None.")
+    lines += ["", "## Impact totals", ""]
+    if this.impacts:
+        lines += [
+            "| kind | unit | estimates | low | likely | high |",
+            "|---|---|---:|---:|---:|---:|",
+        ]
+        for t in this.impacts:
+            low = bound_text(t.low, t.n_low, t.n, t.kind.is_money)
+            likely = bound_text(t.likely, t.n_likely, t.n, t.kind.is_money)
+            high = bound_text(t.high, t.n_high, t.n, t.kind.is_money)
+            lines.append(f"| {t.kind.label} | {_md(t.unit)} | {t.n} | {low} | {likely} | {high} |")
+    else:
+        lines.append("None.")
+    lines += [
+        "",
+        "## Action items",
+        "",
+        f"- opened (on this quarter's incidents): {report.actions_opened}",
+        f"- closed in the quarter: {report.actions_closed}",
+        f"- overdue at quarter end: {report.actions_overdue_at_end}",
+        "",
+        "## Guard checks added",
+        "",
+    ]
+    lines += [f"- {_md(name)}" for name in report.guards_added] or ["None."]
+    lines += [""]
+    return "\n".join(lines)
