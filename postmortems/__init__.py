@@ -23,6 +23,7 @@ from postmortems.extensions import csrf, login_manager
 from postmortems.filters import register_filters
 from postmortems.guards.views import bp as guards_bp
 from postmortems.health.views import bp as health_bp
+from postmortems.home.views import bp as home_bp
 from postmortems.incidents.views import bp as incidents_bp
 from postmortems.policy import init_policy
 from postmortems.reports.views import bp as reports_bp
@@ -148,7 +149,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(users_bp)
     app.register_blueprint(audit_bp)
     app.register_blueprint(health_bp)
-    app.add_url_rule("/", endpoint="index", redirect_to="/incidents/")
+    app.register_blueprint(home_bp)
 
 
 def register_commands(app: Flask) -> None:

@@ -38,10 +38,10 @@ def test_sqlite_connections_use_wal_foreign_keys_and_a_busy_timeout(app) -> None
         assert conn.scalar(text("PRAGMA busy_timeout")) == SQLITE_BUSY_TIMEOUT_MS
 
 
-def test_root_redirects_to_the_postmortem_list(client) -> None:
+def test_root_is_the_home_page_with_a_link_to_every_postmortem(client) -> None:
     response = client.get("/")
-    assert response.status_code in (301, 302, 308)
-    assert response.headers["Location"].endswith("/incidents/")
+    assert response.status_code == 200
+    assert 'href="/incidents/"' in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
@@ -116,3 +116,28 @@ def test_healthz_answers_ok_without_sign_in(anonymous) -> None:
     assert response.status_code == 200
     assert response.get_data(as_text=True) == "ok"
     assert response.headers["Content-Security-Policy"]  # the security headers too
+
+
+def test_home_shows_my_drafts_reviews_and_overdue_action_items(app, db) -> None:
+    from datetime import date
+
+    from models import ActionType, IncidentStatus, LessonGroup, Role
+    from postmortems.incidents.parts import ActionItemValues, save_part
+    from tests.conftest import make_user, sign_in
+    from tests.factories import make_incident
+
+    reviewer = make_user(Role.REVIEWER)
+    draft = make_incident("My draft", author_id=reviewer.id)
+    in_review = make_incident("Theirs to review", status=IncidentStatus.IN_REVIEW)
+    item = ActionItemValues(
+        "Add the test", LessonGroup.TECHNICAL, ActionType.PREVENTIVE,
+        owner_id=reviewer.id, due_on=date(2024, 4, 1),
+    )  # fmt: skip
+    save_part(draft, item)
+    db.commit()
+    html = sign_in(app.test_client(), reviewer).get("/").get_data(as_text=True)
+    drafts, reviews, items = (html.split(f'id="{s}"')[1].split("</section>")[0]
+                              for s in ("drafts", "to-review", "action-items"))  # fmt: skip
+    assert draft.key in drafts and in_review.key not in drafts
+    assert in_review.key in reviews and draft.key not in reviews
+    assert "Add the test" in items and "overdue" in items

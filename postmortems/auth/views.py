@@ -45,7 +45,7 @@ def failure_limits() -> FailureLimits:
 def login() -> ResponseReturnValue:
     """Sign in with email and password."""
     if current_user.is_authenticated:
-        return redirect(url_for("incidents.index"))
+        return redirect(url_for("home.index"))
     form = LoginForm()
     if not form.is_submitted():
         form.next.data = request.args.get("next", "")
@@ -67,7 +67,7 @@ def login() -> ResponseReturnValue:
         remember_session(user, token)
         session.commit()
         target = form.next.data if is_safe_next(form.next.data) else None
-        return redirect(target or url_for("incidents.index"))
+        return redirect(target or url_for("home.index"))
     return render_template("auth/login.html", form=form)
 
 

@@ -23,7 +23,7 @@ DRAFT_POST = answers(404, author=302, admin=302)
 
 # endpoint → (method, URL values, expected answers). `part_name` picks the part kind.
 EXPECTED = {
-    "index": ("GET", {}, answers(308)),
+    "home.index": ("GET", {}, EVERYONE),
     "static": ("GET", {"filename": "style.css"}, {**EVERYONE, "anonymous": 200}),
     "auth.login": ("GET", {}, answers(302, anonymous=200)),
     "auth.logout": ("POST", {}, answers(302)),

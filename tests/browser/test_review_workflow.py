@@ -51,6 +51,7 @@ def test_submit_for_review_publish_and_read(page, people, app) -> None:
     sign_out_through_the_page(page)
 
     sign_in_through_the_page(page, "reader@example.com")
+    page.get_by_role("navigation").get_by_role("link", name="Postmortems").click()
     page.get_by_role("link", name="Backups silently skipped").click()
     expect(page.locator("h1")).to_have_text("Backups silently skipped")
     expect(page.locator(".crumbs")).to_contain_text("Published")

@@ -1,0 +1,54 @@
+"""What is waiting for one person: their drafts, the postmortems they may review, their open
+action items."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from models import ActionItem, ActionStatus, Incident, IncidentStatus, Role, User
+from postmortems.auth.access import named_on, visible_incidents
+from postmortems.db import session
+from postmortems.timezones import local_today
+
+SHOWN = 20  # per list; each links to the full list where there is one
+
+
+@dataclass(frozen=True)
+class Desk:
+    drafts: list[Incident]
+    to_review: list[Incident] | None  # None: the person does not review
+    action_items: list[ActionItem]
+
+    def overdue(self, item: ActionItem) -> bool:
+        return item.due_on is not None and item.due_on < local_today()
+
+
+def desk_of(user: User) -> Desk:
+    """The person's drafts (named on them), postmortems in review they did not write (for
+    reviewers), and their open action items, soonest due first."""
+    newest = (Incident.started_at.desc(), Incident.id.desc())
+    drafts = select(Incident).where(Incident.status == IncidentStatus.DRAFT, named_on(user))
+    to_review: list[Incident] | None = None
+    if user.can(Role.REVIEWER):
+        review = select(Incident).where(
+            Incident.status == IncidentStatus.IN_REVIEW,
+            Incident.author_id.is_distinct_from(user.id),
+            visible_incidents(user),
+        )
+        to_review = list(session.scalars(review.order_by(*newest).limit(SHOWN)))
+    items = (
+        select(ActionItem)
+        .options(selectinload(ActionItem.incident))
+        .where(
+            ActionItem.owner_id == user.id,
+            ActionItem.status.in_([ActionStatus.OPEN, ActionStatus.IN_PROGRESS]),
+        )
+        .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)
+        .limit(SHOWN)
+    )
+    return Desk(
+        drafts=list(session.scalars(drafts.order_by(*newest).limit(SHOWN))),
+        to_review=to_review,
+        action_items=list(session.scalars(items)),
+    )

@@ -1,0 +1,15 @@
+"""The home page: what is waiting for the signed-in person."""
+
+from flask import Blueprint, render_template
+from flask.typing import ResponseReturnValue
+from flask_login import current_user
+
+from postmortems.home.service import desk_of
+
+bp = Blueprint("home", __name__)
+
+
+@bp.route("/")
+def index() -> ResponseReturnValue:
+    """My drafts, what waits for my review, my open and overdue action items."""
+    return render_template("home/index.html", desk=desk_of(current_user))
