@@ -29,9 +29,23 @@ def _page(code: int, name: str, description: str) -> Page:
     return render_template("errors.html", code=code, name=name, description=description), code
 
 
+# Our own words for the errors people meet; Werkzeug's wording for the rest.
+FRIENDLY = {
+    403: ("Not allowed", "Your account may not do this. Ask an admin if you need to."),
+    404: (
+        "Not found",
+        "There is nothing at this address, or it is not shared with you. Check the link, or "
+        "start again from the postmortems.",
+    ),
+    405: ("Not here", "This address does not take that kind of request."),
+}
+
+
 def _http_error(error: HTTPException) -> Page:
     rollback_if_open()
-    return _page(error.code or 500, error.name, error.description or "")
+    code = error.code or 500
+    name, description = FRIENDLY.get(code, (error.name, error.description or ""))
+    return _page(code, name, description)
 
 
 def _csrf_error(error: CSRFError) -> Page:

@@ -61,7 +61,7 @@ def test_root_is_the_home_page_with_a_link_to_every_postmortem(client) -> None:
 def test_unknown_ids_get_the_404_page(client, url: str) -> None:
     response = client.get(url)
     assert response.status_code == 404
-    assert "Not Found" in response.get_data(as_text=True)
+    assert "Not found" in response.get_data(as_text=True)
     assert "Back to the postmortems" in response.get_data(as_text=True)
 
 
