@@ -20,6 +20,7 @@ from models import (
     Incident,
     IncidentFactor,
     IncidentRevision,
+    IncidentStatus,
     Lesson,
     LessonGroup,
     Severity,
@@ -131,7 +132,8 @@ def record_revision(incident: Incident, summary: str) -> IncidentRevision | None
 def as_text(data: dict[str, Any]) -> list[str]:
     """A revision as lines of readable text, for diffs."""
     lines = [f"Title: {data['title']}", f"Summary: {data['summary']}",
-             f"Severity: {data['severity']}", f"Status: {data['status']}",
+             f"Severity: {_label(Severity, data['severity'])}",
+             f"Status: {_label(IncidentStatus, data['status'])}",
              f"Affected system: {data['affected_system']}",
              f"Environment: {data['environment']}", f"Tags: {', '.join(data['tags'])}",
              f"Restricted: {'yes' if data['is_restricted'] else 'no'}",
@@ -152,17 +154,26 @@ def as_text(data: dict[str, Any]) -> list[str]:
         lines.append(f"- {f['name']}{' (primary)' if f['is_primary'] else ''}: {f['note']}")
     lines += ["", "## Impact"]
     for i in data["impacts"]:
-        lines.append(f"- {i['kind']}: level {i['level']}" if i["level"] else
-                     f"- {i['kind']}: {i['low']} / {i['likely']} / {i['high']} "
+        kind = _label(ImpactKind, i["kind"])
+        lines.append(f"- {kind}: level {_label(ImpactLevel, i['level'])}" if i["level"] else
+                     f"- {kind}: {i['low']} / {i['likely']} / {i['high']} "
                      f"{i['currency'] or i['unit']}")  # fmt: skip
     lines += ["", "## Lessons"]
-    lines += [f"- [{lesson['group']}] {lesson['text_md']}" for lesson in data["lessons"]]
+    lines += [f"- [{_label(LessonGroup, lesson['group'])}] {lesson['text_md']}"
+              for lesson in data["lessons"]]  # fmt: skip
     lines += ["", "## Action items"]
     for a in data["actions"]:
         owner = a.get("owner_label", a["owner"])
-        lines.append(f"- {a['title']} [{a['type']}, {a['status']}] owner {owner} "
+        kinds = f"{_label(ActionType, a['type'])}, {_label(ActionStatus, a['status'])}"
+        lines.append(f"- {a['title']} [{kinds}] owner {owner} "
                      f"due {a['due_on']} guards: {', '.join(a['guards'])}")  # fmt: skip
     return lines
+
+
+def _label(enum_class: Any, name: str) -> str:
+    """An enum member's label from the name a revision keeps (the name itself if unknown)."""
+    member = enum_class.__members__.get(name)
+    return str(member.label) if member is not None else name
 
 
 def diff(older: IncidentRevision, newer: IncidentRevision) -> list[tuple[str, str]]:
