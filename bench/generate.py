@@ -2,6 +2,7 @@
 
     python -m bench.generate 100000            # into .bench-cache/, reused when present
     python -m bench.generate 1000 -o /tmp/x.db
+    python -m bench.generate 100000 --postgresql   # and a copy on PostgreSQL (`to_postgresql`)
 
 The schema comes from the Alembic migrations; the rows go in with SQLAlchemy Core bulk
 inserts (executemany, one transaction per chunk of postmortems), not through the services:
@@ -15,6 +16,10 @@ with ~3 timeline events, 2 factors, 2 impact estimates, a lesson and 2 action it
 Columns the generator does not know (added to the models later) get their Python-side
 defaults; a `*_html` column beside a `*_md` one gets the Markdown rendered by the app's own
 renderer, and a NOT NULL column without a default gets an empty value, with a warning.
+
+`to_postgresql` copies a generated file, typed through the models' columns, into a database
+of its own on a PostgreSQL server (migrated with the project's Alembic, filled with COPY,
+vacuumed and analysed), made once and reused like the file.
 """
 
 import argparse
@@ -24,6 +29,7 @@ import hashlib
 import itertools
 import os
 import random
+import re
 import sqlite3
 import time
 from collections import Counter
@@ -32,11 +38,27 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
+import psycopg
 from alembic import command
 from alembic.script import ScriptDirectory
-from sqlalchemy import Boolean, Connection, Integer, Table, create_engine, event, text
+from psycopg import sql as psql
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Engine,
+    Integer,
+    Table,
+    create_engine,
+    event,
+    func,
+    inspect,
+    select,
+    text,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import String
 
 from models import (
@@ -993,6 +1015,165 @@ TABLE_ORDER = [
 PART_TABLES = ["timeline_event", "incident_factor", "impact_estimate", "lesson", "action_item"]
 
 
+# --- On PostgreSQL ---------------------------------------------------------------------
+
+DEFAULT_ADMIN_URL = "postgresql+psycopg://postmortems:postmortems@127.0.0.1:5432/postmortems_test"
+# Bump when the copy changes, so that copied databases are made again.
+COPY_VERSION = 1
+
+
+def postgresql_name(sqlite_path: str | os.PathLike[str]) -> str:
+    """The PostgreSQL database a generated file is copied to: its size, and a digest of the
+    file's name (which says what shaped it), length and time, and of the copy's version."""
+    path = Path(sqlite_path)
+    stat = path.stat()
+    key = f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}:{COPY_VERSION}"
+    return f"pm_bench_{_count_incidents(path)}_{hashlib.sha256(key.encode()).hexdigest()[:8]}"
+
+
+def to_postgresql(sqlite_path: str | os.PathLike[str], admin_url: str = DEFAULT_ADMIN_URL) -> str:
+    """The generated database copied into a database of its own on the PostgreSQL server
+    `admin_url` connects to (its role needs CREATEDB); return that database's URL.
+
+    Made once per file, then reused: the copy goes into `<name>_partial`, renamed when its
+    row counts match the file's, so an interrupted copy is never reused. Older copies of the
+    same size are dropped. Serve a clone of it (`clone_database`) to keep it as it was made.
+    """
+    admin = make_url(admin_url)
+    name = postgresql_name(sqlite_path)
+    url = admin.set(database=name).render_as_string(hide_password=False)
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            existing = set(conn.scalars(text("SELECT datname FROM pg_database")))
+        if name in existing:
+            print(f"Reusing PostgreSQL database {name}")
+            return url
+        of_this_size = name.rsplit("_", 1)[0]  # pm_bench_<size>
+        for old in sorted(existing):
+            if re.fullmatch(rf"{of_this_size}_[0-9a-f]{{8}}(_partial)?", old):
+                drop_database(engine, old)
+        partial = f"{name}_partial"
+        with engine.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{partial}"'))
+        _copy_to_postgresql(
+            Path(sqlite_path), admin.set(database=partial).render_as_string(hide_password=False)
+        )
+        with engine.connect() as conn:
+            conn.execute(text(f'ALTER DATABASE "{partial}" RENAME TO "{name}"'))
+    finally:
+        engine.dispose()
+    return url
+
+
+def clone_database(admin_url: str, template: str, name: str) -> str:
+    """A new database `name` made as a file copy of `template` (statistics, visibility map and
+    all); return its URL. Nobody may be connected to the template meanwhile."""
+    admin = make_url(admin_url)
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            # FILE_COPY copies the files; the default (WAL_LOG) would write them all to the WAL.
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}" STRATEGY FILE_COPY'))
+    finally:
+        engine.dispose()
+    return admin.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(admin: Engine, name: str) -> None:
+    """DROP DATABASE, retried: autovacuum may hold a new database for a moment."""
+    for attempt in range(20):
+        try:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except DBAPIError:
+            time.sleep(0.1 * (attempt + 1))
+    print(f"  warning: could not drop database {name}")
+
+
+def _copy_to_postgresql(path: Path, url: str) -> None:
+    """Migrate the empty database to head, COPY every table's rows in, and check the counts."""
+    began = time.perf_counter()
+    print(f"Copying {path.name} to PostgreSQL ({make_url(url).database})")
+    command.upgrade(alembic_config(url), "head")
+    source = create_engine(f"sqlite:///file:{path}?mode=ro&uri=true")
+    target = create_engine(url)
+    tables = Base.metadata.sorted_tables
+    try:
+        with source.connect() as src, target.connect() as dst:
+            unknown = set(inspect(src).get_table_names()) - {t.name for t in tables}
+            if unknown - {"alembic_version"}:
+                raise RuntimeError(f"tables the models do not know: {sorted(unknown)}")
+            with dst.begin():
+                # The migrations seed rows (the causes, data_version 1); the file's replace them.
+                names = ", ".join(f'"{table.name}"' for table in tables)
+                dst.execute(text(f"TRUNCATE {names}"))
+                copied = {table.name: _copy_table(src, dst, table) for table in tables}
+                _reset_sequences(dst, tables)
+            for table in tables:
+                there = dst.scalar(select(func.count()).select_from(table))
+                if there != copied[table.name]:
+                    raise RuntimeError(f"{table.name}: {copied[table.name]} rows read, {there} in")
+        with target.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            # VACUUM as well: its visibility map lets index-only scans skip the table, as
+            # they would on a database that had lived under autovacuum.
+            conn.execute(text("VACUUM (ANALYZE)"))
+    finally:
+        source.dispose()
+        target.dispose()
+    rows = sum(copied.values())
+    print(f"  done: {rows:,} rows in {time.perf_counter() - began:,.0f} s")
+
+
+def _copy_table(src: Connection, dst: Connection, table: Table) -> int:
+    """COPY one table's rows from SQLite to PostgreSQL; return how many.
+
+    The rows are read through the models' column types (Decimal from its text, aware UTC
+    datetimes, enum members, bools) and written through the same types' PostgreSQL side.
+    """
+    dialect = dst.dialect
+    bind = [column.type.dialect_impl(dialect).bind_processor(dialect) for column in table.c]
+    statement = psql.SQL("COPY {} ({}) FROM STDIN").format(
+        psql.Identifier(table.name), psql.SQL(", ").join(psql.Identifier(c.name) for c in table.c)
+    )
+    raw = cast(psycopg.Connection[Any], dst.connection.dbapi_connection)
+    result = src.execution_options(yield_per=CHUNK).execute(select(table))
+    count = 0
+    with raw.cursor() as cursor, cursor.copy(statement) as copy:
+        for rows in result.partitions():
+            for row in rows:
+                copy.write_row(
+                    [v if p is None or v is None else p(v) for p, v in zip(bind, row, strict=True)]
+                )
+            count += len(rows)
+    return count
+
+
+def _reset_sequences(dst: Connection, tables: Sequence[Table]) -> None:
+    """Point each integer key's sequence past the copied rows, so the app's inserts fit."""
+    for table in tables:
+        keys = list(table.primary_key.columns)
+        if len(keys) != 1 or not isinstance(keys[0].type, Integer):
+            continue
+        column = keys[0].name
+        dst.execute(
+            text(
+                f"SELECT setval(pg_get_serial_sequence(:table, :column), "
+                f'coalesce(max("{column}"), 0) + 1, false) FROM "{table.name}"'
+            ),
+            {"table": table.name, "column": column},
+        )
+
+
+def _count_incidents(path: Path) -> int:
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        return int(db.execute("SELECT count(*) FROM incident").fetchone()[0])
+    finally:
+        db.close()
+
+
 # --- What the benchmark opens ----------------------------------------------------------
 
 
@@ -1062,6 +1243,13 @@ def main() -> None:
     parser.add_argument("incidents", type=int, help="how many postmortems")
     parser.add_argument("-o", "--output", help="write here instead of the cache")
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument(
+        "--postgresql",
+        nargs="?",
+        const=os.environ.get("BENCH_DATABASE_URL", DEFAULT_ADMIN_URL),
+        metavar="ADMIN_URL",
+        help="copy it to a database of its own on this server (default: BENCH_DATABASE_URL)",
+    )
     args = parser.parse_args()
     if args.output:
         Path(args.output).unlink(missing_ok=True)
@@ -1070,6 +1258,8 @@ def main() -> None:
     else:
         path = cached_database(args.incidents, args.seed)
     print(landmarks(path))
+    if args.postgresql:
+        print(make_url(to_postgresql(path, args.postgresql)))
 
 
 if __name__ == "__main__":

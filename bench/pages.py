@@ -13,10 +13,17 @@ the timeout is reported as a timeout and the server is restarted, so that its un
 request does not slow the pages after it. The exit code is 0 even when targets fail: this
 is a measurement, and the last line says how it went.
 
+With `--database postgresql` (or BENCH_DATABASE=postgresql) the same pages are measured on
+PostgreSQL: the generated file is copied once into a database of its own on the server that
+BENCH_DATABASE_URL names (bench/generate.py `to_postgresql`), and each run serves a clone of
+that database, dropped afterwards.
+
 Environment: BENCH_SIZES (default "1000,10000,100000"), BENCH_SECONDS per measurement (4),
-BENCH_CLIENTS (4), BENCH_TIMEOUT per request in seconds (30), BENCH_SEED.
+BENCH_CLIENTS (4), BENCH_TIMEOUT per request in seconds (30), BENCH_SEED, BENCH_DATABASE
+(sqlite or postgresql), BENCH_DATABASE_URL (a PostgreSQL role with CREATEDB).
 """
 
+import argparse
 import http.client
 import os
 import re
@@ -29,23 +36,31 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
+from sqlalchemy import create_engine
+
 from bench.browser import find_form
 from bench.generate import (
     ADMIN_EMAIL,
+    DEFAULT_ADMIN_URL,
     PASSWORD,
     READER_EMAIL,
     ROOT,
     SEED,
     Landmarks,
     cached_database,
+    clone_database,
+    drop_database,
     landmarks,
+    postgresql_name,
+    to_postgresql,
 )
 
 HOST = "127.0.0.1"
@@ -64,6 +79,7 @@ ROLES = {"admin": ADMIN_EMAIL, "reader": READER_EMAIL}
 POSTMORTEM_TARGET = 0.25
 PAGE_TARGET = 0.10
 MAX_GROWTH = 3.0
+ADMIN_URL = os.environ.get("BENCH_DATABASE_URL", DEFAULT_ADMIN_URL)
 TARGET_SIZE, GROWTH_FROM = 100_000, 10_000
 
 
@@ -236,14 +252,14 @@ def ab(port: int, path: str, cookies: dict[str, str], requests: int) -> Run:
 
 
 class Server:
-    """gunicorn with 2 sync workers on one database file, started and stopped on demand."""
+    """gunicorn with 2 sync workers on one database, started and stopped on demand."""
 
-    def __init__(self, database: Path, log: Path) -> None:
-        self.database, self.log = database, log
+    def __init__(self, database_url: str, log: Path) -> None:
+        self.database_url, self.log = database_url, log
         self.port = 0
         self.process: subprocess.Popen[bytes] | None = None
         self.env = os.environ | {
-            "POSTMORTEMS_DATABASE_URL": f"sqlite:///{database}",
+            "POSTMORTEMS_DATABASE_URL": database_url,
             "POSTMORTEMS_SECRET_KEY": secrets.token_hex(32),
         }
 
@@ -301,16 +317,38 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(database: Path) -> Iterator[Server]:
-    """A copy of the database served by gunicorn: the cached file is never written to."""
-    with tempfile.TemporaryDirectory(prefix="bench-pages-") as folder:
-        copy = Path(folder) / "postmortems.db"
-        shutil.copyfile(database, copy)
-        server = Server(copy, Path(folder) / "gunicorn.log")
+def serving(database: Path, backend: str) -> Iterator[Server]:
+    """A copy of the database served by gunicorn: the cached one is never written to."""
+    with tempfile.TemporaryDirectory(prefix="bench-pages-") as folder, ExitStack() as stack:
+        if backend == "postgresql":
+            url = stack.enter_context(postgresql_clone(database))
+        else:
+            copy = Path(folder) / "postmortems.db"
+            shutil.copyfile(database, copy)
+            url = f"sqlite:///{copy}"
+        server = Server(url, Path(folder) / "gunicorn.log")
         try:
             yield server
         finally:
             server.stop()
+
+
+@contextmanager
+def postgresql_clone(database: Path) -> Iterator[str]:
+    """A clone of the generated file's PostgreSQL copy (made first if need be), dropped at
+    the end; yield its URL."""
+    to_postgresql(database, ADMIN_URL)
+    template = postgresql_name(database)
+    clone = f"pm_bench_serve_{uuid.uuid4().hex[:12]}"
+    began = time.perf_counter()
+    url = clone_database(ADMIN_URL, template, clone)
+    print(f"Serving {clone}, cloned from {template} in {time.perf_counter() - began:.1f} s")
+    try:
+        yield url
+    finally:
+        admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+        drop_database(admin, clone)
+        admin.dispose()
 
 
 # --- Measuring -------------------------------------------------------------------------
@@ -371,12 +409,13 @@ def shout(message: str) -> None:
     print(f"\n!!! {message}\n", file=sys.stderr, flush=True)
 
 
-def measure_size(size: int, *, start_time: bool) -> list[Result]:
+def measure_size(size: int, backend: str, *, start_time: bool) -> list[Result]:
     """Every page as every role on the database of `size` postmortems."""
     database = cached_database(size, int(os.environ.get("BENCH_SEED", SEED)))
+    # The PostgreSQL copy keeps the file's ids, so the same landmarks hold there.
     marks = landmarks(database)
     results = []
-    with serving(database) as server:
+    with serving(database, backend) as server:
         if start_time:
             bare, ours = start_times(server)
             print(
@@ -385,7 +424,7 @@ def measure_size(size: int, *, start_time: bool) -> list[Result]:
             )
         ready = server.start()
         print(f"gunicorn ({WORKERS} sync workers) answered /healthz {ready:.1f} s after start")
-        print_header(size, marks)
+        print_header(size, marks, backend)
         try:
             sessions = {role: sign_in(server.port, email) for role, email in ROLES.items()}
         except (RuntimeError, Failed) as exc:
@@ -425,9 +464,9 @@ def start_times(server: Server, repeats: int = 5) -> tuple[float, float]:
 # --- Reporting -------------------------------------------------------------------------
 
 
-def print_header(size: int, marks: Landmarks) -> None:
+def print_header(size: int, marks: Landmarks, backend: str) -> None:
     print(
-        f"\n== {size:,} postmortems ==  postmortem {marks.postmortem_key} "
+        f"\n== {size:,} postmortems on {backend} ==  postmortem {marks.postmortem_key} "
         f"(/incidents/{marks.postmortem_id}); largest stage {marks.stage_name!r} "
         f"({marks.stage_incidents:,} postmortems); most-linked guard #{marks.guard_id} "
         f"({marks.guard_incidents:,} postmortems)"
@@ -466,10 +505,10 @@ def verdict(page: Page, ratios: dict[int, float | None], problems: dict[int, str
     return "FAIL " + ", ".join(reasons) if reasons else "PASS"
 
 
-def print_summary(measured: dict[int, list[Result]]) -> None:
+def print_summary(measured: dict[int, list[Result]], backend: str) -> None:
     sizes = sorted(measured)
     print(
-        "\n== Ratio of each page's requests/s to /healthz, measured side by side "
+        f"\n== Ratio of each page's requests/s to /healthz on {backend}, measured side by side "
         f"({CLIENTS} clients, ~{SECONDS:g} s each) =="
     )
     print(
@@ -514,18 +553,26 @@ def print_summary(measured: dict[int, list[Result]]) -> None:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument(
+        "--database",
+        choices=["sqlite", "postgresql"],
+        default=os.environ.get("BENCH_DATABASE", "sqlite"),
+        help="where the pages read from (default: BENCH_DATABASE, else sqlite)",
+    )
+    backend = parser.parse_args().database
     if shutil.which("ab") is None:
         sys.exit("`ab` is missing: apt-get install apache2-utils")
     print(
         f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}, "
-        f"Python {sys.version.split()[0]}; sizes {', '.join(f'{s:,}' for s in SIZES)}; "
+        f"Python {sys.version.split()[0]}; {backend}; sizes {', '.join(f'{s:,}' for s in SIZES)}; "
         f"{CLIENTS} clients, ~{SECONDS:g} s a measurement, {TIMEOUT} s request timeout"
     )
     measured: dict[int, list[Result]] = {}
     for n, size in enumerate(SIZES):
-        measured[size] = measure_size(size, start_time=n == 0)
+        measured[size] = measure_size(size, backend, start_time=n == 0)
         print(f"(load average {os.getloadavg()[0]:.2f})")
-    print_summary(measured)
+    print_summary(measured, backend)
 
 
 if __name__ == "__main__":
