@@ -159,7 +159,12 @@ INCIDENTS: list[dict[str, Any]] = [
                 False,
                 "The full test pipeline was skipped with an override for a non-critical change.",
             ),
-            ("PERSONAL", "Fatigue", False, "The decision was taken at the end of a long push."),
+            (
+                "PERSONAL",
+                "Fatigue",
+                False,
+                "The decision to skip the tests was taken by an exhausted team.",
+            ),
             (
                 "TECH_DEBT_CULTURE",
                 "Missing tests",

@@ -1,9 +1,11 @@
 """Template filters that turn stored values into text without changing them."""
 
+import re
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from flask import Flask
+from markupsafe import Markup, escape
 
 from postmortems.markdown import keep_html_rendered, markdown_of, render_markdown
 from postmortems.timezones import to_local
@@ -46,6 +48,14 @@ def format_duration(value: timedelta | None) -> str:
     return sign + text
 
 
+INLINE_CODE = re.compile(r"`([^`]+)`")
+
+
+def inline_code(text: str | None) -> Markup:
+    """A one-line title with its `code` spans shown as code; everything else escaped."""
+    return Markup(INLINE_CODE.sub(r"<code>\1</code>", str(escape(text or ""))))  # noqa: S704
+
+
 def register_filters(app: Flask) -> None:
     keep_html_rendered()
     app.add_template_filter(render_markdown, "markdown")
@@ -54,3 +64,4 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(format_datetime, "datetime")
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_duration, "duration")
+    app.add_template_filter(inline_code, "inline_code")

@@ -47,3 +47,11 @@ def test_format_datetime_shows_the_configured_zone(app_config) -> None:
     with app.app_context():
         assert format_datetime(datetime(2020, 8, 17, 9, 30, tzinfo=UTC)) == "2020-08-17 12:30"
     app.extensions["db_engine"].dispose()
+
+
+def test_inline_code_shows_backticks_as_code_and_escapes_the_rest() -> None:
+    from postmortems.filters import inline_code
+
+    assert inline_code("Split `bin_threshold` <b>now</b>") == (
+        "Split <code>bin_threshold</code> &lt;b&gt;now&lt;/b&gt;"
+    )

@@ -99,3 +99,33 @@ def test_a_realistic_postmortem_is_filed_in_a_handful_of_page_loads(lead) -> Non
     else:
         assert page.loads <= 8, page.loads  # one per "Add another", by plain forms
     assert page.csp_errors == []
+
+
+def test_fields_show_only_when_they_apply(page, people, app) -> None:
+    from playwright.sync_api import expect
+
+    from models import IncidentStatus
+    from postmortems.db import session
+    from tests.factories import make_incident
+
+    with app.app_context():
+        incident = make_incident("Cache poisoned", status=IncidentStatus.PUBLISHED)
+        session.commit()
+        incident_id = incident.id
+    sign_in_through_the_page(page, "reviewer@example.com")  # reviewers edit published ones
+    page.goto(f"/incidents/{incident_id}/impacts/new")
+    kind = page.get_by_label("Kind of impact")
+    kind.select_option(label="Reputation")
+    expect(page.get_by_label("Level")).to_be_visible()
+    expect(page.get_by_label("Currency")).to_be_hidden()
+    kind.select_option(label="Lost revenue")
+    expect(page.get_by_label("Currency")).to_be_visible()
+    expect(page.get_by_label("Level")).to_be_hidden()
+    expect(page.get_by_label("Unit")).to_be_hidden()
+    kind.select_option(label="Downtime")
+    expect(page.get_by_label("Unit")).to_be_visible()
+    expect(page.get_by_label("Currency")).to_be_hidden()
+    page.goto(f"/incidents/{incident_id}/actions/new")
+    expect(page.get_by_label("Why it won't be done")).to_be_hidden()
+    page.get_by_label("Status").select_option(label="Won't do")
+    expect(page.get_by_label("Why it won't be done")).to_be_visible()
