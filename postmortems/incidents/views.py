@@ -61,6 +61,7 @@ from postmortems.incidents.service import (
     load_incident_page,
 )
 from postmortems.incidents.sheet import ROW_KINDS, PostmortemForm
+from postmortems.markdown import render_markdown
 from postmortems.pagination import paginate
 from postmortems.policy import can, requires
 from postmortems.teams.service import list_stages
@@ -69,9 +70,9 @@ bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 
 
 @bp.context_processor
-def _row_kinds() -> dict[str, object]:
-    """The kinds of part rows the postmortem's form offers, for its template."""
-    return {"row_kinds": ROW_KINDS}
+def _form_context() -> dict[str, object]:
+    """The kinds of part rows the postmortem's form offers, and where its previews come from."""
+    return {"row_kinds": ROW_KINDS, "preview_url": url_for("incidents.preview")}
 
 
 ANY: tuple[int | str, str] = ("", "Any")
@@ -212,6 +213,8 @@ def _render_article(incident_id: int, *, editable: bool, deletable: bool) -> Mar
 def create() -> ResponseReturnValue:
     """File a new postmortem (as a draft), with as many of its parts as the author has."""
     form = PostmortemForm(viewer=current_user)
+    if (previews := _shows_a_preview(form)) is not None:
+        return render_template("incidents/form.html", form=form, incident=None, previews=previews)
     if _adds_a_row(form):
         return render_template("incidents/form.html", form=form, incident=None)
     if form.validate_on_submit():
@@ -232,6 +235,10 @@ def edit(incident_id: int) -> ResponseReturnValue:
     """Edit a postmortem's fields and add parts; a save based on an outdated copy is refused."""
     incident = get_editable_incident_or_404(incident_id)
     form = PostmortemForm(viewer=current_user, incident=incident)
+    if (previews := _shows_a_preview(form)) is not None:
+        return render_template(
+            "incidents/form.html", form=form, incident=incident, previews=previews
+        )
     if _adds_a_row(form):
         return render_template("incidents/form.html", form=form, incident=incident)
     if form.validate_on_submit():
@@ -254,6 +261,24 @@ def edit(incident_id: int) -> ResponseReturnValue:
             flash("Postmortem saved.")
             return redirect(url_for("incidents.detail", incident_id=incident.id))
     return render_template("incidents/form.html", form=form, incident=incident)
+
+
+@bp.route("/preview", methods=["POST"])
+def preview() -> ResponseReturnValue:
+    """The Markdown of one field (named by `field`) as the page will show it: the same
+    renderer and sanitiser. htmx asks for it in place; forms without JavaScript reload."""
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    name = request.form.get("field", "")
+    return render_template("incidents/_preview.html", html=render_markdown(request.form.get(name)))
+
+
+def _shows_a_preview(form: PostmortemForm) -> dict[str, Markup] | None:
+    """ "Preview" was pressed without JavaScript: the named field's Markdown, rendered."""
+    name = request.form.get("preview") if request.method == "POST" else None
+    if not name or name not in request.form:
+        return None
+    return {name: render_markdown(request.form.get(name))}
 
 
 def _adds_a_row(form: PostmortemForm) -> bool:

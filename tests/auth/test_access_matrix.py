@@ -30,6 +30,7 @@ EXPECTED = {
     "auth.sign_out_everywhere": ("POST", {}, answers(302)),
     "auth.password": ("GET", {}, EVERYONE),
     "incidents.index": ("GET", {}, EVERYONE),
+    "incidents.preview": ("POST", {}, EVERYONE),
     "incidents.create": ("GET", {}, AUTHORS),
     "incidents.detail": ("GET", {"incident_id"}, DRAFT_READ),
     "incidents.edit": ("GET", {"incident_id"}, DRAFT_READ),

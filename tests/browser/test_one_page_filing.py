@@ -129,3 +129,28 @@ def test_fields_show_only_when_they_apply(page, people, app) -> None:
     expect(page.get_by_label("Why it won't be done")).to_be_hidden()
     page.get_by_label("Status").select_option(label="Won't do")
     expect(page.get_by_label("Why it won't be done")).to_be_visible()
+
+
+def test_preview_in_place_and_a_draft_kept_when_the_session_ends(page, people) -> None:
+    from playwright.sync_api import expect
+
+    from tests.browser.conftest import sign_out_through_the_page
+
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    sign_in_through_the_page(page, "author@example.com")
+    page.goto("/incidents/new")
+    page.get_by_label("Title").fill("Typed before the session ended")
+    page.get_by_label("What happened").fill("Rows **vanished** overnight.")
+    page.locator("#what_happened_md").press("End")  # an input event, as typing makes
+    page.locator('button[value="what_happened_md"]').click()
+    expect(page.locator("#what_happened_md-preview strong")).to_have_text("vanished")
+    # Signed out elsewhere (here: the same browser), the text typed is still on this device.
+    page.once("dialog", lambda dialog: dialog.accept())  # "leave with unsaved changes?"
+    sign_out_through_the_page(page)
+    sign_in_through_the_page(page, "author@example.com")
+    page.goto("/incidents/new")
+    page.get_by_role("button", name="Restore it").click()
+    expect(page.get_by_label("Title")).to_have_value("Typed before the session ended")
+    expect(page.get_by_label("What happened")).to_have_value("Rows **vanished** overnight.")
+    assert not [e for e in errors if "Content Security Policy" in e]

@@ -126,3 +126,23 @@ def test_the_one_page_form_carries_its_version_and_hidden_fields(browser) -> Non
     form = html.split('<form method="post" class="form"', 1)[1].split("</form>", 1)[0]
     assert "csrf_token" in dict(HIDDEN_PATTERN.findall(form))
     assert 'name="add_row" value="timeline"' in form
+
+
+def test_preview_renders_a_section_as_the_page_will_without_saving(browser, db) -> None:
+    typed = {**FILING, "what_happened_md": "**bold** <script>x</script>"}
+    html = browser.submit("/incidents/new", {**typed, "preview": "what_happened_md"}).get_data(
+        as_text=True
+    )
+    preview = html.split('id="what_happened_md-preview"', 1)[1].split("</div>", 2)[0]
+    assert "<strong>bold</strong>" in preview and "<script>" not in preview
+    assert _count(db, Incident) == 0
+
+
+def test_the_preview_endpoint_answers_htmx_with_the_sanitised_html(browser) -> None:
+    token = CSRF_PATTERN.search(browser.get("/incidents/new").get_data(as_text=True)).group(1)
+    response = browser.client.post(
+        "/incidents/preview",
+        data={"csrf_token": token, "field": "lessons-0-text_md", "lessons-0-text_md": "*x*"},
+    )
+    assert response.status_code == 200
+    assert "<em>x</em>" in response.get_data(as_text=True)
