@@ -371,16 +371,20 @@ def revisions(incident_id: int) -> ResponseReturnValue:
         newer=newer,
         changes=changes,
         editable=can(current_user, "edit", incident),
-        restore_form=FlaskForm(),
     )
 
 
-@bp.route("/<int:incident_id>/history/<int:number>/restore", methods=["POST"])
+@bp.route("/<int:incident_id>/history/<int:number>/restore", methods=["GET", "POST"])
 def restore(incident_id: int, number: int) -> ResponseReturnValue:
-    """Put an old revision back; the restore is itself a new revision."""
+    """Ask, then put an old revision back; the restore is itself a new revision."""
     incident = get_editable_incident_or_404(incident_id)
     revision = _revision(incident, number)
-    if not FlaskForm().validate_on_submit():
+    form = FlaskForm()
+    if request.method == "GET":
+        return render_template(
+            "incidents/restore.html", form=form, incident=incident, revision=revision
+        )
+    if not form.validate_on_submit():
         abort(400)
     try:
         commit_change(lambda: history.restore(incident, revision))

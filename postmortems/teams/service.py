@@ -68,6 +68,12 @@ class HeadcountOnDay:
     total: int
     by_team: dict[str, int]
     stage: StageBand | None
+    counted_on: date | None = None  # the newest snapshot it rests on
+
+    @property
+    def is_stale(self) -> bool:
+        """Whether the newest count it rests on is over a year older than the day."""
+        return self.counted_on is not None and (self.on_date - self.counted_on).days > 365
 
 
 @dataclass(frozen=True)
@@ -117,14 +123,22 @@ class GrowthTimeline:
     def on(self, day: date) -> HeadcountOnDay | None:
         """The headcount on `day`, or None when no team had a snapshot yet."""
         by_team = {}
+        counted_on: date | None = None
         for team_name, dates in self._dates.items():
             i = bisect.bisect_right(dates, day)
             if i:
                 by_team[team_name] = self._counts[team_name][i - 1]
+                counted_on = max(counted_on or dates[i - 1], dates[i - 1])
         if not by_team:
             return None
         total = sum(by_team.values())
-        return HeadcountOnDay(on_date=day, total=total, by_team=by_team, stage=self.stage_of(total))
+        return HeadcountOnDay(
+            on_date=day,
+            total=total,
+            by_team=by_team,
+            stage=self.stage_of(total),
+            counted_on=counted_on,
+        )
 
     def stage_of(self, headcount: int) -> StageBand | None:
         return next((s for s in self.stages if s.contains(headcount)), None)

@@ -169,3 +169,19 @@ def test_the_diff_names_owners_not_their_account_numbers(browser, db) -> None:
     edit(browser, incident.id, owner_id=str(owner.id))
     html = browser.get(f"/incidents/{incident.id}/history?a=1&b=2").get_data(as_text=True)
     assert '<span class="diff-add">+Owner: Olga Owner</span>' in html
+
+
+def test_restore_asks_first_and_a_get_changes_nothing(browser, db) -> None:
+    from tests.factories import make_incident
+
+    incident = make_incident("Disk filled up")
+    db.commit()
+    url = f"/incidents/{incident.id}/edit"
+    browser.submit(url, {**VALID, "title": "Renamed once"})
+    browser.submit(url, {**VALID, "title": "Renamed twice"})
+    first = db.scalars(
+        select(IncidentRevision.number).where(IncidentRevision.incident_id == incident.id)
+    ).first()
+    page = browser.get(f"/incidents/{incident.id}/history/{first}/restore").get_data(as_text=True)
+    assert f"Restore revision {first}?" in page
+    assert db.get(Incident, incident.id).title == "Renamed twice"

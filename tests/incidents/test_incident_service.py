@@ -112,3 +112,13 @@ def test_set_tags_reuses_existing_tags(db) -> None:
     set_tags(second, ["ml"])
     db.flush()
     assert sorted(db.scalars(select(Tag.name))) == ["config", "ml"]
+
+
+def test_a_headcount_counted_over_a_year_before_the_start_is_flagged_stale(db) -> None:
+    make_team("ML", [(date(2020, 1, 1), 8)])
+    db.commit()
+    fresh = growth_at_start(make_incident("soon", utc(2020, 6, 1, 0, 0)))
+    stale = growth_at_start(make_incident("late", utc(2022, 6, 1, 0, 0)))
+    assert fresh is not None and stale is not None
+    assert fresh.counted_on == stale.counted_on == date(2020, 1, 1)
+    assert not fresh.is_stale and stale.is_stale
