@@ -334,6 +334,9 @@ def review(incident_id: int, step: str) -> ResponseReturnValue:
     form = ReviewForm()
     if not form.validate_on_submit():
         abort(400)
+    if step == "archive" and request.form.get("confirm") != "yes":
+        # Archiving takes a postmortem out of everyday reading: ask first, keep the comment.
+        return render_template("incidents/archive.html", form=form, incident=incident)
     action, review_action = WORKFLOW_STEPS[step]
     try:
         commit_change(lambda: action(incident, current_user, form.text.data or ""))
