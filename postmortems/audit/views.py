@@ -3,7 +3,7 @@
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
-from postmortems.audit.service import list_events
+from postmortems.audit.service import incident_names, list_events
 from postmortems.pagination import paginate
 from postmortems.policy import requires
 
@@ -15,4 +15,4 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 def index() -> ResponseReturnValue:
     """Every change across the app, newest first."""
     page = paginate(list_events(), request.args.get("page", 1, type=int), per_page=50)
-    return render_template("audit/index.html", page=page)
+    return render_template("audit/index.html", page=page, names=incident_names(page.items))

@@ -95,6 +95,7 @@ def test_changes_are_in_the_audit_log_for_admins_only(app, browser, db) -> None:
     assert actions == ["filed PM-2024-001", "added guard check"]
     html = browser.get("/audit/").get_data(as_text=True)
     assert "added guard check" in html and "Disk alert" in html
+    assert f">PM-2024-001 {VALID['title']}</a>" in html  # the postmortem by key and title
     reviewer = make_user(Role.REVIEWER)
     db.commit()
     assert sign_in(app.test_client(), reviewer).get("/audit/").status_code == 403
