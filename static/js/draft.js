@@ -10,6 +10,9 @@
     localStorage.removeItem("postmortems:draft:" + pending);
     localStorage.removeItem(PENDING);
   }
+  // A refused save: move to the summary of what to fix, at the top of the form.
+  var summary = document.getElementById("error-summary");
+  if (summary) { summary.focus(); }
   var form = document.querySelector("form[data-draft]");
   if (!form) { return; }
   var key = "postmortems:draft:" + location.pathname;
