@@ -106,7 +106,8 @@ class _FormParser(HTMLParser):
             self._select = None
         elif tag == "textarea" and self._textarea is not None:
             # The HTML parser drops one newline right after <textarea>; so do we.
-            self._form.values.append((self._textarea, "".join(self._text).removeprefix("\n")))
+            text = "".join(self._text).replace("\r\n", "\n")  # as browsers normalise it
+            self._form.values.append((self._textarea, text.removeprefix("\n")))
             self._textarea = None
         elif tag == "form":
             self._form = None

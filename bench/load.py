@@ -51,7 +51,7 @@ PASSWORD = "bench-load-password"
 LOCKED = "database is locked"
 TRACEBACK = "Traceback (most recent call last)"
 INCIDENT_PATH = re.compile(r"/incidents/(\d+)")
-LIST_PATH = re.compile(r"/incidents/")
+HOME_PATH = re.compile(r"/")  # where a sign-in lands
 # The last line of a traceback names the exception: `sqlalchemy.exc.IntegrityError: ...`.
 EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Warning|Exit)\b.*$", re.M)
 PAGE_KEY = re.compile(r"<title>\s*(PM-\d{4}-\d+)")
@@ -248,7 +248,7 @@ class LoadClient:
             raise RuntimeError(f"no sign-in form (status {page.status})")
         typed = {"email": self.email, "password": PASSWORD}
         action = form.action or "/auth/login"
-        answer = self.request(SIGN_IN, action, form.payload(typed), expect=LIST_PATH)
+        answer = self.request(SIGN_IN, action, form.payload(typed), expect=HOME_PATH)
         if answer.status != 302:
             raise RuntimeError(f"sign-in answered {answer.status}")
 

@@ -41,6 +41,10 @@ from postmortems.incidents.parts import (
 REQUIRED = "Fill this in, or leave the whole row empty."
 
 
+def _typed(value: Any) -> bool:
+    return bool(value.strip()) if isinstance(value, str) else value not in (None, False)
+
+
 class RowForm(PlainForm):
     """One new part typed on the postmortem's page. `CONTENT` names the fields whose being
     empty makes the row empty (selects with defaults do not count)."""
@@ -49,7 +53,8 @@ class RowForm(PlainForm):
     REQUIRED_FIELDS: tuple[str, ...] = ()
 
     def is_blank(self) -> bool:
-        return not any(self[name].data not in (None, "", False) for name in self.CONTENT)
+        """Whether nothing that counts was typed (white space does not count)."""
+        return not any(_typed(self[name].data) for name in self.CONTENT)
 
     def validate(self, extra_validators: Any = None) -> bool:
         for field in self:

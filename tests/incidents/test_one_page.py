@@ -146,3 +146,9 @@ def test_the_preview_endpoint_answers_htmx_with_the_sanitised_html(browser) -> N
     )
     assert response.status_code == 200
     assert "<em>x</em>" in response.get_data(as_text=True)
+
+
+def test_a_row_with_only_white_space_is_empty(browser, db) -> None:
+    rows = {"timeline-0-text_md": "\r\n  ", "lessons-0-text_md": "\n"}
+    assert browser.submit("/incidents/new", {**FILING, **rows}).status_code == 302
+    assert _count(db, TimelineEvent) == 0 and _count(db, Lesson) == 0
