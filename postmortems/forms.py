@@ -8,7 +8,6 @@ from typing import Any
 
 from flask_wtf import FlaskForm
 from markupsafe import Markup, escape
-from sqlalchemy import select
 from wtforms import (
     BooleanField,
     FieldList,
@@ -22,7 +21,6 @@ from wtforms.fields import DateTimeLocalField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # not in stubs
 from wtforms.widgets import CheckboxInput, ListWidget, Select
 
-from postmortems.db import session
 from postmortems.domain import DomainError
 from postmortems.timezones import from_local, to_local
 
@@ -208,11 +206,3 @@ class MultiCheckboxField(SelectMultipleField):
 def parse_tags(text: str) -> list[str]:
     """Split "ml, Config , ml" into ["config", "ml"]: trimmed, lower-case, unique, sorted."""
     return sorted({t.strip().lower() for t in text.split(",") if t.strip()})
-
-
-def is_taken(model: Any, editing: Any, **values: Any) -> bool:
-    """Whether another row of `model` (not `editing`) already has these column values."""
-    stmt = select(model.id).filter_by(**values)
-    if editing is not None:
-        stmt = stmt.where(model.id != editing.id)
-    return session.scalar(stmt) is not None

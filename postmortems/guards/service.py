@@ -9,7 +9,7 @@ from models.incident import action_item_guard
 from postmortems.audit.service import record_event
 from postmortems.auth.access import viewer_key, visible_incidents
 from postmortems.cache import cached
-from postmortems.db import session
+from postmortems.db import is_taken, session
 from postmortems.domain import DomainError, Problems
 from postmortems.incidents.service import incidents_among, newest_first
 
@@ -125,10 +125,7 @@ def _checked(values: GuardValues, *, guard: GuardCheck | None) -> GuardValues:
     problems.check_length("name", name, 200)
     problems.check_length("location", values.location, 500)
     problems.check_length("owner", values.owner, 120)
-    taken = select(GuardCheck.id).where(GuardCheck.name == name)
-    if guard is not None:
-        taken = taken.where(GuardCheck.id != guard.id)
-    if name and session.scalar(taken) is not None:
+    if name and is_taken(GuardCheck, guard, name=name):
         problems.add("name", "Another guard check has this name.")
     problems.raise_if_any(GuardError)
     return GuardValues(

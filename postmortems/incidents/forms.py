@@ -236,17 +236,7 @@ class ImpactEstimateForm(PartForm):
     estimated_by = StringField("Estimated by", [Optional(), Length(max=120)])
 
     def values(self) -> ImpactValues:
-        return ImpactValues(
-            kind=self.kind.data,
-            low=self.low.data,
-            likely=self.likely.data,
-            high=self.high.data,
-            currency=(self.currency.data or "").strip().upper(),
-            unit=(self.unit.data or "").strip(),
-            level=self.level.data,
-            method_note=self.method_note.data or "",
-            estimated_by=(self.estimated_by.data or "").strip(),
-        )
+        return impact_values(self)
 
 
 class LessonForm(PartForm):
@@ -311,3 +301,19 @@ class ActionItemForm(PartForm):
             guard_ids=tuple(self.guard_ids.data or ()),
             new_guard=NewGuard(new_name, self.new_guard_kind.data) if new_name else None,
         )
+
+
+def impact_values(form: Any) -> ImpactValues:
+    """An impact estimate as typed into a form (its own page, or a row of the one page)."""
+    estimated_by = form.estimated_by.data if "estimated_by" in form else ""
+    return ImpactValues(
+        kind=form.kind.data,
+        low=form.low.data,
+        likely=form.likely.data,
+        high=form.high.data,
+        currency=(form.currency.data or "").strip().upper(),
+        unit=(form.unit.data or "").strip(),
+        level=form.level.data,
+        method_note=form.method_note.data or "",
+        estimated_by=(estimated_by or "").strip(),
+    )

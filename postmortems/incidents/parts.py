@@ -31,7 +31,7 @@ from models import (
     User,
 )
 from models.base import in_stored_range
-from postmortems.db import session
+from postmortems.db import is_taken, session
 from postmortems.domain import ConflictError, Problems
 from postmortems.incidents import history
 from postmortems.incidents.rows import lock_incident
@@ -148,18 +148,6 @@ def kind_of(part: Part) -> "PartKind":
     return next(k for k in KINDS.values() if isinstance(part, k.model))
 
 
-def part_values(part: Part) -> PartValues:
-    """The values a part holds now, in the shape `save_part` takes (for forms and copies)."""
-    values_class = next(v for v, k in KINDS.items() if isinstance(part, k.model))
-    names = [f.name for f in fields(values_class)]
-    data = {n: getattr(part, n) for n in names if n not in ("guard_ids", "new_guard")}
-    if isinstance(part, ActionItem):
-        data["guard_ids"] = tuple(g.id for g in part.guards)
-    if isinstance(part, ImpactEstimate):
-        data["currency"] = part.currency or ""
-    return values_class(**data)  # type: ignore[no-any-return]
-
-
 # The rules of each kind.
 
 
@@ -176,12 +164,7 @@ def _check_timeline_event(
 def _check_factor(incident: Incident, values: FactorValues, part: Any, problems: Problems) -> None:
     if session.get(ContributingFactor, values.factor_id) is None:
         problems.add("factor_id", "No such contributing factor.")
-    taken = select(IncidentFactor.id).where(
-        IncidentFactor.incident_id == incident.id, IncidentFactor.factor_id == values.factor_id
-    )
-    if part is not None:
-        taken = taken.where(IncidentFactor.id != part.id)
-    if session.scalar(taken) is not None:
+    if is_taken(IncidentFactor, part, incident_id=incident.id, factor_id=values.factor_id):
         problems.add("factor_id", "This factor is already named on this postmortem.")
 
 
@@ -265,7 +248,7 @@ def _check_action_item(
 def _check_new_guard(guard: NewGuard, problems: Problems) -> None:
     name = guard.name.strip()
     problems.check_length("new_guard_name", name, 200)
-    if session.scalar(select(GuardCheck.id).where(GuardCheck.name == name)) is not None:
+    if is_taken(GuardCheck, None, name=name):
         problems.add("new_guard_name", "A guard check with this name exists; tick it above.")
 
 

@@ -27,7 +27,7 @@ from postmortems.forms import (
     LocalDateTimeField,
     OptionalIdSelectField,
 )
-from postmortems.incidents.forms import NO_CHOICE, IncidentForm, user_choices
+from postmortems.incidents.forms import NO_CHOICE, IncidentForm, impact_values, user_choices
 from postmortems.incidents.parts import (
     ActionItemValues,
     FactorValues,
@@ -108,16 +108,7 @@ class ImpactRow(RowForm):
     method_note = TextAreaField("How it was estimated")
 
     def values(self) -> ImpactValues:
-        return ImpactValues(
-            kind=self.kind.data,
-            low=self.low.data,
-            likely=self.likely.data,
-            high=self.high.data,
-            currency=(self.currency.data or "").strip().upper(),
-            unit=(self.unit.data or "").strip(),
-            level=self.level.data,
-            method_note=self.method_note.data or "",
-        )
+        return impact_values(self)
 
 
 class LessonRow(RowForm):

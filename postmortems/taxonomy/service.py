@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from models import CauseCategory, ContributingFactor, IncidentFactor
 from postmortems.audit.service import record_event
 from postmortems.cache import cached
-from postmortems.db import session
+from postmortems.db import is_taken, session
 from postmortems.domain import DomainError, Problems
 
 
@@ -51,12 +51,7 @@ def _factor_name(category: CauseCategory, name: str, factor: ContributingFactor 
     if not name:
         problems.add("name", "Give the factor a name.")
     problems.check_length("name", name, 120)
-    taken = select(ContributingFactor.id).where(
-        ContributingFactor.category == category, ContributingFactor.name == name
-    )
-    if factor is not None:
-        taken = taken.where(ContributingFactor.id != factor.id)
-    if name and session.scalar(taken) is not None:
+    if name and is_taken(ContributingFactor, factor, category=category, name=name):
         problems.add("name", "This category already has a factor with this name.")
     problems.raise_if_any(TaxonomyError)
     return name

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 from models import GrowthStage, HeadcountSnapshot, Team
 from postmortems.audit.service import record_event
 from postmortems.cache import cached
-from postmortems.db import session
+from postmortems.db import is_taken, session
 from postmortems.domain import DomainError, Problems
 
 # Far above any company, far below the database's integer limits.
@@ -205,10 +205,7 @@ def _team_name(name: str, team: Team | None) -> str:
     if not name:
         problems.add("name", "Give the team a name.")
     problems.check_length("name", name, 120)
-    taken = select(Team.id).where(Team.name == name)
-    if team is not None:
-        taken = taken.where(Team.id != team.id)
-    if name and session.scalar(taken) is not None:
+    if name and is_taken(Team, team, name=name):
         problems.add("name", "Another team has this name.")
     problems.raise_if_any(TeamError)
     return name
@@ -282,10 +279,7 @@ def _checked_stage(values: StageValues, stage: GrowthStage | None) -> StageValue
     if not name:
         problems.add("name", "Give the stage a name.")
     problems.check_length("name", name, 120)
-    taken = select(GrowthStage.id).where(GrowthStage.name == name)
-    if stage is not None:
-        taken = taken.where(GrowthStage.id != stage.id)
-    if name and session.scalar(taken) is not None:
+    if name and is_taken(GrowthStage, stage, name=name):
         problems.add("name", "Another stage has this name.")
     if not 0 <= low <= MAX_HEADCOUNT:
         problems.add("min_headcount", f"Give a whole number from 0 to {MAX_HEADCOUNT:,}.")
