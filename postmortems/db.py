@@ -5,7 +5,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from flask import Flask, abort, current_app, g, has_request_context, request
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, create_engine, event, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.exc import IntegrityError
@@ -143,19 +143,30 @@ def commit_change(change: Callable[[], T]) -> T:
     return result
 
 
+# Tables no kept figure reads: signing in or out writes them on every visit, and must not
+# throw away every worker's kept figures each time.
+BOOKKEEPING_TABLES = {"user_session", "sign_in_failure"}
+
+
 def _note_writes(db_session: Session, *_args: Any) -> None:
-    db_session.info["wrote"] = True
+    # after_flush still lists what the flush wrote in new, dirty and deleted.
+    written = {*db_session.new, *db_session.dirty, *db_session.deleted}
+    if any(getattr(obj, "__tablename__", None) not in BOOKKEEPING_TABLES for obj in written):
+        db_session.info["wrote"] = True
 
 
 def _note_statement_writes(state: ORMExecuteState) -> None:
     if state.is_insert or state.is_update or state.is_delete:
-        state.session.info["wrote"] = True
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) not in BOOKKEEPING_TABLES:
+            state.session.info["wrote"] = True
 
 
 def _move_data_version(db_session: Session) -> None:
     """A transaction that wrote anything moves the data version as it commits, so that every
     process knows the figures it keeps from before are stale (see cache.py). It is the last
     row a transaction locks, so it cannot deadlock with the rows the change locked first."""
+    db_session.flush()  # commit flushes only after this event: see what is still pending now
     if db_session.info.pop("wrote", False):
         db_session.execute(text("UPDATE data_version SET number = number + 1 WHERE id = 1"))
 
@@ -185,6 +196,15 @@ class DatabaseIdConverter(IntegerConverter):
     def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("max", MAX_ID)
         super().__init__(url_map, *args, **kwargs)
+
+
+def is_taken(model: Any, editing: Any, **values: Any) -> bool:
+    """Whether another row of `model` (not `editing`) already has these column values: the
+    check every "must be unique" rule of the services makes."""
+    stmt = select(model.id).filter_by(**values)
+    if editing is not None:
+        stmt = stmt.where(model.id != editing.id)
+    return session.scalar(stmt) is not None
 
 
 def get_or_404(model: type[T], object_id: int) -> T:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 
 from models import ActionType, CauseCategory, Incident, IncidentStatus, LessonGroup, Role
 from postmortems.db import get_engine
@@ -222,3 +222,19 @@ def test_a_count_kept_for_a_page_changes_with_the_next_write(browser, db, client
     assert f"{link}0 postmortems" in before
     assert f"{link}1 postmortem<" in after
     assert "1 postmortem." in client.get(url).get_data(as_text=True)
+
+
+def test_signing_in_keeps_the_kept_figures_and_a_real_change_moves_them(db) -> None:
+    from models import DataVersion, User
+    from postmortems.auth.service import record_failure
+
+    def version() -> int:
+        return db.scalar(select(DataVersion.number))
+
+    before = version()
+    record_failure("someone@example.com", "10.0.0.1")  # bookkeeping: figures stay good
+    db.commit()
+    assert version() == before
+    db.add(User(email="new@example.com", password_hash="!"))
+    db.commit()
+    assert version() == before + 1
