@@ -5,7 +5,7 @@ from collections.abc import Callable, Sequence
 from flask import abort, g, has_request_context, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import ColumnElement, and_, or_, select, true
+from sqlalchemy import ColumnElement, CompoundSelect, and_, or_, select, true, union
 from sqlalchemy.sql.base import ExecutableOption
 
 from models import ActionItem, Incident, IncidentStatus, Role, User
@@ -40,6 +40,17 @@ def named_on(user: User) -> ColumnElement[bool]:
         Incident.owner_id == user.id,
         Incident.id.in_(on_access_list),
         Incident.id.in_(owns_an_action),
+    )
+
+
+def named_incident_ids(user: User) -> CompoundSelect[tuple[int]]:
+    """The ids of the incidents that name the user (as `named_on` says), each source read
+    through its own index: for finding the few among many."""
+    return union(
+        select(Incident.id).where(Incident.author_id == user.id),
+        select(Incident.id).where(Incident.owner_id == user.id),
+        select(incident_access.c.incident_id).where(incident_access.c.user_id == user.id),
+        select(ActionItem.incident_id).where(ActionItem.owner_id == user.id),
     )
 
 

@@ -3,12 +3,13 @@ action items."""
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from models import ActionItem, ActionStatus, Incident, IncidentStatus, Role, User
-from postmortems.auth.access import named_on, visible_incidents
+from postmortems.auth.access import named_incident_ids, visible_incidents
 from postmortems.db import session
+from postmortems.incidents.service import ORDER_INDEX_FROM_ROWS, newest_first
 from postmortems.timezones import local_today
 
 SHOWN = 20  # per list; each links to the full list where there is one
@@ -28,14 +29,19 @@ def desk_of(user: User) -> Desk:
     """The person's drafts (named on them), postmortems in review they did not write (for
     reviewers), and their open action items, soonest due first."""
     newest = (Incident.started_at.desc(), Incident.id.desc())
-    drafts = select(Incident).where(Incident.status == IncidentStatus.DRAFT, named_on(user))
+    # The few incidents that name the person, read through their indexes, then the drafts
+    # among them: not every draft checked for the person's name.
+    drafts = select(Incident).where(
+        Incident.id.in_(named_incident_ids(user)), Incident.status == IncidentStatus.DRAFT
+    )
     to_review: list[Incident] | None = None
     if user.can(Role.REVIEWER):
+        in_review = Incident.status == IncidentStatus.IN_REVIEW
+        waiting = session.scalar(select(func.count()).where(in_review)) or 0
         review = select(Incident).where(
-            Incident.status == IncidentStatus.IN_REVIEW,
-            Incident.author_id.is_distinct_from(user.id),
-            visible_incidents(user),
+            in_review, Incident.author_id.is_distinct_from(user.id), visible_incidents(user)
         )
+        review = newest_first(review, waiting >= ORDER_INDEX_FROM_ROWS)
         to_review = list(session.scalars(review.order_by(*newest).limit(SHOWN)))
     items = (
         select(ActionItem)
