@@ -12,10 +12,12 @@ from sqlalchemy import select
 from models import IncidentStatus, Severity, Team
 from postmortems.auth.access import viewer_key
 from postmortems.cache import cached
+from postmortems.charts import svg_response
 from postmortems.db import MAX_ID, session
 from postmortems.domain import DomainError
 from postmortems.policy import requires
 from postmortems.reports import render
+from postmortems.reports.charts import trend_chart_svg
 from postmortems.reports.periods import Quarter, ReportError
 from postmortems.reports.service import (
     DURATIONS,
@@ -77,7 +79,7 @@ def _narrowing() -> dict[str, Any]:
     }
 
 
-def _trend() -> TrendReport:
+def _trend_filters() -> tuple[ReportFilters, date]:
     today = local_today()
     try:
         narrowing = _narrowing()
@@ -88,6 +90,11 @@ def _trend() -> TrendReport:
         )
     except DomainError as exc:
         abort(400, description=exc.message)
+    return filters, today
+
+
+def _trend() -> TrendReport:
+    filters, today = _trend_filters()
     return cached(
         ("trend_report", filters, today),
         lambda: trend_report(filters, as_of=today, now=datetime.now(UTC)),
@@ -150,6 +157,15 @@ def trends() -> ResponseReturnValue:
 @requires("read_reports")
 def trends_json() -> ResponseReturnValue:
     return json_response(render.trend_json(_trend()))
+
+
+@bp.route("/trends.svg")
+@requires("read_reports")
+def trends_svg() -> ResponseReturnValue:
+    """The trend page's chart (the page's table under it holds the same numbers)."""
+    filters, today = _trend_filters()
+    svg = cached(("trend_chart", filters, today), lambda: trend_chart_svg(_trend()))
+    return svg_response(svg)
 
 
 @bp.route("/quarterly/")
