@@ -19,6 +19,8 @@ LABEL_EVERY_QUARTER_UP_TO = 12  # more quarters than this: only each year's firs
 def trend_chart_svg(report: TrendReport) -> str:
     """Incidents per quarter, one stacked segment per cause category (an incident with factors
     in two categories is in both), a dashed line on each stage boundary."""
+    from matplotlib.ticker import MaxNLocator
+
     quarters = report.quarters
     with figure() as fig:
         ax = fig.add_subplot()
@@ -48,7 +50,7 @@ def trend_chart_svg(report: TrendReport) -> str:
         ax.tick_params(axis="x", labelrotation=90 if len(quarters) <= 24 else 0)
         ax.set_xlim(-0.6, len(quarters) - 0.4)
         ax.set_ylabel("incidents (per category)")
-        ax.yaxis.get_major_locator().set_params(integer=True)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.spines[["top", "right"]].set_visible(False)
         ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), frameon=False, labelcolor=MUTED)
         return to_svg(fig)

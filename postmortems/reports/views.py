@@ -15,6 +15,7 @@ from postmortems.cache import cached
 from postmortems.charts import svg_response
 from postmortems.db import MAX_ID, session
 from postmortems.domain import DomainError
+from postmortems.pdf import html_to_pdf
 from postmortems.policy import requires
 from postmortems.reports import render
 from postmortems.reports.charts import trend_chart_svg
@@ -187,6 +188,20 @@ def quarterly(quarter: str) -> ResponseReturnValue:
 @requires("read_reports")
 def quarterly_json(quarter: str) -> ResponseReturnValue:
     return json_response(render.quarterly_json(_quarterly(quarter)))
+
+
+@bp.route("/quarterly/<quarter>.pdf")
+@requires("read_reports")
+def quarterly_pdf(quarter: str) -> ResponseReturnValue:
+    """The quarterly page as a PDF (kept per data version and reader, like the figures)."""
+    report = _quarterly(quarter)
+    key = ("quarterly_pdf", report.quarter, report.filters, viewer_key(current_user))
+    pdf = cached(key, lambda: html_to_pdf(quarterly_html(report)))
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="quarterly-{report.quarter}.pdf"'},
+    )
 
 
 @bp.route("/quarterly/<quarter>.md")

@@ -17,6 +17,8 @@ HEIGHT_INCHES = 3.2
 def headcount_chart_svg(timeline: GrowthTimeline, today: date) -> str:
     """Company headcount from its first count to `today` (or its last change, if later), with
     each stage's band shaded and named."""
+    from matplotlib.ticker import MaxNLocator
+
     spans = timeline.spans
     with figure(height=HEIGHT_INCHES) as fig:
         ax = fig.add_subplot()
@@ -26,14 +28,14 @@ def headcount_chart_svg(timeline: GrowthTimeline, today: date) -> str:
             for span in spans:
                 end = span.end or last
                 ax.plot(
-                    [span.start, end],
+                    [_x(span.start), _x(end)],
                     [span.total, span.total],
                     color=INK,
                     linewidth=2,
                     gid=f"step-{span.start}-{span.total}",
                 )
             for before, after in zip(spans, spans[1:], strict=False):
-                ax.plot([after.start, after.start], [before.total, after.total], color=INK)
+                ax.plot([_x(after.start)] * 2, [before.total, after.total], color=INK)
             ceiling = max([top, *(s.min_headcount for s in timeline.stages)]) * 1.1 + 1
             for i, stage in enumerate(sorted(timeline.stages, key=lambda s: s.min_headcount)):
                 low = stage.min_headcount - 0.5
@@ -50,8 +52,16 @@ def headcount_chart_svg(timeline: GrowthTimeline, today: date) -> str:
                     color=MUTED,
                 )
             ax.set_ylim(0, ceiling)
-            ax.set_xlim(spans[0].start, last)
+            ax.set_xlim(_x(spans[0].start), _x(last))
+            ax.xaxis_date()
         ax.set_ylabel("people (company)")
-        ax.yaxis.get_major_locator().set_params(integer=True)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         ax.spines[["top", "right"]].set_visible(False)
         return to_svg(fig)
+
+
+def _x(day: date) -> float:
+    """A day as matplotlib's date axis counts it."""
+    from matplotlib.dates import date2num
+
+    return float(date2num(day))  # type: ignore[no-untyped-call]
