@@ -18,7 +18,20 @@ from fractions import Fraction
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, case, false, func, literal, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.sql.elements import ColumnElement as SQLColumn
 
 from models import (
@@ -49,7 +62,7 @@ from postmortems.reports.periods import (
 )
 from postmortems.reports.stats import MEDIAN, P90, interpolation_rank, poisson_interval, ratio
 from postmortems.teams.service import StageBand, growth_timeline
-from postmortems.timezones import local_date, start_of_local_day
+from postmortems.timezones import local_date, local_zone, start_of_local_day
 
 TOP_FACTORS = 5
 RATE_PEOPLE = 10  # rates are incidents per 10 people per quarter
@@ -283,7 +296,7 @@ def group_figures(filters: ReportFilters, ranges: Ranges, as_of: date) -> dict[s
     factors = _factors(bucket, where)
     durations = {kind: _durations(bucket, where, kind) for kind in DURATIONS}
     impacts, levels = _impacts(bucket, where)
-    actions = _actions(bucket, where, as_of)
+    actions = _actions(bucket, where, as_of, filters.start, filters.end_exclusive)
     recurrences = _recurrences(bucket, where)
     minimum = current_app.config["REPORT_MIN_SAMPLE_SIZE"]
     return {
@@ -495,7 +508,7 @@ def _no_actions(as_of: date) -> ActionFigures:
 
 
 def _actions(
-    bucket: SQLColumn[Any], where: list[ColumnElement[bool]], as_of: date
+    bucket: SQLColumn[Any], where: list[ColumnElement[bool]], as_of: date, start: date, end: date
 ) -> dict[str, ActionFigures]:
     """Action items of the counted incidents (near-misses' too: their follow-ups count)."""
     guarded = (
@@ -523,7 +536,7 @@ def _actions(
         .where(*where)
         .group_by(bucket)
     )
-    days = _days_to_done(bucket, where)
+    days = _days_to_done(bucket, where, start, end)
     return {
         name: ActionFigures(
             total=total,
@@ -542,30 +555,90 @@ def _actions(
 
 
 def _days_to_done(
-    bucket: SQLColumn[Any], where: list[ColumnElement[bool]]
+    bucket: SQLColumn[Any], where: list[ColumnElement[bool]], start: date, end: date
 ) -> dict[str, DurationStats]:
-    """Median and p90 of the days from the incident's start (its local day) to done. Only the
-    done items' two dates are read, grouped: equal pairs come back once, with their count."""
+    """Median and p90 of the days from the incident's start (its local day) to done, over
+    incidents that started on local days `start` to `end` (exclusive). The database computes
+    each done item's number of days and counts the items per number: a few hundred rows."""
+    days = _days_between(_local_day_offsets(start, end), ActionItem.completed_on)
     stmt = (
-        select(bucket, Incident.started_at, ActionItem.completed_on, func.count())
+        select(bucket, days, func.count())
         .select_from(Incident)
         .join(ActionItem, ActionItem.incident_id == Incident.id)
         .where(*where, ActionItem.status == ActionStatus.DONE, ActionItem.completed_on.is_not(None))
-        .group_by(bucket, Incident.started_at, ActionItem.completed_on)
+        .group_by(bucket, days)
     )
-    by_bucket: dict[str, list[Decimal]] = defaultdict(list)
-    for name, started_at, completed_on, n in session.execute(stmt):
-        by_bucket[name] += [Decimal((completed_on - local_date(started_at)).days)] * n
+    by_bucket: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for name, n_days, n in session.execute(stmt):
+        by_bucket[name].append((int(n_days), n))
     result = {}
-    for name, values in by_bucket.items():
-        values.sort()
-        indexed = dict(enumerate(values))
+    for name, counts in by_bucket.items():
+        counts.sort()
+        total = sum(n for _, n in counts)
+        ranks = {
+            rank
+            for p in (MEDIAN, P90)
+            for rank in (interpolation_rank(total, p)[0], interpolation_rank(total, p)[0] + 1)
+            if rank < total
+        }
+        values: dict[int, Decimal] = {}
+        below = 0
+        for n_days, n in counts:
+            values.update({r: Decimal(n_days) for r in ranks if below <= r < below + n})
+            below += n
         result[name] = DurationStats(
-            len(values),
-            _interpolated(indexed, len(values), MEDIAN),
-            _interpolated(indexed, len(values), P90),
+            total, _interpolated(values, total, MEDIAN), _interpolated(values, total, P90)
         )
     return result
+
+
+def _local_day_offsets(start: date, end: date) -> list[tuple[datetime | None, int]]:
+    """The team's zone's UTC offsets, in seconds, over the local days `start` to `end`
+    (exclusive), as (the UTC instant from which it holds, offset): the first from the start of
+    time. Daylight saving time gives two changes a year; found to the second."""
+    zone = local_zone()
+
+    def offset(instant: datetime) -> int:
+        delta = instant.astimezone(zone).utcoffset()
+        return int(delta.total_seconds()) if delta is not None else 0
+
+    low, high = start_of_local_day(start), start_of_local_day(end)
+    offsets: list[tuple[datetime | None, int]] = [(None, offset(low))]
+    day = timedelta(days=1)
+    at = low
+    while at < high:
+        following = min(at + day, high)
+        if offset(following) != offsets[-1][1]:
+            before, after = at, following  # the change lies in (before, after]
+            while after - before > timedelta(seconds=1):
+                middle = before + (after - before) / 2
+                if offset(middle) == offsets[-1][1]:
+                    before = middle
+                else:
+                    after = middle
+            offsets.append((after.replace(microsecond=0), offset(after.replace(microsecond=0))))
+        at = following
+    return offsets
+
+
+def _days_between(offsets: list[tuple[datetime | None, int]], later: Any) -> SQLColumn[Any]:
+    """Days from the incident's local start day to the date `later`, in SQL: the start moved by
+    the zone's offset in force at that instant, then its date."""
+
+    def days(seconds_east: int) -> SQLColumn[Any]:
+        if session.get_bind().dialect.name == "sqlite":
+            local_day = func.date(Incident.started_at, f"{seconds_east:+d} seconds")
+            return cast(func.julianday(later) - func.julianday(local_day), Integer)
+        shifted = Incident.started_at + func.make_interval(0, 0, 0, 0, 0, 0, seconds_east)
+        return later - cast(shifted, Date)  # type: ignore[no-any-return]
+
+    if len(offsets) == 1:
+        return days(offsets[0][1])
+    whens = [
+        (Incident.started_at < at, days(seconds))
+        for (at, _), (_, seconds) in zip(offsets[1:], offsets, strict=False)
+    ]
+    return case(*whens, else_=days(offsets[-1][1]))
 
 
 def _recurrences(bucket: SQLColumn[Any], where: list[ColumnElement[bool]]) -> dict[str, int]:
