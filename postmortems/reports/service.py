@@ -10,7 +10,7 @@ and PDF renderers share; nothing loads incidents as rows into Python.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -286,8 +286,12 @@ def _bucket(ranges: Ranges) -> tuple[SQLColumn[Any], ColumnElement[bool]]:
 # Figures per group.
 
 
-def group_figures(filters: ReportFilters, ranges: Ranges, as_of: date) -> dict[str, GroupFigures]:
-    """Every figure for each named range of days, in a fixed number of grouped queries."""
+def group_figures(
+    filters: ReportFilters, ranges: Ranges, as_of: date | Mapping[str, date]
+) -> dict[str, GroupFigures]:
+    """Every figure for each named range of days, in a fixed number of grouped queries.
+    Action items count as overdue when due before `as_of` (one day, or one per range)."""
+    as_of_by = {name: as_of if isinstance(as_of, date) else as_of[name] for name, _, _ in ranges}
     bucket, in_any = _bucket(ranges)
     where = [*counted(filters), in_any]
     names = [name for name, _, _ in ranges]
@@ -296,7 +300,7 @@ def group_figures(filters: ReportFilters, ranges: Ranges, as_of: date) -> dict[s
     factors = _factors(bucket, where)
     durations = {kind: _durations(bucket, where, kind) for kind in DURATIONS}
     impacts, levels = _impacts(bucket, where)
-    actions = _actions(bucket, where, as_of, filters.start, filters.end_exclusive)
+    actions = _actions(bucket, where, as_of_by, filters.start, filters.end_exclusive)
     recurrences = _recurrences(bucket, where)
     minimum = current_app.config["REPORT_MIN_SAMPLE_SIZE"]
     return {
@@ -308,7 +312,7 @@ def group_figures(filters: ReportFilters, ranges: Ranges, as_of: date) -> dict[s
             durations={k: durations[k].get(name, DurationStats(0, None, None)) for k in DURATIONS},
             impacts=tuple(impacts.get(name, ())),
             levels=tuple(levels.get(name, ())),
-            actions=actions.get(name, _no_actions(as_of)),
+            actions=actions.get(name, _no_actions(as_of_by[name])),
             recurrences=recurrences.get(name, 0),
             small=incidents.get(name, 0) < minimum,
         )
@@ -508,9 +512,14 @@ def _no_actions(as_of: date) -> ActionFigures:
 
 
 def _actions(
-    bucket: SQLColumn[Any], where: list[ColumnElement[bool]], as_of: date, start: date, end: date
+    bucket: SQLColumn[Any],
+    where: list[ColumnElement[bool]],
+    as_of: Mapping[str, date],
+    start: date,
+    end: date,
 ) -> dict[str, ActionFigures]:
-    """Action items of the counted incidents (near-misses' too: their follow-ups count)."""
+    """Action items of the counted incidents (near-misses' too: their follow-ups count);
+    overdue when open and due before their bucket's `as_of` day."""
     guarded = (
         select(action_item_guard.c.action_item_id)
         .where(action_item_guard.c.action_item_id == ActionItem.id)
@@ -527,7 +536,7 @@ def _actions(
             func.count(),
             counting(ActionItem.status == ActionStatus.DONE),
             counting(ActionItem.status == ActionStatus.WONT_DO),
-            counting(and_(open_, ActionItem.due_on < as_of)),
+            counting(and_(open_, ActionItem.due_on < _as_of_day(bucket, as_of))),
             counting(ActionItem.type == ActionType.PREVENTIVE),
             counting(and_(ActionItem.type == ActionType.PREVENTIVE, guarded)),
         )
@@ -543,7 +552,7 @@ def _actions(
             done=int(done),
             wont_do=int(wont_do),
             overdue=int(overdue),
-            as_of=as_of,
+            as_of=as_of[name],
             days_to_done=days.get(name, DurationStats(0, None, None)),
             preventive=int(preventive),
             preventive_guarded=int(preventive_guarded),
@@ -552,6 +561,14 @@ def _actions(
             stmt
         )
     }
+
+
+def _as_of_day(bucket: SQLColumn[Any], as_of: Mapping[str, date]) -> Any:
+    """The bucket's as-of day in SQL: one parameter when all buckets share it."""
+    days = set(as_of.values())
+    if len(days) == 1:
+        return literal(days.pop(), Date)
+    return case({name: literal(day, Date) for name, day in as_of.items()}, value=bucket)
 
 
 def _days_to_done(
@@ -779,19 +796,14 @@ def quarterly_report(
     quarter a year before, action items at the quarter's end, and the postmortems themselves
     (those the viewer may see, the others only counted; viewer None, the command line: all)."""
     filters = quarter_filters(quarter, **narrowing)
-    # Each quarter's action items count as overdue when due before its end.
-    figures = {
-        label: group_figures(f, [(label, f.start, f.end_exclusive)], as_of_day)[label]
-        for label, f, as_of_day in (
-            ("this", filters, quarter.next_first_day),
-            ("previous", quarter_filters(quarter.previous, **narrowing), quarter.first_day),
-            (
-                "year_before",
-                quarter_filters(quarter.year_before, **narrowing),
-                quarter.year_before.next_first_day,
-            ),
-        )
-    }
+    # The three quarters' figures in one set of grouped queries, each quarter a bucket; each
+    # quarter's action items count as overdue when due before its end.
+    compared = {"this": quarter, "previous": quarter.previous, "year_before": quarter.year_before}
+    figures = group_figures(
+        ReportFilters(quarter.year_before.first_day, quarter.last_day, **narrowing),
+        [(label, q.first_day, q.next_first_day) for label, q in compared.items()],
+        {label: q.next_first_day for label, q in compared.items()},
+    )
     where = counted(filters)
     start, end = start_of_local_day(quarter.first_day), start_of_local_day(quarter.next_first_day)
     opened = session.scalar(
