@@ -44,6 +44,7 @@ from models import (
     HeadcountSnapshot,
     ImpactEstimate,
     ImpactKind,
+    ImpactLevel,
     Incident,
     IncidentFactor,
     IncidentStatus,
@@ -566,8 +567,8 @@ def _actions(
 def _as_of_day(bucket: SQLColumn[Any], as_of: Mapping[str, date]) -> Any:
     """The bucket's as-of day in SQL: one parameter when all buckets share it."""
     days = set(as_of.values())
-    if len(days) == 1:
-        return literal(days.pop(), Date)
+    if len(days) <= 1:  # none: no bucket, no row
+        return literal(days.pop() if days else None, Date)
     return case({name: literal(day, Date) for name, day in as_of.items()}, value=bucket)
 
 
@@ -879,23 +880,36 @@ def _listed_incidents(
         .where(*where, seen)
         .order_by(Incident.is_near_miss, Incident.started_at, Incident.id)
     ).all()
-    ids = [row.id for row in rows]
     categories: dict[int, set[CauseCategory]] = defaultdict(set)
     impacts: dict[int, list[str]] = defaultdict(list)
     keys: dict[int, str] = {}
-    if ids:
+    if rows:
+        # The listed incidents' parts, joined on the same conditions (no parameter per incident).
         for incident_id, category in session.execute(
             select(IncidentFactor.incident_id, ContributingFactor.category)
             .join(ContributingFactor)
-            .where(IncidentFactor.incident_id.in_(ids))
+            .join(Incident, Incident.id == IncidentFactor.incident_id)
+            .where(*where, seen)
         ):
             categories[incident_id].add(category)
-        for estimate in session.scalars(
-            select(ImpactEstimate)
-            .where(ImpactEstimate.incident_id.in_(ids))
+        for incident_id, kind, level, low, likely, high, currency, unit in session.execute(
+            select(
+                ImpactEstimate.incident_id,
+                ImpactEstimate.kind,
+                ImpactEstimate.level,
+                ImpactEstimate.low,
+                ImpactEstimate.likely,
+                ImpactEstimate.high,
+                ImpactEstimate.currency,
+                ImpactEstimate.unit,
+            )
+            .join(Incident, Incident.id == ImpactEstimate.incident_id)
+            .where(*where, seen)
             .order_by(ImpactEstimate.id)
         ):
-            impacts[estimate.incident_id].append(describe_impact(estimate))
+            impacts[incident_id].append(
+                impact_text(kind, level, low, likely, high, currency or unit)
+            )
         recurrence_ids = {row.recurrence_of_id for row in rows if row.recurrence_of_id}
         if recurrence_ids:
             keys = {
@@ -925,10 +939,26 @@ def _listed_incidents(
 
 def describe_impact(estimate: ImpactEstimate) -> str:
     """One impact estimate as text: a low–likely–high range with its unit, or a level."""
-    if estimate.kind.is_qualitative:
-        return f"{estimate.kind.label}: {estimate.level.label if estimate.level else '—'}"
-    parts = [
-        "?" if v is None else format(v.normalize(), "f")
-        for v in (estimate.low, estimate.likely, estimate.high)
-    ]
-    return f"{estimate.kind.label}: {parts[0]}–{parts[1]}–{parts[2]} {estimate.unit_label}".strip()
+    return impact_text(
+        estimate.kind,
+        estimate.level,
+        estimate.low,
+        estimate.likely,
+        estimate.high,
+        estimate.unit_label,
+    )
+
+
+def impact_text(
+    kind: ImpactKind,
+    level: ImpactLevel | None,
+    low: Decimal | None,
+    likely: Decimal | None,
+    high: Decimal | None,
+    unit_label: str | None,
+) -> str:
+    """An impact estimate's values as text (see `describe_impact`)."""
+    if kind.is_qualitative:
+        return f"{kind.label}: {level.label if level else '—'}"
+    parts = ["?" if v is None else format(v.normalize(), "f") for v in (low, likely, high)]
+    return f"{kind.label}: {parts[0]}–{parts[1]}–{parts[2]} {unit_label or ''}".strip()

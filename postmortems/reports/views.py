@@ -160,7 +160,6 @@ def _frozen_versions(report: QuarterlyReport) -> dict[str, Any]:
     today = render.quarterly_figures_json(report)
     return {
         "frozen_versions": versions,
-        "filters_query": query,
         "latest_frozen": same,
         "changes": None if same is None else changed_figures(same.figures, today),
         "filters_args": filters_args,
