@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format bench bench-load clean
+.PHONY: run test lint format bench bench-load bench-reports clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,12 @@ test: lint
 # The databases are generated once into .bench-cache/; BENCH_SIZES=1000,10000 picks sizes.
 bench: $(VENV)/.installed-test
 	$(BIN)/python -m bench.pages
+
+# Report figures in process, computed cold, at 1,000, 10,000 and 100,000 postmortems: the
+# trend report (all and one team), a quarterly review, the list by stage against the list, and
+# the raw SQL count per quarter and category as the floor (issue 9). BENCH_SIZES picks sizes.
+bench-reports: $(VENV)/.installed-test
+	$(BIN)/python -m bench.reports
 
 # 20 clients file postmortems and add parts through the forms under gunicorn for 30 s, then
 # every acknowledged write is looked up in the database; fails on a lost write or a 5xx.

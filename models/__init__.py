@@ -24,6 +24,7 @@ from models.incident import (
     Tag,
     TimelineEvent,
 )
+from models.report import FrozenReport
 from models.taxonomy import CauseCategory, ContributingFactor
 from models.team import GrowthStage, HeadcountSnapshot, Team
 from models.user import Role, SignInFailure, User, UserSession
@@ -37,6 +38,7 @@ __all__ = [
     "CauseCategory",
     "ContributingFactor",
     "DataVersion",
+    "FrozenReport",
     "GrowthStage",
     "GuardCheck",
     "GuardKind",

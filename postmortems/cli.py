@@ -1,5 +1,6 @@
 """Command-line commands, grouped by noun: `flask db ...`, `flask demo ...`."""
 
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -158,7 +159,7 @@ def users_set_password(email: str, password: str) -> None:
 @click.option(
     "--format",
     "output_format",
-    type=click.Choice(["md", "html", "json"]),
+    type=click.Choice(["md", "html", "json", "pdf"]),
     default="md",
     show_default=True,
 )
@@ -181,6 +182,17 @@ def report_quarterly(quarter: str, output_format: str, output: str | None) -> No
         text = render.quarterly_markdown(report)
     elif output_format == "json":
         text = json.dumps(render.quarterly_json(report), indent=2, sort_keys=True) + "\n"
+    elif output_format == "pdf":
+        from postmortems.pdf import html_to_pdf
+
+        with current_app.test_request_context(f"/reports/quarterly/{report.quarter}"):
+            pdf = html_to_pdf(quarterly_html(report))
+        if output is None:
+            sys.stdout.buffer.write(pdf)
+        else:
+            Path(output).write_bytes(pdf)
+            click.echo(f"Wrote the {report.quarter} review to {output}.")
+        return
     else:
         with current_app.test_request_context(f"/reports/quarterly/{report.quarter}"):
             text = quarterly_html(report)

@@ -5,6 +5,7 @@ fields; it flushes but never commits. Views, the CLI, the demo loader and (later
 call these functions.
 """
 
+import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -46,6 +47,32 @@ class IncidentError(DomainError):
     """A change to an incident or one of its parts that would break one of its rules."""
 
 
+class Counting(enum.Enum):
+    """How the reports count an incident (README, "Reports"): the list's `metrics` filter."""
+
+    COUNTED = "1"  # counted in reports: not excluded from metrics, not a near-miss
+    NEAR_MISS = "near_miss"  # a near-miss, counted apart: not excluded
+    EXCLUDED = "excluded"  # excluded from metrics
+
+    @property
+    def label(self) -> str:
+        return {
+            "COUNTED": "Counted in reports",
+            "NEAR_MISS": "Near-misses (counted apart)",
+            "EXCLUDED": "Excluded from reports",
+        }[self.name]
+
+
+def counting_condition(counting: Counting) -> ColumnElement[bool]:
+    """The reports' counting rule as one condition on the incident's own row."""
+    if counting is Counting.EXCLUDED:
+        return Incident.exclude_from_metrics.is_(True)
+    return and_(
+        Incident.exclude_from_metrics.is_(False),
+        Incident.is_near_miss.is_(counting is Counting.NEAR_MISS),
+    )
+
+
 @dataclass(frozen=True)
 class IncidentFilters:
     status: IncidentStatus | None = None
@@ -56,6 +83,7 @@ class IncidentFilters:
     stage_id: int | None = None
     year: int | None = None
     tag: str | None = None
+    counting: Counting | None = None
 
 
 @dataclass(frozen=True)
@@ -177,6 +205,8 @@ def list_incidents(
             .where(Tag.name == filters.tag.strip().lower())
         )
         stmt = stmt.where(incidents_among(tagged, incident_tag.c.incident_id, many))
+    if filters.counting is not None:
+        stmt = stmt.where(counting_condition(filters.counting))
     if filters.year is not None:
         stmt = stmt.where(started_in_year(filters.year))
     if filters.stage_id is not None:

@@ -19,6 +19,7 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import select
 from wtforms import IntegerField, TextAreaField
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # not in stubs
 from wtforms.validators import NumberRange, Optional
 
 from models import (
@@ -52,6 +53,7 @@ from postmortems.incidents.service import (
     FIRST_YEAR,
     LAST_YEAR,
     ORDER_INDEX_FROM_ROWS,
+    Counting,
     IncidentFilters,
     count_incidents,
     delete_incident,
@@ -108,6 +110,12 @@ class FilterForm(Form):
     stage = OptionalIdSelectField("Growth stage")
     year = IntegerField("Year", [Optional(), NumberRange(min=FIRST_YEAR, max=LAST_YEAR)])
     tag = QuickSelectField("Tag", coerce=lambda value: value or None)
+    metrics = QuickSelectField(
+        "In reports",
+        choices=[SelectChoice("", "Any"), *(SelectChoice(c.value, c.label) for c in Counting)],
+        coerce=lambda value: Counting(value) if value else None,
+        validators=[Optional()],
+    )
     page = IntegerField("Page", [Optional(), NumberRange(min=1, max=1_000_000)])
 
     def __init__(self) -> None:
@@ -128,6 +136,7 @@ class FilterForm(Form):
             stage_id=self.stage.data,
             year=self.year.data,
             tag=self.tag.data or None,
+            counting=self.metrics.data,
         )
 
 

@@ -86,6 +86,11 @@ def duration_text(value: Decimal | None) -> str:
     return " ".join(f"{n} {unit}" for n, unit in parts if n) or "0 min"
 
 
+def seconds_text(value: int | float | None) -> str:
+    """A duration from a JSON payload (seconds, or null) as days, hours and minutes."""
+    return duration_text(None if value is None else Decimal(str(value)))
+
+
 def percent(value: Fraction | None) -> str:
     return "—" if value is None else f"{fixed(value * 100, 1)} %"
 

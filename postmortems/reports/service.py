@@ -10,7 +10,7 @@ and PDF renderers share; nothing loads incidents as rows into Python.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -18,7 +18,20 @@ from fractions import Fraction
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, case, false, func, literal, or_, select, true
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Integer,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.sql.elements import ColumnElement as SQLColumn
 
 from models import (
@@ -31,6 +44,7 @@ from models import (
     HeadcountSnapshot,
     ImpactEstimate,
     ImpactKind,
+    ImpactLevel,
     Incident,
     IncidentFactor,
     IncidentStatus,
@@ -49,7 +63,7 @@ from postmortems.reports.periods import (
 )
 from postmortems.reports.stats import MEDIAN, P90, interpolation_rank, poisson_interval, ratio
 from postmortems.teams.service import StageBand, growth_timeline
-from postmortems.timezones import local_date, start_of_local_day
+from postmortems.timezones import local_date, local_zone, start_of_local_day
 
 TOP_FACTORS = 5
 RATE_PEOPLE = 10  # rates are incidents per 10 people per quarter
@@ -273,8 +287,12 @@ def _bucket(ranges: Ranges) -> tuple[SQLColumn[Any], ColumnElement[bool]]:
 # Figures per group.
 
 
-def group_figures(filters: ReportFilters, ranges: Ranges, as_of: date) -> dict[str, GroupFigures]:
-    """Every figure for each named range of days, in a fixed number of grouped queries."""
+def group_figures(
+    filters: ReportFilters, ranges: Ranges, as_of: date | Mapping[str, date]
+) -> dict[str, GroupFigures]:
+    """Every figure for each named range of days, in a fixed number of grouped queries.
+    Action items count as overdue when due before `as_of` (one day, or one per range)."""
+    as_of_by = {name: as_of if isinstance(as_of, date) else as_of[name] for name, _, _ in ranges}
     bucket, in_any = _bucket(ranges)
     where = [*counted(filters), in_any]
     names = [name for name, _, _ in ranges]
@@ -283,7 +301,7 @@ def group_figures(filters: ReportFilters, ranges: Ranges, as_of: date) -> dict[s
     factors = _factors(bucket, where)
     durations = {kind: _durations(bucket, where, kind) for kind in DURATIONS}
     impacts, levels = _impacts(bucket, where)
-    actions = _actions(bucket, where, as_of)
+    actions = _actions(bucket, where, as_of_by, filters.start, filters.end_exclusive)
     recurrences = _recurrences(bucket, where)
     minimum = current_app.config["REPORT_MIN_SAMPLE_SIZE"]
     return {
@@ -295,7 +313,7 @@ def group_figures(filters: ReportFilters, ranges: Ranges, as_of: date) -> dict[s
             durations={k: durations[k].get(name, DurationStats(0, None, None)) for k in DURATIONS},
             impacts=tuple(impacts.get(name, ())),
             levels=tuple(levels.get(name, ())),
-            actions=actions.get(name, _no_actions(as_of)),
+            actions=actions.get(name, _no_actions(as_of_by[name])),
             recurrences=recurrences.get(name, 0),
             small=incidents.get(name, 0) < minimum,
         )
@@ -495,9 +513,14 @@ def _no_actions(as_of: date) -> ActionFigures:
 
 
 def _actions(
-    bucket: SQLColumn[Any], where: list[ColumnElement[bool]], as_of: date
+    bucket: SQLColumn[Any],
+    where: list[ColumnElement[bool]],
+    as_of: Mapping[str, date],
+    start: date,
+    end: date,
 ) -> dict[str, ActionFigures]:
-    """Action items of the counted incidents (near-misses' too: their follow-ups count)."""
+    """Action items of the counted incidents (near-misses' too: their follow-ups count);
+    overdue when open and due before their bucket's `as_of` day."""
     guarded = (
         select(action_item_guard.c.action_item_id)
         .where(action_item_guard.c.action_item_id == ActionItem.id)
@@ -514,7 +537,7 @@ def _actions(
             func.count(),
             counting(ActionItem.status == ActionStatus.DONE),
             counting(ActionItem.status == ActionStatus.WONT_DO),
-            counting(and_(open_, ActionItem.due_on < as_of)),
+            counting(and_(open_, ActionItem.due_on < _as_of_day(bucket, as_of))),
             counting(ActionItem.type == ActionType.PREVENTIVE),
             counting(and_(ActionItem.type == ActionType.PREVENTIVE, guarded)),
         )
@@ -523,14 +546,14 @@ def _actions(
         .where(*where)
         .group_by(bucket)
     )
-    days = _days_to_done(bucket, where)
+    days = _days_to_done(bucket, where, start, end)
     return {
         name: ActionFigures(
             total=total,
             done=int(done),
             wont_do=int(wont_do),
             overdue=int(overdue),
-            as_of=as_of,
+            as_of=as_of[name],
             days_to_done=days.get(name, DurationStats(0, None, None)),
             preventive=int(preventive),
             preventive_guarded=int(preventive_guarded),
@@ -541,31 +564,99 @@ def _actions(
     }
 
 
+def _as_of_day(bucket: SQLColumn[Any], as_of: Mapping[str, date]) -> Any:
+    """The bucket's as-of day in SQL: one parameter when all buckets share it."""
+    days = set(as_of.values())
+    if len(days) <= 1:  # none: no bucket, no row
+        return literal(days.pop() if days else None, Date)
+    return case({name: literal(day, Date) for name, day in as_of.items()}, value=bucket)
+
+
 def _days_to_done(
-    bucket: SQLColumn[Any], where: list[ColumnElement[bool]]
+    bucket: SQLColumn[Any], where: list[ColumnElement[bool]], start: date, end: date
 ) -> dict[str, DurationStats]:
-    """Median and p90 of the days from the incident's start (its local day) to done. Only the
-    done items' two dates are read, grouped: equal pairs come back once, with their count."""
+    """Median and p90 of the days from the incident's start (its local day) to done, over
+    incidents that started on local days `start` to `end` (exclusive). The database computes
+    each done item's number of days and counts the items per number: a few hundred rows."""
+    days = _days_between(_local_day_offsets(start, end), ActionItem.completed_on)
     stmt = (
-        select(bucket, Incident.started_at, ActionItem.completed_on, func.count())
+        select(bucket, days, func.count())
         .select_from(Incident)
         .join(ActionItem, ActionItem.incident_id == Incident.id)
         .where(*where, ActionItem.status == ActionStatus.DONE, ActionItem.completed_on.is_not(None))
-        .group_by(bucket, Incident.started_at, ActionItem.completed_on)
+        .group_by(bucket, days)
     )
-    by_bucket: dict[str, list[Decimal]] = defaultdict(list)
-    for name, started_at, completed_on, n in session.execute(stmt):
-        by_bucket[name] += [Decimal((completed_on - local_date(started_at)).days)] * n
+    by_bucket: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for name, n_days, n in session.execute(stmt):
+        by_bucket[name].append((int(n_days), n))
     result = {}
-    for name, values in by_bucket.items():
-        values.sort()
-        indexed = dict(enumerate(values))
+    for name, counts in by_bucket.items():
+        counts.sort()
+        total = sum(n for _, n in counts)
+        ranks = {
+            rank
+            for p in (MEDIAN, P90)
+            for rank in (interpolation_rank(total, p)[0], interpolation_rank(total, p)[0] + 1)
+            if rank < total
+        }
+        values: dict[int, Decimal] = {}
+        below = 0
+        for n_days, n in counts:
+            values.update({r: Decimal(n_days) for r in ranks if below <= r < below + n})
+            below += n
         result[name] = DurationStats(
-            len(values),
-            _interpolated(indexed, len(values), MEDIAN),
-            _interpolated(indexed, len(values), P90),
+            total, _interpolated(values, total, MEDIAN), _interpolated(values, total, P90)
         )
     return result
+
+
+def _local_day_offsets(start: date, end: date) -> list[tuple[datetime | None, int]]:
+    """The team's zone's UTC offsets, in seconds, over the local days `start` to `end`
+    (exclusive), as (the UTC instant from which it holds, offset): the first from the start of
+    time. Daylight saving time gives two changes a year; found to the second."""
+    zone = local_zone()
+
+    def offset(instant: datetime) -> int:
+        delta = instant.astimezone(zone).utcoffset()
+        return int(delta.total_seconds()) if delta is not None else 0
+
+    low, high = start_of_local_day(start), start_of_local_day(end)
+    offsets: list[tuple[datetime | None, int]] = [(None, offset(low))]
+    day = timedelta(days=1)
+    at = low
+    while at < high:
+        following = min(at + day, high)
+        if offset(following) != offsets[-1][1]:
+            before, after = at, following  # the change lies in (before, after]
+            while after - before > timedelta(seconds=1):
+                middle = before + (after - before) / 2
+                if offset(middle) == offsets[-1][1]:
+                    before = middle
+                else:
+                    after = middle
+            offsets.append((after.replace(microsecond=0), offset(after.replace(microsecond=0))))
+        at = following
+    return offsets
+
+
+def _days_between(offsets: list[tuple[datetime | None, int]], later: Any) -> SQLColumn[Any]:
+    """Days from the incident's local start day to the date `later`, in SQL: the start moved by
+    the zone's offset in force at that instant, then its date."""
+
+    def days(seconds_east: int) -> SQLColumn[Any]:
+        if session.get_bind().dialect.name == "sqlite":
+            local_day = func.date(Incident.started_at, f"{seconds_east:+d} seconds")
+            return cast(func.julianday(later) - func.julianday(local_day), Integer)
+        shifted = Incident.started_at + func.make_interval(0, 0, 0, 0, 0, 0, seconds_east)
+        return later - cast(shifted, Date)  # type: ignore[no-any-return]
+
+    if len(offsets) == 1:
+        return days(offsets[0][1])
+    whens = [
+        (Incident.started_at < at, days(seconds))
+        for (at, _), (_, seconds) in zip(offsets[1:], offsets, strict=False)
+    ]
+    return case(*whens, else_=days(offsets[-1][1]))
 
 
 def _recurrences(bucket: SQLColumn[Any], where: list[ColumnElement[bool]]) -> dict[str, int]:
@@ -706,19 +797,14 @@ def quarterly_report(
     quarter a year before, action items at the quarter's end, and the postmortems themselves
     (those the viewer may see, the others only counted; viewer None, the command line: all)."""
     filters = quarter_filters(quarter, **narrowing)
-    # Each quarter's action items count as overdue when due before its end.
-    figures = {
-        label: group_figures(f, [(label, f.start, f.end_exclusive)], as_of_day)[label]
-        for label, f, as_of_day in (
-            ("this", filters, quarter.next_first_day),
-            ("previous", quarter_filters(quarter.previous, **narrowing), quarter.first_day),
-            (
-                "year_before",
-                quarter_filters(quarter.year_before, **narrowing),
-                quarter.year_before.next_first_day,
-            ),
-        )
-    }
+    # The three quarters' figures in one set of grouped queries, each quarter a bucket; each
+    # quarter's action items count as overdue when due before its end.
+    compared = {"this": quarter, "previous": quarter.previous, "year_before": quarter.year_before}
+    figures = group_figures(
+        ReportFilters(quarter.year_before.first_day, quarter.last_day, **narrowing),
+        [(label, q.first_day, q.next_first_day) for label, q in compared.items()],
+        {label: q.next_first_day for label, q in compared.items()},
+    )
     where = counted(filters)
     start, end = start_of_local_day(quarter.first_day), start_of_local_day(quarter.next_first_day)
     opened = session.scalar(
@@ -794,23 +880,36 @@ def _listed_incidents(
         .where(*where, seen)
         .order_by(Incident.is_near_miss, Incident.started_at, Incident.id)
     ).all()
-    ids = [row.id for row in rows]
     categories: dict[int, set[CauseCategory]] = defaultdict(set)
     impacts: dict[int, list[str]] = defaultdict(list)
     keys: dict[int, str] = {}
-    if ids:
+    if rows:
+        # The listed incidents' parts, joined on the same conditions (no parameter per incident).
         for incident_id, category in session.execute(
             select(IncidentFactor.incident_id, ContributingFactor.category)
             .join(ContributingFactor)
-            .where(IncidentFactor.incident_id.in_(ids))
+            .join(Incident, Incident.id == IncidentFactor.incident_id)
+            .where(*where, seen)
         ):
             categories[incident_id].add(category)
-        for estimate in session.scalars(
-            select(ImpactEstimate)
-            .where(ImpactEstimate.incident_id.in_(ids))
+        for incident_id, kind, level, low, likely, high, currency, unit in session.execute(
+            select(
+                ImpactEstimate.incident_id,
+                ImpactEstimate.kind,
+                ImpactEstimate.level,
+                ImpactEstimate.low,
+                ImpactEstimate.likely,
+                ImpactEstimate.high,
+                ImpactEstimate.currency,
+                ImpactEstimate.unit,
+            )
+            .join(Incident, Incident.id == ImpactEstimate.incident_id)
+            .where(*where, seen)
             .order_by(ImpactEstimate.id)
         ):
-            impacts[estimate.incident_id].append(describe_impact(estimate))
+            impacts[incident_id].append(
+                impact_text(kind, level, low, likely, high, currency or unit)
+            )
         recurrence_ids = {row.recurrence_of_id for row in rows if row.recurrence_of_id}
         if recurrence_ids:
             keys = {
@@ -840,10 +939,26 @@ def _listed_incidents(
 
 def describe_impact(estimate: ImpactEstimate) -> str:
     """One impact estimate as text: a low–likely–high range with its unit, or a level."""
-    if estimate.kind.is_qualitative:
-        return f"{estimate.kind.label}: {estimate.level.label if estimate.level else '—'}"
-    parts = [
-        "?" if v is None else format(v.normalize(), "f")
-        for v in (estimate.low, estimate.likely, estimate.high)
-    ]
-    return f"{estimate.kind.label}: {parts[0]}–{parts[1]}–{parts[2]} {estimate.unit_label}".strip()
+    return impact_text(
+        estimate.kind,
+        estimate.level,
+        estimate.low,
+        estimate.likely,
+        estimate.high,
+        estimate.unit_label,
+    )
+
+
+def impact_text(
+    kind: ImpactKind,
+    level: ImpactLevel | None,
+    low: Decimal | None,
+    likely: Decimal | None,
+    high: Decimal | None,
+    unit_label: str | None,
+) -> str:
+    """An impact estimate's values as text (see `describe_impact`)."""
+    if kind.is_qualitative:
+        return f"{kind.label}: {level.label if level else '—'}"
+    parts = ["?" if v is None else format(v.normalize(), "f") for v in (low, likely, high)]
+    return f"{kind.label}: {parts[0]}–{parts[1]}–{parts[2]} {unit_label or ''}".strip()

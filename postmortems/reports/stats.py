@@ -29,30 +29,52 @@ def interpolation_rank(n: int, p: Decimal) -> tuple[int, Decimal]:
 
 
 def _poisson_cdf(k: int, mu: float) -> float:
-    """P(X ≤ k) for X ~ Poisson(mu), summed in log space (stable for large k and mu)."""
+    """P(X ≤ k) for X ~ Poisson(mu), summed in log space (stable for large k and mu): the
+    largest term from its logarithm, the others from it by the terms' ratio mu / i."""
     if mu <= 0:
         return 1.0
     # Terms more than ~12 standard deviations below the mean add nothing a float can hold.
     first = max(0, int(mu - 12 * math.sqrt(mu) - 12))
     if first > k:
         return 0.0
-    log_mu = math.log(mu)
-    log_terms = [i * log_mu - mu - math.lgamma(i + 1) for i in range(first, k + 1)]
-    top = max(log_terms)
-    return min(1.0, math.exp(top) * math.fsum(math.exp(t - top) for t in log_terms))
+    top = min(k, max(first, int(mu)))  # the largest term: at floor(mu), within first..k
+    log_top = top * math.log(mu) - mu - math.lgamma(top + 1)
+    total, term = 1.0, 1.0
+    for i in range(top, first, -1):  # down: term(i - 1) = term(i) * i / mu
+        term *= i / mu
+        total += term
+        if term < 1e-17 * total:
+            break
+    term = 1.0
+    for i in range(top + 1, k + 1):  # up: term(i) = term(i - 1) * mu / i
+        term *= mu / i
+        total += term
+        if term < 1e-17 * total:
+            break
+    return min(1.0, math.exp(log_top) * total)
 
 
 def _solve(k: int, target: float) -> float:
-    """The mu at which P(X ≤ k; mu) = target (the CDF falls as mu grows), by bisection."""
+    """The mu at which P(X ≤ k; mu) = target (the CDF falls as mu grows): Newton's method on
+    the CDF, whose derivative in mu is −P(X = k), kept inside a shrinking bracket (a step
+    that would leave it bisects instead)."""
     spread = 10 * math.sqrt(k + 1) + 10
     lo, hi = max(0.0, k - spread), k + spread
-    for _ in range(64):
-        mid = (lo + hi) / 2
-        if _poisson_cdf(k, mid) > target:
-            lo = mid
+    mu = (lo + hi) / 2
+    for _ in range(200):
+        excess = _poisson_cdf(k, mu) - target
+        if excess > 0:
+            lo = mu
         else:
-            hi = mid
-    return (lo + hi) / 2
+            hi = mu
+        density = math.exp(k * math.log(mu) - mu - math.lgamma(k + 1)) if mu > 0 else 0.0
+        step = mu + excess / density if density > 0 else (lo + hi) / 2
+        if not lo < step < hi:
+            step = (lo + hi) / 2
+        if abs(step - mu) <= 1e-12 * max(1.0, mu) or hi - lo <= 1e-12 * max(1.0, mu):
+            return step
+        mu = step
+    return mu
 
 
 def poisson_interval(count: int, confidence: float = 0.90) -> tuple[float, float]:

@@ -4,18 +4,30 @@ import json
 from datetime import UTC, date, datetime
 from typing import Any
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from sqlalchemy import select
 
-from models import IncidentStatus, Severity, Team
+from models import CauseCategory, IncidentStatus, Severity, Team
 from postmortems.auth.access import viewer_key
 from postmortems.cache import cached
-from postmortems.db import MAX_ID, session
+from postmortems.charts import svg_response
+from postmortems.db import MAX_ID, commit_change, session
 from postmortems.domain import DomainError
+from postmortems.pdf import html_to_pdf
 from postmortems.policy import requires
 from postmortems.reports import render
+from postmortems.reports.charts import trend_chart_svg
+from postmortems.reports.freezing import (
+    FrozenVersion,
+    changed_figures,
+    filters_args,
+    filters_query,
+    freeze_quarterly,
+    get_frozen,
+    list_frozen,
+)
 from postmortems.reports.periods import Quarter, ReportError
 from postmortems.reports.service import (
     DURATIONS,
@@ -77,7 +89,7 @@ def _narrowing() -> dict[str, Any]:
     }
 
 
-def _trend() -> TrendReport:
+def _trend_filters() -> tuple[ReportFilters, date]:
     today = local_today()
     try:
         narrowing = _narrowing()
@@ -88,6 +100,11 @@ def _trend() -> TrendReport:
         )
     except DomainError as exc:
         abort(400, description=exc.message)
+    return filters, today
+
+
+def _trend() -> TrendReport:
+    filters, today = _trend_filters()
     return cached(
         ("trend_report", filters, today),
         lambda: trend_report(filters, as_of=today, now=datetime.now(UTC)),
@@ -117,9 +134,36 @@ def _teams() -> list[tuple[int, str]]:
     return list(cached(("report_teams",), teams))
 
 
-def quarterly_html(report: QuarterlyReport) -> str:
-    """The quarterly page's HTML (the page, the command line's --format html and the PDF)."""
-    return render_template("reports/quarterly.html", report=report, durations=DURATIONS, r=render)
+def quarterly_html(report: QuarterlyReport, **page: Any) -> str:
+    """The quarterly page's HTML (the page, the command line's --format html and the PDF).
+    `page` adds what only the web page shows: the frozen versions and the freeze button."""
+    return render_template(
+        "reports/quarterly.html", report=report, durations=DURATIONS, r=render, **page
+    )
+
+
+def _frozen_id() -> int | None:
+    value = request.args.get("frozen", "")
+    if not value:
+        return None
+    if not value.isdecimal() or not 0 < int(value) <= MAX_ID:
+        abort(404)
+    return int(value)
+
+
+def _frozen_versions(report: QuarterlyReport) -> dict[str, Any]:
+    """The quarter's frozen versions, and what changed since the newest one frozen with the
+    page's filters."""
+    versions = list_frozen(report.quarter)
+    query = filters_query(report.filters)
+    same = next((v for v in versions if v.filters == query), None)
+    today = render.quarterly_figures_json(report)
+    return {
+        "frozen_versions": versions,
+        "latest_frozen": same,
+        "changes": None if same is None else changed_figures(same.figures, today),
+        "filters_args": filters_args,
+    }
 
 
 def json_response(payload: dict[str, Any]) -> Response:
@@ -152,6 +196,15 @@ def trends_json() -> ResponseReturnValue:
     return json_response(render.trend_json(_trend()))
 
 
+@bp.route("/trends.svg")
+@requires("read_reports")
+def trends_svg() -> ResponseReturnValue:
+    """The trend page's chart (the page's table under it holds the same numbers)."""
+    filters, today = _trend_filters()
+    svg = cached(("trend_chart", filters, today), lambda: trend_chart_svg(_trend()))
+    return svg_response(svg)
+
+
 @bp.route("/quarterly/")
 @requires("read_reports")
 def quarterly_index() -> ResponseReturnValue:
@@ -163,14 +216,113 @@ def quarterly_index() -> ResponseReturnValue:
 @bp.route("/quarterly/<quarter>")
 @requires("read_reports")
 def quarterly(quarter: str) -> ResponseReturnValue:
-    """The quarter's postmortems and figures against the quarter before and a year before."""
-    return quarterly_html(_quarterly(quarter))
+    """The quarter's postmortems and figures against the quarter before and a year before;
+    with `frozen`, a frozen version of its figures and what changed since."""
+    frozen_id = _frozen_id()
+    if frozen_id is not None:
+        return _frozen_page(quarter, frozen_id)
+    report = _quarterly(quarter)
+    return quarterly_html(report, **_frozen_versions(report))
+
+
+def _frozen(quarter: str, frozen_id: int) -> tuple[FrozenVersion, QuarterlyReport]:
+    """The frozen version, and today's report for the same quarter and filters (a URL whose
+    filters differ from the version's is sent to the version's own)."""
+    try:
+        version = get_frozen(Quarter.parse(quarter), frozen_id)
+    except ReportError:
+        abort(404)
+    report = _quarterly(quarter)
+    if filters_query(report.filters) != version.filters:
+        target = url_for(
+            request.endpoint or "reports.quarterly",
+            quarter=quarter,
+            frozen=frozen_id,
+            **filters_args(version.filters),
+        )
+        abort(redirect(target))
+    return version, report
+
+
+def _frozen_page(quarter: str, frozen_id: int) -> ResponseReturnValue:
+    version, report = _frozen(quarter, frozen_id)
+    return render_template(
+        "reports/frozen.html",
+        version=version,
+        report=report,
+        figures=version.figures,
+        changes=changed_figures(version.figures, render.quarterly_figures_json(report)),
+        today_args=filters_args(version.filters),
+        categories=[(c.name, c.label) for c in CauseCategory],
+        durations=DURATIONS,
+        r=render,
+    )
+
+
+@bp.route("/quarterly/<quarter>/freeze", methods=["POST"])
+@requires("freeze_reports")
+def freeze(quarter: str) -> ResponseReturnValue:
+    """Store the quarter's figures as today's data gives them (with the page's filters)."""
+    try:
+        parsed = Quarter.parse(quarter)
+    except ReportError:
+        abort(404)
+    try:
+        narrowing = _narrowing()
+    except DomainError as exc:
+        abort(400, description=exc.message)
+    frozen = commit_change(
+        lambda: freeze_quarterly(parsed, user=current_user, now=datetime.now(UTC), **narrowing)
+    )
+    flash(f"Figures of {parsed.label} frozen as version {frozen.id}.")
+    return redirect(
+        url_for(
+            "reports.quarterly",
+            quarter=parsed.label,
+            frozen=frozen.id,
+            **filters_args(frozen.filters),
+        )
+    )
 
 
 @bp.route("/quarterly/<quarter>.json")
 @requires("read_reports")
 def quarterly_json(quarter: str) -> ResponseReturnValue:
-    return json_response(render.quarterly_json(_quarterly(quarter)))
+    """The quarter's figures; with `frozen`, the frozen version's exactly as stored, with when
+    and by whom, and the figures today's data gives differently."""
+    frozen_id = _frozen_id()
+    if frozen_id is None:
+        return json_response(render.quarterly_json(_quarterly(quarter)))
+    version, report = _frozen(quarter, frozen_id)
+    changes = changed_figures(version.figures, render.quarterly_figures_json(report))
+    return json_response(
+        {
+            **version.figures,
+            "frozen": {
+                "id": version.id,
+                "data_cutoff_at": version.data_cutoff_at.isoformat(),
+                "data_version": version.data_version,
+                "frozen_by": version.frozen_by,
+            },
+            "changed_since_frozen": [
+                {"figure": c.path, "frozen": c.before, "today": c.after} for c in changes
+            ],
+        }
+    )
+
+
+@bp.route("/quarterly/<quarter>.pdf")
+@requires("read_reports")
+def quarterly_pdf(quarter: str) -> ResponseReturnValue:
+    """The quarterly page as a PDF (kept per data version and reader, like the figures)."""
+    report = _quarterly(quarter)
+    key = ("quarterly_pdf", report.quarter, report.filters, viewer_key(current_user))
+    pdf = cached(key, lambda: html_to_pdf(quarterly_html(report)))
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="quarterly-{report.quarter}.pdf"'},
+    )
 
 
 @bp.route("/quarterly/<quarter>.md")

@@ -1,9 +1,12 @@
 """The cause taxonomy: the one place where contributing factors are added or changed."""
 
-from sqlalchemy import func, select
+from dataclasses import dataclass
 
-from models import CauseCategory, ContributingFactor, IncidentFactor
+from sqlalchemy import case, func, select
+
+from models import CauseCategory, ContributingFactor, Incident, IncidentFactor, User
 from postmortems.audit.service import record_event
+from postmortems.auth.access import viewer_key, visible_incidents
 from postmortems.cache import cached
 from postmortems.db import is_taken, session
 from postmortems.domain import DomainError, Problems
@@ -13,16 +16,48 @@ class TaxonomyError(DomainError):
     """A factor change that would break a rule."""
 
 
-def incident_counts() -> dict[int, int]:
-    """How many postmortems name each factor (factors named by none are left out): one
-    GROUP BY over the factor index, kept until the data changes."""
+@dataclass(frozen=True)
+class FactorCount:
+    """How many incidents name a factor, counted as the reports count (not excluded from
+    metrics, whatever the review status; near-misses apart), and how many of each the viewer
+    may see (the linked list shows only those)."""
 
-    def count() -> dict[int, int]:
-        factor_id = IncidentFactor.factor_id
-        rows = session.execute(select(factor_id, func.count()).group_by(factor_id))
-        return {factor: uses for factor, uses in rows}
+    incidents: int = 0
+    near_misses: int = 0
+    visible_incidents: int = 0
+    visible_near_misses: int = 0
 
-    return cached(("factor_incident_counts",), count)
+    @property
+    def hidden_incidents(self) -> int:
+        return self.incidents - self.visible_incidents
+
+    @property
+    def hidden_near_misses(self) -> int:
+        return self.near_misses - self.visible_near_misses
+
+
+def incident_counts(viewer: User) -> dict[int, FactorCount]:
+    """Per factor (those named by no counted incident left out): one GROUP BY over the factor
+    index joined to the incidents, kept per viewer until the data changes."""
+
+    def count() -> dict[int, FactorCount]:
+        seen = func.coalesce(func.sum(case((visible_incidents(viewer), 1), else_=0)), 0)
+        rows = session.execute(
+            select(IncidentFactor.factor_id, Incident.is_near_miss, func.count(), seen)
+            .join(Incident, Incident.id == IncidentFactor.incident_id)
+            .where(Incident.exclude_from_metrics.is_(False))
+            .group_by(IncidentFactor.factor_id, Incident.is_near_miss)
+        )
+        counts: dict[int, dict[str, int]] = {}
+        for factor_id, is_near_miss, n, visible in rows:
+            entry = counts.setdefault(factor_id, {})
+            if is_near_miss:
+                entry.update(near_misses=n, visible_near_misses=int(visible))
+            else:
+                entry.update(incidents=n, visible_incidents=int(visible))
+        return {factor_id: FactorCount(**entry) for factor_id, entry in counts.items()}
+
+    return cached(("factor_incident_counts", viewer_key(viewer)), count)
 
 
 def create_factor(

@@ -2,6 +2,7 @@
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from sqlalchemy import select
 
 from models import CauseCategory, ContributingFactor
@@ -16,14 +17,15 @@ bp = Blueprint("taxonomy", __name__, url_prefix="/taxonomy")
 
 @bp.route("/")
 def index() -> ResponseReturnValue:
-    """Every category with its factors and how many postmortems name each."""
-    uses = service.incident_counts()
+    """Every category with its factors and how many incidents name each, counted as the
+    reports count; each count links to the list of the same incidents."""
+    uses = service.incident_counts(current_user)
     factors = session.scalars(select(ContributingFactor).order_by(ContributingFactor.name))
-    by_category: dict[CauseCategory, list[tuple[ContributingFactor, int]]] = {
+    by_category: dict[CauseCategory, list[tuple[ContributingFactor, service.FactorCount]]] = {
         c: [] for c in CauseCategory
     }
     for factor in factors:
-        by_category[factor.category].append((factor, uses.get(factor.id, 0)))
+        by_category[factor.category].append((factor, uses.get(factor.id, service.FactorCount())))
     return render_template("taxonomy/index.html", by_category=by_category)
 
 

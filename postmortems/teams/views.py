@@ -6,10 +6,13 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 
 from models import GrowthStage, HeadcountSnapshot, Team
+from postmortems.cache import cached
+from postmortems.charts import svg_response
 from postmortems.db import commit_change, get_or_404, session
 from postmortems.domain import DomainError
 from postmortems.policy import can, requires
 from postmortems.teams import service
+from postmortems.teams.charts import headcount_chart_svg
 from postmortems.teams.forms import GrowthStageForm, HeadcountSnapshotForm, TeamForm
 from postmortems.teams.service import growth_timeline, list_stages, list_teams
 from postmortems.timezones import local_today
@@ -25,7 +28,17 @@ def index() -> ResponseReturnValue:
         teams=session.scalars(list_teams()).all(),
         stages=session.scalars(list_stages()).all(),
         today=growth_timeline().on(local_today()),
+        steps=growth_timeline().spans,
     )
+
+
+@bp.route("/headcount.svg")
+def headcount_svg() -> ResponseReturnValue:
+    """The company's headcount over time with the stages' bands (the teams page's table under
+    it holds the same steps)."""
+    today = local_today()
+    svg = cached(("headcount_chart", today), lambda: headcount_chart_svg(growth_timeline(), today))
+    return svg_response(svg)
 
 
 @bp.route("/new", methods=["GET", "POST"])

@@ -65,6 +65,10 @@ EXPECTED = {
     "reports.quarterly": ("GET", {"quarter"}, EVERYONE),
     "reports.quarterly_json": ("GET", {"quarter"}, EVERYONE),
     "reports.quarterly_markdown": ("GET", {"quarter"}, EVERYONE),
+    "reports.trends_svg": ("GET", {}, EVERYONE),
+    "reports.quarterly_pdf": ("GET", {"quarter"}, EVERYONE),
+    "reports.freeze": ("POST", {"quarter"}, answers(403, reviewer=302, admin=302)),
+    "teams.headcount_svg": ("GET", {}, EVERYONE),
     "health.healthz": ("GET", {}, {**EVERYONE, "anonymous": 200}),
 }
 FIXED_VALUES = {
