@@ -2,12 +2,13 @@
 
 from typing import Any
 
-from wtforms import IntegerField, StringField, TextAreaField
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # not in stubs
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from models import GuardCheck, GuardKind, GuardStatus
 from models.guard import DEFAULT_FRESHNESS_DAYS, MAX_FRESHNESS_DAYS
-from postmortems.forms import EnumSelectField, Form
+from postmortems.forms import EnumSelectField, Form, LocalDateTimeField
 from postmortems.guards.service import GuardValues
 
 
@@ -53,3 +54,18 @@ class GuardCheckForm(Form):
             status=self.status.data,
             freshness_days=self.freshness_days.data or DEFAULT_FRESHNESS_DAYS,
         )
+
+
+class GuardRunForm(Form):
+    """A run recorded by hand; the rules (time, link, length) are the service's."""
+
+    status = SelectField(
+        "Result", choices=[SelectChoice("pass", "Passed"), SelectChoice("fail", "Failed")]
+    )
+    ran_at = LocalDateTimeField(
+        "When it ran",
+        [Optional()],
+        description="In the team's zone; now when left empty.",
+    )
+    url = StringField("Link to the run", [Optional()], description="http:// or https://")
+    details = TextAreaField("Details", [Optional()], description="At most 2000 characters.")

@@ -112,10 +112,11 @@ def guard_facts(guard: GuardCheck, as_of: datetime) -> GuardFacts:
     )
 
 
-def facts_query(as_of: datetime) -> Select[Any]:
+def facts_query(as_of: datetime, among: Select[Any] | None = None) -> Select[Any]:
     """A select() of every guard's id, state name, last run (time, status) and last pass at
-    `as_of`: one query, each guard read through its run indexes (a few index probes per guard,
-    whatever its number of runs). Join it, or wrap it, to filter guards by state in SQL."""
+    `as_of` (only the guards whose ids `among` selects, if given): one query, each guard read
+    through its run indexes (a few index probes per guard, whatever its number of runs).
+    Join it, or wrap it, to filter guards by state in SQL."""
     as_of = instant(as_of)
     mine = GuardRun.guard_check_id == GuardCheck.id
     last_run = (
@@ -132,12 +133,15 @@ def facts_query(as_of: datetime) -> Select[Any]:
         .correlate(GuardCheck)
         .scalar_subquery()
     )
-    inner = select(
+    facts = select(
         GuardCheck.id.label("guard_id"),
         GuardCheck.freshness_days.label("freshness_days"),
         last_run.label("last_run_id"),
         last_pass.label("last_pass_at"),
-    ).subquery("guard_facts")
+    )
+    if among is not None:
+        facts = facts.where(GuardCheck.id.in_(among))
+    inner = facts.subquery("guard_facts")
     last = select(GuardRun).subquery("last_run")
     state = case(
         (inner.c.last_run_id.is_(None), literal(GuardState.NEVER_VERIFIED.name)),
