@@ -138,3 +138,53 @@ def test_check_says_how_many_overdue_items_it_left_out(runner, db) -> None:
     result = _invoke(runner, db, "guards", "check", "--limit", "1")
     assert "Overdue action items: 3" in result.output and "… and 2 more" in result.output
     assert "Item 0" in result.output and "Item 2" not in result.output
+
+
+def test_guards_health_as_json(db) -> None:
+    from postmortems.guards.health import guards_health
+
+    guard = make_guard("Smoke")
+    now = datetime.now(UTC).replace(microsecond=0)
+    db.add(GuardRun(guard_check_id=guard.id, status="FAIL", ran_at=now - timedelta(hours=1)))
+    incident = make_incident("Queue stalled")
+    incident.action_items.append(
+        ActionItem(title="Add alert", group=LessonGroup.TECHNICAL, type=ActionType.DETECTIVE,
+                   due_on=date(2020, 1, 1))
+    )  # fmt: skip
+    db.flush()
+    payload = guards_health(now).to_json()
+    assert payload["clean"] is False
+    assert payload["failing"] == [
+        {
+            "id": guard.id,
+            "name": "Smoke",
+            "owner": "",
+            "status": "PROPOSED",
+            "state": "FAILING",
+            "freshness_days": 7,
+            "last_run_at": (now - timedelta(hours=1)).isoformat().replace("+00:00", "Z"),
+            "last_pass_at": None,
+        }
+    ]
+    assert payload["stale"] == [] and payload["never_verified"] == 0
+    assert payload["overdue_action_items"] == [
+        {"id": incident.action_items[0].id, "title": "Add alert", "owner": "",
+         "due_on": "2020-01-01", "postmortem": incident.key}
+    ]  # fmt: skip
+    assert payload["overdue_action_items_total"] == 1
+
+
+def test_guards_health_hides_overdue_items_the_viewer_may_not_see(db) -> None:
+    from models import Role
+    from postmortems.guards.health import guards_health
+    from tests.conftest import make_user
+
+    incident = make_incident("Secret", is_restricted=True)
+    incident.action_items.append(
+        ActionItem(title="Hidden", group=LessonGroup.TECHNICAL, type=ActionType.DETECTIVE,
+                   due_on=date(2020, 1, 1))
+    )  # fmt: skip
+    reader = make_user(Role.READER)
+    db.flush()
+    assert guards_health(datetime.now(UTC), reader).overdue_total == 0
+    assert guards_health(datetime.now(UTC)).overdue_total == 1
