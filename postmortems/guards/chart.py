@@ -6,8 +6,9 @@ by our stylesheet), with the same numbers in a table beside it.
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from models import GuardCheck, GuardRun, RunStatus
 from postmortems.db import session
@@ -43,25 +44,33 @@ def weekly_runs(guard: GuardCheck, as_of: datetime, weeks: int = WEEKS) -> list[
     monday = today - timedelta(days=today.weekday())
     starts = [monday - timedelta(weeks=k) for k in range(weeks - 1, -1, -1)]
     bounds = [start_of_local_day(d) for d in starts] + [start_of_local_day(monday + timedelta(7))]
-    bucket = case(*[(GuardRun.ran_at < bounds[i + 1], i) for i in range(weeks)])
-    stmt = (
-        select(bucket.label("week"), GuardRun.status, func.count())
-        .where(
-            GuardRun.guard_check_id == guard.id,
-            GuardRun.ran_at >= bounds[0],
-            GuardRun.ran_at < bounds[-1],
+    # One count per week and result, each a range of the (guard, status, ran_at) index.
+    counts = session.execute(
+        select(
+            *[
+                _count(guard, status, bounds[i], bounds[i + 1])
+                for i in range(weeks)
+                for status in (RunStatus.PASS, RunStatus.FAIL)
+            ]
         )
-        .group_by(bucket, GuardRun.status)
-    )
-    counts = {(week, status): n for week, status, n in session.execute(stmt)}
+    ).one()
     return [
-        WeekRuns(
-            start=start,
-            passes=counts.get((i, RunStatus.PASS), 0),
-            fails=counts.get((i, RunStatus.FAIL), 0),
-        )
+        WeekRuns(start=start, passes=counts[2 * i], fails=counts[2 * i + 1])
         for i, start in enumerate(starts)
     ]
+
+
+def _count(guard: GuardCheck, status: RunStatus, start: datetime, end: datetime) -> Any:
+    return (
+        select(func.count())
+        .where(
+            GuardRun.guard_check_id == guard.id,
+            GuardRun.status == status,
+            GuardRun.ran_at >= start,
+            GuardRun.ran_at < end,
+        )
+        .scalar_subquery()
+    )
 
 
 def bars(weeks: list[WeekRuns]) -> list[Bar]:

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import func, select
 
 from models import (
     ActionItem,
@@ -24,7 +24,13 @@ from postmortems.cache import cached
 from postmortems.db import session
 from postmortems.guards.escapes import escape_counts, escaped_in_period
 from postmortems.guards.health import GuardHealthRow, guard_rows
-from postmortems.guards.runs import GuardState, facts_query, guard_states, instant
+from postmortems.guards.runs import (
+    GuardState,
+    facts_of,
+    facts_query,
+    guard_states,
+    instant,
+)
 from postmortems.timezones import start_of_local_day
 
 AT_RISK_STATES = (GuardState.FAILING, GuardState.STALE)
@@ -34,26 +40,22 @@ PASS_RATE_DAYS = 90
 
 def at_risk_action_items(incident_id: int, as_of: datetime) -> frozenset[int]:
     """Ids of the incident's done action items that rely on a guard (not retired) that is
-    failing or stale at `as_of`: one query over this incident's guards only."""
-    done_items = select(ActionItem.id).where(
-        ActionItem.incident_id == incident_id, ActionItem.status == ActionStatus.DONE
-    )
-    guards_of_items = select(action_item_guard.c.guard_check_id).where(
-        action_item_guard.c.action_item_id.in_(done_items)
-    )
-    facts = facts_query(as_of, among=guards_of_items).subquery()
-    stmt = (
-        select(action_item_guard.c.action_item_id)
-        .join(facts, facts.c.guard_id == action_item_guard.c.guard_check_id)
+    failing or stale at `as_of`: the incident's few links first, then the states of just
+    those guards (nothing more when it has none)."""
+    links = session.execute(
+        select(action_item_guard.c.action_item_id, action_item_guard.c.guard_check_id)
+        .join(ActionItem, ActionItem.id == action_item_guard.c.action_item_id)
         .join(GuardCheck, GuardCheck.id == action_item_guard.c.guard_check_id)
         .where(
-            action_item_guard.c.action_item_id.in_(done_items),
-            facts.c.state.in_([s.name for s in AT_RISK_STATES]),
+            ActionItem.incident_id == incident_id,
+            ActionItem.status == ActionStatus.DONE,
             GuardCheck.status != GuardStatus.RETIRED,
         )
-        .distinct()
-    )
-    return frozenset(session.scalars(stmt))
+    ).all()
+    if not links:
+        return frozenset()
+    facts = facts_of(sorted({guard_id for _, guard_id in links}), as_of)
+    return frozenset(item_id for item_id, guard_id in links if facts[guard_id].state.at_risk)
 
 
 @dataclass(frozen=True)
@@ -153,17 +155,28 @@ def protected_counts() -> dict[int, int]:
 
 
 def run_counts(start: datetime, end: datetime) -> dict[int, tuple[int, int]]:
-    """(runs, passes) per guard with runs from `start` to `end`, both included."""
-    stmt = (
-        select(
-            GuardRun.guard_check_id,
-            func.count(),
-            func.sum(case((GuardRun.status == RunStatus.PASS, 1), else_=0)),
+    """(runs, passes) per guard from `start` to `end`, both included: per guard, two ranges
+    of the (guard, status, ran_at) index, so only the runs in the span are read."""
+
+    def counted(status: RunStatus) -> Any:
+        return (
+            select(func.count())
+            .where(
+                GuardRun.guard_check_id == GuardCheck.id,
+                GuardRun.status == status,
+                GuardRun.ran_at >= start,
+                GuardRun.ran_at <= end,
+            )
+            .correlate(GuardCheck)
+            .scalar_subquery()
         )
-        .where(GuardRun.ran_at >= start, GuardRun.ran_at <= end)
-        .group_by(GuardRun.guard_check_id)
-    )
-    return {gid: (int(runs), int(passes or 0)) for gid, runs, passes in session.execute(stmt)}
+
+    stmt = select(GuardCheck.id, counted(RunStatus.PASS), counted(RunStatus.FAIL))
+    return {
+        gid: (passes + fails, passes)
+        for gid, passes, fails in session.execute(stmt)
+        if passes + fails
+    }
 
 
 def effectiveness(as_of: datetime) -> list[Effectiveness]:

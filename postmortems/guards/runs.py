@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import ColumnElement, Select, Text, case, cast, func, literal, select
+from sqlalchemy import ColumnElement, DateTime, Select, Text, case, cast, func, literal, select
 
 from models import GuardCheck, GuardRun, RunStatus, User
 from models.base import EARLIEST, LabelledEnum
@@ -87,36 +87,52 @@ def derive_state(
 
 
 def guard_facts(guard: GuardCheck, as_of: datetime) -> GuardFacts:
-    """One guard's state at `as_of`: two lookups along its run indexes."""
+    """One guard's state at `as_of` (see `facts_of`)."""
+    return facts_of([guard.id], as_of)[guard.id]
+
+
+def facts_of(guard_ids: list[int], as_of: datetime) -> dict[int, GuardFacts]:
+    """The state at `as_of` of a few guards, by id, derived in Python (`derive_state`) from
+    their last run and last pass: one small query, probing each guard's run indexes."""
     as_of = instant(as_of)
-    last = session.execute(
-        select(GuardRun.status, GuardRun.ran_at)
-        .where(GuardRun.guard_check_id == guard.id, GuardRun.ran_at <= as_of)
-        .order_by(GuardRun.ran_at.desc(), GuardRun.id.desc())
-        .limit(1)
-    ).first()
-    last_pass_at = session.scalar(
-        select(func.max(GuardRun.ran_at)).where(
-            GuardRun.guard_check_id == guard.id,
-            GuardRun.status == RunStatus.PASS,
-            GuardRun.ran_at <= as_of,
+    mine = GuardRun.guard_check_id == GuardCheck.id
+
+    def last(column: Any, *where: ColumnElement[bool]) -> Any:
+        return (
+            select(column)
+            .where(mine, GuardRun.ran_at <= as_of, *where)
+            .order_by(GuardRun.ran_at.desc(), GuardRun.id.desc())
+            .limit(1)
+            .correlate(GuardCheck)
+            .scalar_subquery()
         )
-    )
-    status, ran_at = (last.status, last.ran_at) if last is not None else (None, None)
-    return GuardFacts(
-        guard_id=guard.id,
-        state=derive_state(status, last_pass_at, guard.freshness_days, as_of),
-        last_run_at=ran_at,
-        last_run_status=status,
-        last_pass_at=last_pass_at,
-    )
+
+    stmt = select(
+        GuardCheck.id,
+        GuardCheck.freshness_days,
+        last(GuardRun.status),
+        last(GuardRun.ran_at),
+        last(GuardRun.ran_at, GuardRun.status == RunStatus.PASS),
+    ).where(GuardCheck.id.in_(guard_ids))
+    result = {}
+    for guard_id, days, status, ran_at, last_pass_at in session.execute(stmt):
+        # A scalar subquery's value comes back as the database has it: make it a member.
+        status = RunStatus[status] if isinstance(status, str) else status
+        result[guard_id] = GuardFacts(
+            guard_id=guard_id,
+            state=derive_state(status, last_pass_at, days, as_of),
+            last_run_at=ran_at,
+            last_run_status=status,
+            last_pass_at=last_pass_at,
+        )
+    return result
 
 
-def facts_query(as_of: datetime, among: Select[Any] | None = None) -> Select[Any]:
+def facts_query(as_of: datetime) -> Select[Any]:
     """A select() of every guard's id, state name, last run (time, status) and last pass at
-    `as_of` (only the guards whose ids `among` selects, if given): one query, each guard read
-    through its run indexes (a few index probes per guard, whatever its number of runs).
-    Join it, or wrap it, to filter guards by state in SQL."""
+    `as_of`: one query, each guard read through its run indexes (a few index probes per
+    guard, whatever its number of runs). Join it, or wrap it, to filter guards by state in
+    SQL: the lists' way, where `facts_of` is one guard's."""
     as_of = instant(as_of)
     mine = GuardRun.guard_check_id == GuardCheck.id
     last_run = (
@@ -128,8 +144,10 @@ def facts_query(as_of: datetime, among: Select[Any] | None = None) -> Select[Any
         .scalar_subquery()
     )
     last_pass = (
-        select(func.max(GuardRun.ran_at))
+        select(GuardRun.ran_at)
         .where(mine, GuardRun.status == RunStatus.PASS, GuardRun.ran_at <= as_of)
+        .order_by(GuardRun.ran_at.desc())
+        .limit(1)
         .correlate(GuardCheck)
         .scalar_subquery()
     )
@@ -139,9 +157,8 @@ def facts_query(as_of: datetime, among: Select[Any] | None = None) -> Select[Any
         last_run.label("last_run_id"),
         last_pass.label("last_pass_at"),
     )
-    if among is not None:
-        facts = facts.where(GuardCheck.id.in_(among))
-    inner = facts.subquery("guard_facts")
+    # Materialised: each guard's probes run once, not once per use in the query below.
+    inner = facts.cte("guard_facts").prefix_with("MATERIALIZED")
     last = select(GuardRun).subquery("last_run")
     state = case(
         (inner.c.last_run_id.is_(None), literal(GuardState.NEVER_VERIFIED.name)),
@@ -154,6 +171,7 @@ def facts_query(as_of: datetime, among: Select[Any] | None = None) -> Select[Any
     )
     return select(
         inner.c.guard_id,
+        inner.c.freshness_days,
         state.label("state"),
         last.c.ran_at.label("last_run_at"),
         last.c.status.label("last_run_status"),
@@ -165,7 +183,7 @@ def _window_start(as_of: datetime, days: ColumnElement[int]) -> ColumnElement[An
     """`as_of` minus `days` whole days, in SQL, exactly, as each database stores datetimes."""
     naive = as_of.replace(tzinfo=None)
     if session.get_bind().dialect.name == "postgresql":
-        return literal(naive) - func.make_interval(0, 0, 0, days)
+        return cast(literal(naive), DateTime()) - func.make_interval(0, 0, 0, days)
     # SQLite keeps "YYYY-MM-DD HH:MM:SS.ffffff" text; this gives the same text to the
     # millisecond ("…SS.000", as_of being whole seconds), which compares the same way.
     shift = literal("-").concat(cast(days, Text)).concat(" days")
@@ -283,3 +301,41 @@ def _url(value: str | None, problems: Problems) -> str | None:
         problems.add("url", "Give an http:// or https:// address.")
         return None
     return link
+
+
+# States now, kept while nothing changes them.
+
+
+def _breakpoints(now: datetime) -> tuple[datetime, ...]:
+    """The instants after `now` at which some guard's state may change without any new
+    data: a healthy guard goes stale just after its last pass + its window; a run reported
+    ahead of `now` counts from its time (and its window from there). Sorted."""
+    points: set[datetime] = set()
+    for row in session.execute(facts_query(now)):
+        if row.last_pass_at is not None:
+            points.add(row.last_pass_at + timedelta(days=row.freshness_days))
+    ahead = session.execute(
+        select(GuardRun.ran_at, GuardCheck.freshness_days)
+        .join(GuardCheck, GuardCheck.id == GuardRun.guard_check_id)
+        .where(GuardRun.ran_at > instant(now))
+    )
+    for ran_at, days in ahead:
+        points.update((ran_at, ran_at + timedelta(days=days)))
+    return tuple(sorted(p for p in points if p >= instant(now)))
+
+
+def current_guard_states(now: datetime) -> dict[int, GuardFacts]:
+    """Every guard's state at `now`, as `guard_states`, kept until the data changes or time
+    reaches an instant where a state may change (`_breakpoints`): pages read it at no cost
+    between those moments."""
+    from bisect import bisect_left
+
+    from postmortems.cache import cached
+
+    now = instant(now)
+    since, points = cached(("guard_state_breakpoints",), lambda: (now, _breakpoints(now)))
+    if now < since:  # a clock behind the one that found the breakpoints: nothing to reuse
+        return guard_states(now)
+    segment = bisect_left(points, now)
+    exact = now if segment < len(points) and points[segment] == now else None
+    return cached(("guard_states", segment, exact), lambda: guard_states(now))

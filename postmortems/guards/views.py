@@ -30,7 +30,13 @@ from postmortems.guards.risk import (
     effectiveness,
     report_figures_for_template,
 )
-from postmortems.guards.runs import GuardFacts, guard_facts, guard_states, list_runs, record_run
+from postmortems.guards.runs import (
+    GuardFacts,
+    current_guard_states,
+    guard_facts,
+    list_runs,
+    record_run,
+)
 from postmortems.guards.service import (
     action_item_counts,
     count_protected,
@@ -63,7 +69,7 @@ def _now() -> datetime:
 @bp.route("/")
 def index() -> ResponseReturnValue:
     """List every guard check with its state and last pass."""
-    facts = guard_states(_now())
+    facts = current_guard_states(_now())
     # The same table for everyone: rendered once per data version and set of states.
     states = tuple(sorted((gid, fact.state.name) for gid, fact in facts.items()))
     table = cached(("guard_list_html", states), lambda: _render_guard_table(facts))

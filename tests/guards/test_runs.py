@@ -186,3 +186,27 @@ def test_derive_state_needs_no_database() -> None:
     assert derive_state(RunStatus.FAIL, NOW, 7, NOW) is GuardState.FAILING
     assert derive_state(RunStatus.PASS, NOW - timedelta(days=7), 7, NOW) is GuardState.HEALTHY
     assert derive_state(RunStatus.PASS, NOW - timedelta(days=8), 7, NOW) is GuardState.STALE
+
+
+def test_kept_states_change_when_a_window_ends_or_a_run_ahead_comes_due(db) -> None:
+    from postmortems.guards.runs import current_guard_states
+
+    stale_soon, ahead = make_guard("Stale soon"), make_guard("Ahead")
+    _run(stale_soon.id, "pass", NOW - timedelta(days=7) + timedelta(seconds=10))
+    _run(ahead.id, "fail", NOW + timedelta(minutes=3))
+    db.commit()
+    moments = [
+        NOW,
+        NOW + timedelta(seconds=5),
+        NOW + timedelta(seconds=10),  # the last instant inside the window
+        NOW + timedelta(seconds=11),
+        NOW + timedelta(minutes=3) - timedelta(seconds=1),
+        NOW + timedelta(minutes=3),  # the run reported ahead counts from here
+        NOW + timedelta(days=1),
+    ]
+    for moment in moments:
+        assert current_guard_states(moment) == guard_states(moment), moment
+    assert current_guard_states(NOW + timedelta(seconds=10))[stale_soon.id].state.name == "HEALTHY"
+    assert current_guard_states(NOW + timedelta(seconds=11))[stale_soon.id].state.name == "STALE"
+    assert current_guard_states(NOW)[ahead.id].state.name == "NEVER_VERIFIED"
+    assert current_guard_states(NOW + timedelta(minutes=3))[ahead.id].state.name == "FAILING"
