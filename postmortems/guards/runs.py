@@ -65,9 +65,12 @@ class GuardFacts:
 
 
 def instant(as_of: datetime) -> datetime:
-    """`as_of` in UTC, to the whole second: the instant states are computed at (SQLite's date
-    arithmetic keeps milliseconds; whole seconds keep both databases exact)."""
-    return as_of.astimezone(UTC).replace(microsecond=0)
+    """`as_of` in UTC, rounded up to the whole second: the instant states are computed at
+    (SQLite's date arithmetic keeps milliseconds; whole seconds keep both databases exact,
+    and rounding up counts a run reported earlier in the same second)."""
+    as_of = as_of.astimezone(UTC)
+    whole = as_of.replace(microsecond=0)
+    return whole if whole == as_of else whole + timedelta(seconds=1)
 
 
 def derive_state(

@@ -176,7 +176,9 @@ def test_sql_and_python_states_agree_with_the_raw_runs(db, specs) -> None:
                 (r.status.name, r.ran_at, r.id)
                 for r in db.scalars(select(GuardRun).where(GuardRun.guard_check_id == guard.id))
             ]
-            expected = reference_state(raw, guard.freshness_days, as_of.replace(microsecond=0))
+            whole = as_of.replace(microsecond=0)  # states are asked at whole seconds, up
+            whole += timedelta(seconds=1) if whole != as_of else timedelta(0)
+            expected = reference_state(raw, guard.freshness_days, whole)
             assert states[guard.id].state is expected, (guard.freshness_days, raw, as_of)
             assert guard_facts(guard, as_of) == states[guard.id]
 
@@ -210,3 +212,11 @@ def test_kept_states_change_when_a_window_ends_or_a_run_ahead_comes_due(db) -> N
     assert current_guard_states(NOW + timedelta(seconds=11))[stale_soon.id].state.name == "STALE"
     assert current_guard_states(NOW)[ahead.id].state.name == "NEVER_VERIFIED"
     assert current_guard_states(NOW + timedelta(minutes=3))[ahead.id].state.name == "FAILING"
+
+
+def test_a_run_reported_a_moment_ago_counts_at_once(db) -> None:
+    guard = make_guard()
+    run = _run(guard.id, "fail", NOW + timedelta(microseconds=400_000))
+    db.commit()
+    assert guard_states(run.ran_at)[guard.id].state is GuardState.FAILING
+    assert guard_facts(guard, run.ran_at).state is GuardState.FAILING
