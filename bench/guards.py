@@ -118,16 +118,24 @@ def _plan(session: Any, stmt: Any) -> list[str]:
 
 
 def measure(url: str) -> None:
+    from models import Role, User
     from postmortems.db import session
     from postmortems.guards.chart import weekly_runs
     from postmortems.guards.health import guards_health
-    from postmortems.guards.risk import at_risk_action_items, effectiveness, guard_report
+    from postmortems.guards.risk import (
+        at_risk_action_items,
+        at_risk_guards,
+        effectiveness,
+        guard_report,
+    )
     from postmortems.guards.runs import facts_query, guard_facts, guard_states, list_runs
 
     app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": url})
     with app.app_context():
         busiest = session.get(GuardCheck, 1)
         assert busiest is not None
+        admin = User(id=0, email="a@example.com", role=Role.ADMIN)  # not stored: a viewer
+        reader = User(id=0, email="r@example.com", role=Role.READER)
         figures = {
             "guard_states (every guard, one query)": lambda: guard_states(NOW),
             "guard_facts (one guard, the busiest)": lambda: guard_facts(busiest, NOW),
@@ -137,6 +145,8 @@ def measure(url: str) -> None:
             "weekly chart of the busiest guard": lambda: weekly_runs(busiest, NOW),
             "at-risk items of one postmortem": lambda: at_risk_action_items(1, NOW),
             "guards_health (flask guards check)": lambda: guards_health(NOW),
+            "at-risk page, admin": lambda: at_risk_guards(NOW, admin),
+            "at-risk page, reader": lambda: at_risk_guards(NOW, reader),
             "effectiveness (5 queries)": lambda: effectiveness(NOW),
             "report figures for a quarter": lambda: guard_report(
                 (NOW - timedelta(days=90)).date(), NOW.date(), NOW

@@ -19,7 +19,6 @@ from models import (
     User,
 )
 from models.incident import action_item_guard
-from postmortems.auth.access import visible_incidents
 from postmortems.cache import cached
 from postmortems.db import session
 from postmortems.guards.escapes import escape_counts, escaped_in_period
@@ -31,10 +30,13 @@ from postmortems.guards.runs import (
     guard_states,
     instant,
 )
+from postmortems.guards.service import count_protected, linked_action_items, protected_incidents
+from postmortems.incidents.service import ORDER_INDEX_FROM_ROWS
 from postmortems.timezones import start_of_local_day
 
 AT_RISK_STATES = (GuardState.FAILING, GuardState.STALE)
 SHOWN_PER_GUARD = 10  # postmortems listed under each guard on the at-risk page
+GUARDS_PER_PAGE = 10
 PASS_RATE_DAYS = 90
 
 
@@ -72,43 +74,53 @@ class ProtectedItem:
 @dataclass(frozen=True)
 class AtRiskGuard:
     guard: GuardHealthRow
-    items: list[ProtectedItem]  # newest postmortems first, SHOWN_PER_GUARD at most
+    protects: int  # postmortems the viewer may see that rely on it
+    items: list[ProtectedItem]  # of the newest SHOWN_PER_GUARD of them
 
 
-def at_risk_guards(as_of: datetime, viewer: User) -> list[AtRiskGuard]:
-    """Failing and stale guards (retired ones left out), each with the newest postmortems
-    `viewer` may see that rely on it and their action items that link to it: two queries."""
+@dataclass(frozen=True)
+class AtRiskPage:
+    guards: list[AtRiskGuard]
+    number: int
+    pages: int
+    total: int  # failing and stale guards
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+
+def at_risk_guards(as_of: datetime, viewer: User, number: int = 1) -> AtRiskPage:
+    """Failing and stale guards (retired ones left out), GUARDS_PER_PAGE to a page, each with
+    the newest postmortems `viewer` may see that rely on it and their action items that link
+    to it: one query for the guards, then the guard page's own two for each guard shown."""
     rows = guard_rows(as_of, AT_RISK_STATES)
-    if not rows:
-        return []
-    ids = [row.id for row in rows]
-    guard_id = action_item_guard.c.guard_check_id
-    # Each guard's newest SHOWN_PER_GUARD visible postmortems, ranked in SQL.
-    ranked = (
-        select(
-            guard_id.label("guard_id"),
-            ActionItem.incident_id.label("incident_id"),
-            func.dense_rank()
-            .over(partition_by=guard_id, order_by=(Incident.started_at.desc(), Incident.id.desc()))
-            .label("rank"),
-            ActionItem.id.label("item_id"),
+    pages = max(1, -(-len(rows) // GUARDS_PER_PAGE))
+    number = min(max(1, number), pages)
+    shown = rows[(number - 1) * GUARDS_PER_PAGE : number * GUARDS_PER_PAGE]
+    guards = {
+        g.id: g
+        for g in session.scalars(select(GuardCheck).where(GuardCheck.id.in_([r.id for r in shown])))
+    }
+    result = []
+    for row in shown:
+        guard = guards[row.id]
+        total = count_protected(guard, viewer)
+        incidents = list(
+            session.scalars(
+                protected_incidents(guard, viewer, many=total >= ORDER_INDEX_FROM_ROWS).limit(
+                    SHOWN_PER_GUARD
+                )
+            )
         )
-        .join(ActionItem, ActionItem.id == action_item_guard.c.action_item_id)
-        .join(Incident, Incident.id == ActionItem.incident_id)
-        .where(guard_id.in_(ids), visible_incidents(viewer))
-        .subquery()
-    )
-    stmt = (
-        select(ranked.c.guard_id, ActionItem, Incident)
-        .join(ActionItem, ActionItem.id == ranked.c.item_id)
-        .join(Incident, Incident.id == ranked.c.incident_id)
-        .where(ranked.c.rank <= SHOWN_PER_GUARD)
-        .order_by(ranked.c.guard_id, Incident.started_at.desc(), Incident.id.desc(), ActionItem.id)
-    )
-    by_guard: dict[int, list[ProtectedItem]] = {i: [] for i in ids}
-    for gid, item, incident in session.execute(stmt):
-        by_guard[gid].append(ProtectedItem(incident=incident, item=item))
-    return [AtRiskGuard(guard=row, items=by_guard[row.id]) for row in rows]
+        linked = linked_action_items(guard, [i.id for i in incidents])
+        items = [ProtectedItem(incident=i, item=item) for i in incidents for item in linked[i.id]]
+        result.append(AtRiskGuard(guard=row, protects=total, items=items))
+    return AtRiskPage(guards=result, number=number, pages=pages, total=len(rows))
 
 
 # Effectiveness.

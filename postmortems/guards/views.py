@@ -143,7 +143,8 @@ def record(guard_id: int) -> ResponseReturnValue:
 @bp.route("/at-risk")
 def at_risk() -> ResponseReturnValue:
     """Failing and stale guard checks with the postmortems and action items they protect."""
-    return render_template("guards/at_risk.html", guards=at_risk_guards(_now(), current_user))
+    number = request.args.get("page", 1, type=int)
+    return render_template("guards/at_risk.html", page=at_risk_guards(_now(), current_user, number))
 
 
 @bp.route("/effectiveness")

@@ -259,3 +259,14 @@ def test_reports_show_guard_health_and_escapes(client, db) -> None:
     assert 'id="guard-checks"' in quarterly and "Escaped guards" in quarterly
     # At the end of 2020 the run had not happened: the guard was never verified then.
     assert "Failing: Smoke test." not in quarterly
+
+
+def test_at_risk_shows_ten_guards_to_a_page(client, db) -> None:
+    for n in range(11):
+        _runs(make_guard(f"Failing {n:02d}"), ("FAIL", timedelta(hours=1)))
+    db.commit()
+    first = client.get("/guards/at-risk").get_data(as_text=True)
+    assert "11 guard checks at risk." in first and "Failing 09" in first
+    assert "Failing 10" not in first and "Page 1 of 2" in first
+    second = client.get("/guards/at-risk?page=2").get_data(as_text=True)
+    assert "Failing 10" in second and "Failing 09" not in second
