@@ -3,7 +3,7 @@
 from models.audit import AuditEvent
 from models.base import Base, utcnow
 from models.data_version import DataVersion
-from models.guard import GuardCheck, GuardKind, GuardStatus
+from models.guard import EscapedGuard, GuardCheck, GuardKind, GuardRun, GuardStatus, RunStatus
 from models.incident import (
     ActionItem,
     ActionStatus,
@@ -38,10 +38,12 @@ __all__ = [
     "CauseCategory",
     "ContributingFactor",
     "DataVersion",
+    "EscapedGuard",
     "FrozenReport",
     "GrowthStage",
     "GuardCheck",
     "GuardKind",
+    "GuardRun",
     "GuardStatus",
     "HeadcountSnapshot",
     "ImpactEstimate",
@@ -57,6 +59,7 @@ __all__ = [
     "ReviewAction",
     "ReviewComment",
     "Role",
+    "RunStatus",
     "Severity",
     "SignInFailure",
     "Tag",

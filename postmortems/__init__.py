@@ -21,6 +21,7 @@ from postmortems.db import DatabaseIdConverter, init_db
 from postmortems.errors import register_error_handlers
 from postmortems.extensions import csrf, login_manager
 from postmortems.filters import register_filters
+from postmortems.guards.cli import guards_cli
 from postmortems.guards.views import bp as guards_bp
 from postmortems.health.views import bp as health_bp
 from postmortems.home.views import bp as home_bp
@@ -159,3 +160,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(markdown_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(report_cli)
+    app.cli.add_command(guards_cli)

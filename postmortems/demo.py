@@ -4,7 +4,7 @@ The story gives months, rough durations and a few figures, never hours: every ti
 marked as an estimate, and nothing is added that the story does not say.
 """
 
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +18,7 @@ from models import (
     GrowthStage,
     GuardCheck,
     GuardKind,
+    GuardRun,
     GuardStatus,
     ImpactKind,
     ImpactLevel,
@@ -28,6 +29,7 @@ from models import (
     Team,
 )
 from postmortems.db import session
+from postmortems.guards.runs import record_run
 from postmortems.guards.service import GuardValues, create_guard
 from postmortems.incidents import history
 from postmortems.incidents.parts import (
@@ -99,6 +101,25 @@ GUARDS = {
         "Reproduce the external evaluation step by step on our side before changing the model.",
     ),
 }
+
+
+# Runs of some demo guards, so that the guard pages show each state: (status, days ago), the
+# newest last; relative to when the demo is loaded, so a demo left for a week goes stale.
+GUARD_RUNS: dict[str, list[tuple[str, float]]] = {
+    "Full test pipeline on every merge": [("pass", d + 0.2) for d in range(13, -1, -1)],
+    "End-to-end test of the client response": [("pass", 15), ("pass", 8), ("pass", 1)],
+    # Passed for a while, then started failing: a failing guard.
+    "Predictions unchanged on the reference studies": [
+        ("pass", 6),
+        ("pass", 4),
+        ("pass", 2),
+        ("fail", 1),
+        ("fail", 0.1),
+    ],
+    # Nobody has looked at it for three weeks: a stale guard.
+    "Prediction distribution monitor": [("pass", 35), ("fail", 28), ("pass", 21)],
+}
+GUARD_RUN_URL = "https://ci.example.com/guards/{slug}/{number}"
 
 
 def _t(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
@@ -518,6 +539,7 @@ def load_demo_data() -> int:
                 GuardValues(name, kind, location, text, owner=TEAM, status=GuardStatus.ACTIVE)
             )
             guards[name] = guard.id
+    _add_guard_runs(guards)
     existing = set(session.scalars(select(Incident.title)))
     added = 0
     for data in INCIDENTS:
@@ -571,6 +593,27 @@ def _add_incident(data: dict[str, Any], team: Team, guards: dict[str, int]) -> I
         save_part(incident, values_of_part, record=False)
     history.record_change(incident, "loaded as demo data")
     return incident
+
+
+def _add_guard_runs(guards: dict[str, int]) -> None:
+    """Runs for the demo guards that have none yet, through the same service as the CLI."""
+    with_runs = set(session.scalars(select(GuardRun.guard_check_id).distinct()))
+    now = datetime.now(UTC)
+    for name, runs in GUARD_RUNS.items():
+        guard_id = guards[name]
+        if guard_id in with_runs:
+            continue
+        slug = name.lower().split(":")[0].replace(" ", "-")[:40]
+        for number, (status, days_ago) in enumerate(runs, start=1):
+            record_run(
+                guard_id,
+                status=status,
+                ran_at=now - timedelta(days=days_ago),
+                url=GUARD_RUN_URL.format(slug=slug, number=number),
+                details="Demo run." if status == "pass" else "Demo run: failed.",
+                reporter=None,
+                now=now,
+            )
 
 
 def _factor_id(category: str, name: str) -> int:

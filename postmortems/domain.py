@@ -23,6 +23,11 @@ class ConflictError(DomainError):
     """Someone else changed the same thing first; nothing of this change was saved."""
 
 
+class NotFoundError(DomainError):
+    """A change names something that does not exist (or is not shared with the one asking):
+    pages answer 404, the API a 404 with the message."""
+
+
 class Problems:
     """Collects what is wrong with a set of values, then raises them together as one error."""
 

@@ -41,6 +41,7 @@ ROLE_ACTIONS = {
     "file_incident": Role.AUTHOR,
     "add_guard": Role.AUTHOR,
     "edit_guard": Role.AUTHOR,
+    "record_guard_run": Role.REVIEWER,
     "manage_teams": Role.ADMIN,
     "manage_taxonomy": Role.ADMIN,
     "manage_users": Role.ADMIN,

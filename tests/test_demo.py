@@ -123,3 +123,22 @@ def test_the_december_2020_postmortem_has_its_personal_lesson(loaded) -> None:
     assert personal == [
         "A growing company adds failure points between teams: look beyond your own area."
     ]
+
+
+def test_demo_guards_show_a_healthy_a_failing_and_a_stale_guard(runner, loaded) -> None:
+    from datetime import UTC, datetime
+
+    from models import GuardRun
+    from postmortems.guards.runs import GuardState, guard_states
+
+    states = guard_states(datetime.now(UTC))
+    names = {g.id: g.name for g in loaded.scalars(select(GuardCheck))}
+    by_state = {}
+    for guard_id, facts in states.items():
+        by_state.setdefault(facts.state, set()).add(names[guard_id])
+    assert "Full test pipeline on every merge" in by_state[GuardState.HEALTHY]
+    assert by_state[GuardState.FAILING] == {"Predictions unchanged on the reference studies"}
+    assert by_state[GuardState.STALE] == {"Prediction distribution monitor"}
+    runs = loaded.scalar(select(func.count()).select_from(GuardRun))
+    runner.invoke(args=["demo", "load"])
+    assert loaded.scalar(select(func.count()).select_from(GuardRun)) == runs  # added once

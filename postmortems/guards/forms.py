@@ -2,11 +2,13 @@
 
 from typing import Any
 
-from wtforms import StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # not in stubs
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from models import GuardCheck, GuardKind, GuardStatus
-from postmortems.forms import EnumSelectField, Form
+from models.guard import DEFAULT_FRESHNESS_DAYS, MAX_FRESHNESS_DAYS
+from postmortems.forms import EnumSelectField, Form, LocalDateTimeField
 from postmortems.guards.service import GuardValues
 
 
@@ -21,6 +23,22 @@ class GuardCheckForm(Form):
     description_md = TextAreaField("What it checks", description="Markdown.")
     owner = StringField("Owner", [Optional(), Length(max=120)])
     status = EnumSelectField("Status", GuardStatus, default=GuardStatus.PROPOSED)
+    freshness_days = IntegerField(
+        "Must be seen passing every (days)",
+        [
+            Optional(),
+            NumberRange(
+                1,
+                MAX_FRESHNESS_DAYS,
+                f"Give a whole number of days from 1 to {MAX_FRESHNESS_DAYS}.",
+            ),
+        ],
+        default=DEFAULT_FRESHNESS_DAYS,
+        description=(
+            "Without a passing run in this many days the guard is stale "
+            f"({DEFAULT_FRESHNESS_DAYS} when left empty)."
+        ),
+    )
 
     def __init__(self, *args: Any, guard: GuardCheck | None = None, **kwargs: Any) -> None:
         super().__init__(*args, obj=guard, **kwargs)
@@ -34,4 +52,20 @@ class GuardCheckForm(Form):
             description_md=self.description_md.data or "",
             owner=self.owner.data or "",
             status=self.status.data,
+            freshness_days=self.freshness_days.data or DEFAULT_FRESHNESS_DAYS,
         )
+
+
+class GuardRunForm(Form):
+    """A run recorded by hand; the rules (time, link, length) are the service's."""
+
+    status = SelectField(
+        "Result", choices=[SelectChoice("pass", "Passed"), SelectChoice("fail", "Failed")]
+    )
+    ran_at = LocalDateTimeField(
+        "When it ran",
+        [Optional()],
+        description="In the team's zone; now when left empty.",
+    )
+    url = StringField("Link to the run", [Optional()], description="http:// or https://")
+    details = TextAreaField("Details", [Optional()], description="At most 2000 characters.")

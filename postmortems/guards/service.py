@@ -5,6 +5,7 @@ from dataclasses import dataclass, fields
 from sqlalchemy import Select, func, select
 
 from models import ActionItem, GuardCheck, GuardKind, GuardStatus, Incident, User
+from models.guard import DEFAULT_FRESHNESS_DAYS, MAX_FRESHNESS_DAYS
 from models.incident import action_item_guard
 from postmortems.audit.service import record_event
 from postmortems.auth.access import viewer_key, visible_incidents
@@ -26,6 +27,7 @@ class GuardValues:
     description_md: str = ""
     owner: str = ""
     status: GuardStatus = GuardStatus.PROPOSED
+    freshness_days: int = DEFAULT_FRESHNESS_DAYS
 
 
 def list_guards() -> Select[GuardCheck]:
@@ -125,6 +127,10 @@ def _checked(values: GuardValues, *, guard: GuardCheck | None) -> GuardValues:
     problems.check_length("name", name, 200)
     problems.check_length("location", values.location, 500)
     problems.check_length("owner", values.owner, 120)
+    if not 1 <= values.freshness_days <= MAX_FRESHNESS_DAYS:
+        problems.add(
+            "freshness_days", f"Give a whole number of days from 1 to {MAX_FRESHNESS_DAYS}."
+        )
     if name and is_taken(GuardCheck, guard, name=name):
         problems.add("name", "Another guard check has this name.")
     problems.raise_if_any(GuardError)
@@ -135,4 +141,5 @@ def _checked(values: GuardValues, *, guard: GuardCheck | None) -> GuardValues:
         description_md=values.description_md,
         owner=values.owner.strip(),
         status=values.status,
+        freshness_days=values.freshness_days,
     )

@@ -1,6 +1,18 @@
-"""Guard check pages: the list, one guard with what it protects, and its form."""
+"""Guard check pages: the list, one guard with its state, runs and what it protects, its
+form, a run recorded by hand, what is at risk, and how well each guard has done."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from datetime import UTC, datetime
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from markupsafe import Markup
@@ -8,8 +20,23 @@ from markupsafe import Markup
 from models import GuardCheck
 from postmortems.cache import cached
 from postmortems.db import commit_change, get_or_404, session
-from postmortems.domain import DomainError
-from postmortems.guards.forms import GuardCheckForm
+from postmortems.domain import DomainError, NotFoundError
+from postmortems.guards.chart import bars, weekly_runs
+from postmortems.guards.escapes import escapes_of_guard
+from postmortems.guards.forms import GuardCheckForm, GuardRunForm
+from postmortems.guards.risk import (
+    PASS_RATE_DAYS,
+    at_risk_guards,
+    effectiveness,
+    report_figures_for_template,
+)
+from postmortems.guards.runs import (
+    GuardFacts,
+    current_guard_states,
+    guard_facts,
+    list_runs,
+    record_run,
+)
 from postmortems.guards.service import (
     action_item_counts,
     count_protected,
@@ -26,17 +53,36 @@ from postmortems.policy import requires
 bp = Blueprint("guards", __name__, url_prefix="/guards")
 
 
+RUNS_PER_PAGE = 20
+
+
+@bp.app_template_global("guard_report")
+def _guard_report(start: object, end: object) -> object:
+    """The guard figures of a report (its templates include guards/_report.html)."""
+    return report_figures_for_template(start, end)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
 @bp.route("/")
 def index() -> ResponseReturnValue:
-    """List every guard check."""
-    # The same table for everyone: rendered once per data version.
-    table = cached(("guard_list_html",), _render_guard_table)
+    """List every guard check with its state and last pass."""
+    facts = current_guard_states(_now())
+    # The same table for everyone: rendered once per data version and set of states.
+    states = tuple(sorted((gid, fact.state.name) for gid, fact in facts.items()))
+    table = cached(("guard_list_html", states), lambda: _render_guard_table(facts))
     return render_template("guards/index.html", table=table)
 
 
-def _render_guard_table() -> Markup:
+def _render_guard_table(facts: dict[int, GuardFacts]) -> Markup:
     guards = session.scalars(list_guards()).all()
-    return Markup(render_template("guards/_table.html", guards=guards, counts=action_item_counts()))
+    return Markup(
+        render_template(
+            "guards/_table.html", guards=guards, counts=action_item_counts(), facts=facts
+        )
+    )
 
 
 @bp.route("/<int:guard_id>")
@@ -50,11 +96,62 @@ def detail(guard_id: int) -> ResponseReturnValue:
         per_page=current_app.config["INCIDENTS_PER_PAGE"],
         total=total,
     )
+    now = _now()
+    runs = paginate(list_runs(guard), request.args.get("runs", 1, type=int), RUNS_PER_PAGE)
+    weeks = weekly_runs(guard, now)
     return render_template(
         "guards/detail.html",
         guard=guard,
         page=page,
         items=linked_action_items(guard, [incident.id for incident in page.items]),
+        facts=guard_facts(guard, now),
+        runs=runs,
+        weeks=weeks,
+        bars=bars(weeks),
+        escapes=escapes_of_guard(guard, current_user),
+    )
+
+
+@bp.route("/<int:guard_id>/runs/new", methods=["GET", "POST"])
+@requires("record_guard_run")
+def record(guard_id: int) -> ResponseReturnValue:
+    """Record a run of the guard by hand (a checklist gone through, a review rule applied)."""
+    guard = get_or_404(GuardCheck, guard_id)
+    form = GuardRunForm()
+    if form.validate_on_submit():
+        try:
+            commit_change(
+                lambda: record_run(
+                    guard.id,
+                    status=form.status.data,
+                    ran_at=form.ran_at.data,
+                    url=form.url.data,
+                    details=form.details.data,
+                    reporter=current_user,
+                )
+            )
+        except NotFoundError:
+            abort(404)
+        except DomainError as exc:
+            form.show_errors(exc)
+        else:
+            flash("Run recorded.")
+            return redirect(url_for("guards.detail", guard_id=guard.id))
+    return render_template("guards/run_form.html", form=form, guard=guard)
+
+
+@bp.route("/at-risk")
+def at_risk() -> ResponseReturnValue:
+    """Failing and stale guard checks with the postmortems and action items they protect."""
+    number = request.args.get("page", 1, type=int)
+    return render_template("guards/at_risk.html", page=at_risk_guards(_now(), current_user, number))
+
+
+@bp.route("/effectiveness")
+def effectiveness_table() -> ResponseReturnValue:
+    """Per guard: postmortems protected, recurrences escaped, last pass, pass rate."""
+    return render_template(
+        "guards/effectiveness.html", rows=effectiveness(_now()), days=PASS_RATE_DAYS
     )
 
 

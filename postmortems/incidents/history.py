@@ -30,6 +30,7 @@ from models import (
 )
 from postmortems.audit.service import record_event
 from postmortems.db import session
+from postmortems.guards.escapes import record_escapes
 from postmortems.incidents.rows import lock_incident, set_tags
 from postmortems.timezones import to_local
 
@@ -215,6 +216,8 @@ def restore(incident: Incident, revision: IncidentRevision) -> None:
     incident.lessons = [Lesson(group=LessonGroup[x["group"]], text_md=x["text_md"])
                         for x in data["lessons"]]  # fmt: skip
     incident.action_items = [_action(a) for a in data["actions"]]
+    session.flush()
+    record_escapes(incident)
     record_change(incident, f"restored revision {revision.number}")
 
 

@@ -33,6 +33,7 @@ from postmortems.auth.access import viewer_key, visible_incidents
 from postmortems.cache import cached
 from postmortems.db import session
 from postmortems.domain import DomainError, Problems
+from postmortems.guards.escapes import record_escapes
 from postmortems.incidents import history
 from postmortems.incidents.rows import lock_incident, next_incident_key, set_tags
 from postmortems.teams.service import HeadcountOnDay, growth_periods, growth_timeline
@@ -324,6 +325,7 @@ def create_incident(
     _apply(incident, values)
     session.add(incident)
     session.flush()
+    record_escapes(incident)
     if record:
         history.record_change(incident, f"filed {incident.key}")
     return incident
@@ -343,6 +345,7 @@ def update_incident(
     check_incident(values, incident=incident, viewer=editor)
     _apply(incident, values)
     session.flush()
+    record_escapes(incident)
     if record:
         history.record_change(incident, "edited the postmortem")
 

@@ -1,6 +1,7 @@
 """Pages to list, read, file, edit, review and look back through postmortems and their parts."""
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import (
@@ -47,6 +48,8 @@ from postmortems.cache import cached
 from postmortems.db import CONFLICT_MESSAGE, commit_change, get_or_404, session
 from postmortems.domain import ConflictError, DomainError
 from postmortems.forms import EnumSelectField, Form, OptionalIdSelectField, QuickSelectField
+from postmortems.guards.escapes import escaped_guards_of
+from postmortems.guards.risk import at_risk_action_items
 from postmortems.incidents import forms, history, parts, workflow
 from postmortems.incidents.filing import file_postmortem, save_postmortem
 from postmortems.incidents.service import (
@@ -183,9 +186,14 @@ def detail(incident_id: int) -> ResponseReturnValue:
     deletable = can(current_user, "delete", incident)
     # The postmortem itself holds no form token and reads the same for everyone who may see
     # it (given what they may change), so it is rendered once per data version.
+    # Done action items whose guard fails or went stale: that changes with time as well as
+    # with the data, so it is asked for on every view and is part of the kept article's key.
+    at_risk = at_risk_action_items(incident.id, datetime.now(UTC))
     article = cached(
-        ("incident_article", incident.id, editable, deletable),
-        lambda: _render_article(incident.id, editable=editable, deletable=deletable),
+        ("incident_article", incident.id, editable, deletable, at_risk),
+        lambda: _render_article(
+            incident.id, editable=editable, deletable=deletable, at_risk=at_risk
+        ),
     )
     steps = [
         (step, label)
@@ -201,7 +209,9 @@ def detail(incident_id: int) -> ResponseReturnValue:
     )
 
 
-def _render_article(incident_id: int, *, editable: bool, deletable: bool) -> Markup:
+def _render_article(
+    incident_id: int, *, editable: bool, deletable: bool, at_risk: frozenset[int] = frozenset()
+) -> Markup:
     incident = load_incident_page(incident_id)
     return Markup(
         render_template(
@@ -213,6 +223,8 @@ def _render_article(incident_id: int, *, editable: bool, deletable: bool) -> Mar
             editable=editable,
             deletable=deletable,
             problems=workflow.publish_problems(incident),
+            at_risk=at_risk,
+            escaped_guards=escaped_guards_of(incident.id),
         )
     )
 
