@@ -24,6 +24,7 @@ from models.incident import (
     Tag,
     TimelineEvent,
 )
+from models.search import SearchDocument
 from models.taxonomy import CauseCategory, ContributingFactor
 from models.team import GrowthStage, HeadcountSnapshot, Team
 from models.user import Role, SignInFailure, User, UserSession
@@ -55,6 +56,7 @@ __all__ = [
     "ReviewAction",
     "ReviewComment",
     "Role",
+    "SearchDocument",
     "Severity",
     "SignInFailure",
     "Tag",
