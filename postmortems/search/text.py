@@ -84,7 +84,9 @@ def parse_query(text: str, *, prefix_last: bool = True) -> Query:
     brackets and control characters are simply not part of any word. The last word matches
     as a prefix when the text does not end with a space (the person may still be typing)."""
     shortened = len(text) > MAX_QUERY_LENGTH
-    text = text[:MAX_QUERY_LENGTH]
+    if shortened:  # cut between words, not inside one
+        kept = text[:MAX_QUERY_LENGTH].rsplit(None, 1)
+        text = (kept[0] if kept else "") + " "
     stems: list[str] = []
     for match in words(text):
         word_stem = stem(match.group())
