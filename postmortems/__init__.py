@@ -25,6 +25,7 @@ from postmortems.guards.views import bp as guards_bp
 from postmortems.health.views import bp as health_bp
 from postmortems.home.views import bp as home_bp
 from postmortems.incidents.views import bp as incidents_bp
+from postmortems.knowledge.views import bp as knowledge_bp
 from postmortems.policy import init_policy
 from postmortems.reports.views import bp as reports_bp
 from postmortems.search.cli import search_cli
@@ -155,6 +156,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(health_bp)
     app.register_blueprint(home_bp)
     app.register_blueprint(search_bp)
+    app.register_blueprint(knowledge_bp)
 
 
 def register_commands(app: Flask) -> None:

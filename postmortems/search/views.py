@@ -5,6 +5,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 
 from postmortems.incidents.views import FilterForm
+from postmortems.search.picker import pick_incidents
 from postmortems.search.service import KIND_LABELS, search
 
 bp = Blueprint("search", __name__)
@@ -47,3 +48,14 @@ def index_json() -> ResponseReturnValue:
         return jsonify({"errors": form.errors}), 400
     results = search(current_user, _query(), form.filters(), form.page.data or 1, kind=_kind())
     return jsonify(results.to_json())
+
+
+@bp.route("/search/incidents")
+def pick_incident() -> ResponseReturnValue:
+    """Suggestions for a postmortem picker: <option>s of a datalist, or JSON with ?format=json.
+    The text comes as `q`, or as the picker field's own name when htmx sends it."""
+    text = request.args.get("q") or request.args.get("recurrence_of_id") or ""
+    picks = pick_incidents(current_user, text)
+    if request.args.get("format") == "json":
+        return jsonify([{"key": key, "title": title} for key, title in picks])
+    return render_template("search/_picks.html", picks=picks)

@@ -66,6 +66,13 @@ EXPECTED = {
     "reports.quarterly_json": ("GET", {"quarter"}, EVERYONE),
     "reports.quarterly_markdown": ("GET", {"quarter"}, EVERYONE),
     "health.healthz": ("GET", {}, {**EVERYONE, "anonymous": 200}),
+    "search.index": ("GET", {}, EVERYONE),
+    "search.index_json": ("GET", {}, EVERYONE),
+    "search.pick_incident": ("GET", {}, EVERYONE),
+    "knowledge.lessons": ("GET", {}, EVERYONE),
+    "knowledge.similar": ("GET", {"incident_id"}, DRAFT_READ),
+    "knowledge.similar_to_typed": ("GET", {}, EVERYONE),
+    "knowledge.mark_as_recurrence": ("POST", {"incident_id"}, DRAFT_POST),
 }
 FIXED_VALUES = {
     "part_name": "lessons",
