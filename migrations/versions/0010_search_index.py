@@ -37,6 +37,10 @@ def upgrade() -> None:
     op.create_index(
         'ix_search_document_incident_id', 'search_document', ['incident_id'], unique=False
     )
+    with op.batch_alter_table('incident', schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f('ix_incident_affected_system'), ['affected_system'], unique=False
+        )
     conn = op.get_bind()
     schema.create(conn)
     index.rebuild(conn)
@@ -46,3 +50,5 @@ def downgrade() -> None:
     schema.drop(op.get_bind())
     op.drop_index('ix_search_document_incident_id', table_name='search_document')
     op.drop_table('search_document')
+    with op.batch_alter_table('incident', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_incident_affected_system'))

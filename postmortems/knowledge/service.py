@@ -7,6 +7,7 @@ through an index, so the cost does not grow with the number of postmortems.
 """
 
 import dataclasses
+import itertools
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,13 +30,29 @@ from models import (
 from models.incident import action_item_guard, incident_tag
 from postmortems.auth.access import visible_incidents
 from postmortems.db import session
-from postmortems.incidents.service import PLAIN_FIELDS, IncidentValues, update_incident
+from postmortems.incidents.service import (
+    PLAIN_FIELDS,
+    IncidentValues,
+    incidents_among,
+    update_incident,
+)
 from postmortems.search import schema
 from postmortems.search.service import search_fts
-from postmortems.search.text import parse_query
+from postmortems.search.text import parse_query, stemmed_text
 
 SHOWN = 5
-CANDIDATES = 60  # per kind of evidence
+CANDIDATES = 60  # per shared trait
+WORD_CANDIDATES = 400  # recent matches of any word, ranked to keep CANDIDATES
+MAX_TRAITS = 10  # factors or tags looked up
+KEY_WORDS = 4  # telling words of the title and summary; a similar postmortem shares two
+# Words too common to tell postmortems apart, as stems (see search.text).
+STOP = set(
+    stemmed_text(
+        "a an and are as at be by for from in into is it of on or the to was were with after "
+        "before again not no this that its our we и в во не на с со по к о об от для из у за "
+        "после до что как это был была были его её их мы при или а но же ли"
+    ).split()
+)
 WEIGHTS = {"factor": 3.0, "tag": 2.0, "system": 2.0, "team": 1.0, "words": 3.0}
 
 
@@ -80,27 +97,19 @@ def traits_of(incident: Incident) -> Traits:
 
 def similar_incidents(viewer: User, traits: Traits, limit: int = SHOWN) -> list[SimilarIncident]:
     """The postmortems most like `traits` that `viewer` may see, best first, with why."""
-    evidence: dict[str, dict[int, set[Any]]] = {}
-    if traits.factor_ids:
-        evidence["factor"] = _shared(
-            IncidentFactor.incident_id,
-            IncidentFactor.factor_id,
-            IncidentFactor.factor_id.in_(traits.factor_ids),
-            traits,
-        )
+    evidence: dict[str, dict[int, set[Any]]] = {"factor": {}, "tag": {}, "system": {}}
+    for factor_id in sorted(traits.factor_ids)[:MAX_TRAITS]:
+        named = IncidentFactor.factor_id == factor_id
+        _add(evidence["factor"], factor_id, _newest(IncidentFactor.incident_id, named, traits))
     if traits.tags:
-        tag_ids = select(Tag.id).where(Tag.name.in_(traits.tags))
-        evidence["tag"] = _shared(
-            incident_tag.c.incident_id,
-            incident_tag.c.tag_id,
-            incident_tag.c.tag_id.in_(tag_ids),
-            traits,
-        )
+        tag_ids = session.scalars(select(Tag.id).where(Tag.name.in_(traits.tags))).all()
+        for tag_id in sorted(tag_ids)[:MAX_TRAITS]:
+            tagged = incident_tag.c.tag_id == tag_id
+            _add(evidence["tag"], tag_id, _newest(incident_tag.c.incident_id, tagged, traits))
     system = traits.affected_system.strip()
     if system:
-        evidence["system"] = _shared(
-            Incident.id, Incident.affected_system, Incident.affected_system == system, traits
-        )
+        same = Incident.affected_system == system
+        _add(evidence["system"], system, _newest(Incident.id, same, traits))
     evidence["words"] = _by_words(traits)
     scores: dict[int, float] = defaultdict(float)
     for kind, found in evidence.items():
@@ -114,7 +123,7 @@ def similar_incidents(viewer: User, traits: Traits, limit: int = SHOWN) -> list[
         ).where(Incident.id.in_(list(scores)), visible_incidents(viewer))
     ).all()
     factor_names = _names(ContributingFactor, evidence.get("factor", {}))
-    tag_names = _names(Tag, evidence.get("tag", {}))
+    tag_names = _names(Tag, evidence["tag"])
     results = []
     for row in rows:
         score = scores[row.id]
@@ -148,48 +157,60 @@ def _earlier(stmt: Select[Any], traits: Traits, incident_id: Any) -> Select[Any]
     if traits.started_before is not None:
         if incident_id is not Incident.id:
             stmt = stmt.join(Incident, Incident.id == incident_id)
-        stmt = stmt.where(Incident.started_at < traits.started_before)
+        # Checked row by row as the query walks newest first, not read through the start-time
+        # index: wrapped, the column cannot lead the plan (SQLite would read every earlier
+        # postmortem first).
+        started = func.coalesce(Incident.started_at, Incident.started_at)
+        stmt = stmt.where(started < traits.started_before)
     return stmt
 
 
-def _shared(incident_id: Any, value: Any, condition: Any, traits: Traits) -> dict[int, set[Any]]:
-    """incident id → the values it shares, for the CANDIDATES incidents sharing the most
-    (the newest first among equals)."""
-    shares = func.count()
-    best = _earlier(select(incident_id).where(condition), traits, incident_id)
-    best = best.group_by(incident_id).order_by(shares.desc(), incident_id.desc()).limit(CANDIDATES)
-    ids = list(session.scalars(best))
-    found: dict[int, set[Any]] = defaultdict(set)
-    if ids:
-        rows = session.execute(select(incident_id, value).where(condition, incident_id.in_(ids)))
-        for incident, shared in rows:
-            found[incident].add(shared)
-    return dict(found)
+def _newest(incident_id: Any, condition: Any, traits: Traits) -> list[int]:
+    """The newest CANDIDATES earlier postmortems meeting `condition`, read backwards along
+    its (value, incident id) index: a bounded read however many share the value."""
+    stmt = _earlier(select(incident_id).where(condition), traits, incident_id)
+    return list(session.scalars(stmt.order_by(incident_id.desc()).limit(CANDIDATES)))
+
+
+def _add(found: dict[int, set[Any]], value: Any, incident_ids: list[int]) -> None:
+    for incident_id in incident_ids:
+        found.setdefault(incident_id, set()).add(value)
 
 
 def _by_words(traits: Traits) -> dict[int, set[Any]]:
-    """Postmortems whose index rows share any of the words, best matched first."""
-    query = parse_query(traits.words, prefix_last=False)
-    if not query:
+    """Postmortems whose titles hold two of the telling words of this one's title and
+    summary (its KEY_WORDS longest stems that are not stop words), best matched first."""
+    stems = [s for s in parse_query(traits.words, prefix_last=False).stems if s not in STOP]
+    stems = sorted(stems, key=lambda s: (-len(s), s))[:KEY_WORDS]
+    if not stems:
         return {}
+    pairs = list(itertools.combinations(stems, 2)) or [(stems[0],)]
     doc = SearchDocument
-    stmt = select(doc.incident_id).where(doc.kind == "incident")
     if session.get_bind().dialect.name == "sqlite":
-        terms = " OR ".join(f'"{s}"' for s in query.stems)
+        either = " OR ".join("(" + " ".join(f'"{s}"' for s in pair) + ")" for pair in pairs)
+        terms = f"title : ({either})"  # titles only: short, and what a postmortem is about
+        score: Any = literal_column("bm25(search_fts, 4.0, 1.0)")
         stmt = (
-            stmt.join(search_fts, literal_column("search_fts.rowid") == doc.id)
+            select(score, doc.incident_id)
+            .select_from(search_fts)
+            .join(doc, doc.id == literal_column("search_fts.rowid"))
             .where(text("search_fts MATCH :similar_terms").bindparams(similar_terms=terms))
-            .order_by(text("bm25(search_fts, 4.0, 1.0)"))
+            .order_by(literal_column("search_fts.rowid").desc())
         )
     else:
         vector: Any = literal_column(schema.POSTGRESQL_QUERY_VECTOR)
-        tsquery = func.to_tsquery("simple", " | ".join(f"'{s}'" for s in query.stems))
-        stmt = stmt.where(vector.bool_op("@@")(tsquery)).order_by(
-            func.ts_rank(vector, tsquery).desc()
+        # :A is the title's weight: titles only, as on SQLite.
+        either = " | ".join("(" + " & ".join(f"'{s}':A" for s in pair) + ")" for pair in pairs)
+        tsquery = func.to_tsquery("simple", either)
+        stmt = (
+            select(-func.ts_rank(vector, tsquery), doc.incident_id)
+            .where(vector.bool_op("@@")(tsquery))
+            .order_by(doc.id.desc())
         )
-    stmt = _earlier(stmt, traits, doc.incident_id)
-    found = session.scalars(stmt.limit(CANDIDATES))
-    return {incident_id: {True} for incident_id in found if incident_id is not None}
+    # As for search: the best among the most recent matches, never a rank of every match.
+    stmt = _earlier(stmt.where(doc.kind == "incident"), traits, doc.incident_id)
+    ranked = sorted(tuple(row) for row in session.execute(stmt.limit(WORD_CANDIDATES)))
+    return {incident_id: {True} for _score, incident_id in ranked[:CANDIDATES]}
 
 
 def _names(model: Any, found: dict[int, set[Any]]) -> dict[int, str]:
@@ -252,16 +273,23 @@ def lessons_by_group(
     viewer: User, group: LessonGroup, factor_id: int | None, page: int
 ) -> tuple[list[LessonRow], bool]:
     """One page of the lessons of `group` that `viewer` may see (of postmortems naming
-    `factor_id`, when given), newest postmortem first; and whether there are more."""
+    `factor_id`, when given), newest postmortem first; and whether there are more.
+
+    The query walks postmortems along the newest-first index and looks up each one's
+    lessons, stopping when the page is full: a bounded read at any number of postmortems.
+    """
     stmt = (
         select(Lesson.id, Lesson.text_md, Incident.id, Incident.key, Incident.title)
-        .join(Incident, Incident.id == Lesson.incident_id)
+        .select_from(Incident)
+        .join(Lesson, Lesson.incident_id == Incident.id)
         .where(Lesson.group == group, visible_incidents(viewer))
-        .order_by(Incident.started_at.desc(), Lesson.id.desc())
+        .order_by(Incident.started_at.desc(), Incident.id.desc(), Lesson.id)
     )
+    # SQLite has no statistics to choose this plan itself (see incidents.service).
+    stmt = stmt.with_hint(Incident, "INDEXED BY ix_incident_started_at_id", "sqlite")
     if factor_id is not None:
         named = select(IncidentFactor.incident_id).where(IncidentFactor.factor_id == factor_id)
-        stmt = stmt.where(Incident.id.in_(named))
+        stmt = stmt.where(incidents_among(named, IncidentFactor.incident_id, True))
     rows = session.execute(
         stmt.limit(LESSONS_PER_GROUP + 1).offset((page - 1) * LESSONS_PER_GROUP)
     ).all()
@@ -269,21 +297,12 @@ def lessons_by_group(
     return lessons, len(rows) > LESSONS_PER_GROUP
 
 
-def lesson_counts_by_factor(
-    viewer: User,
-) -> list[tuple[ContributingFactor, dict[LessonGroup, int]]]:
-    """For each contributing factor: how many lessons of each group its postmortems hold."""
-    stmt = (
-        select(IncidentFactor.factor_id, Lesson.group, func.count())
-        .join(Lesson, Lesson.incident_id == IncidentFactor.incident_id)
-        .join(Incident, Incident.id == IncidentFactor.incident_id)
-        .where(visible_incidents(viewer))
-        .group_by(IncidentFactor.factor_id, Lesson.group)
+def factors_by_category() -> list[ContributingFactor]:
+    """The contributing factors to read lessons by, category by category."""
+    return list(
+        session.scalars(
+            select(ContributingFactor).order_by(
+                ContributingFactor.category, ContributingFactor.name
+            )
+        )
     )
-    counts: dict[int, dict[LessonGroup, int]] = defaultdict(dict)
-    for factor_id, group, count in session.execute(stmt):
-        counts[factor_id][group] = count
-    factors = session.scalars(
-        select(ContributingFactor).order_by(ContributingFactor.category, ContributingFactor.name)
-    )
-    return [(f, counts[f.id]) for f in factors if f.id in counts]

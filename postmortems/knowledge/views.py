@@ -6,21 +6,16 @@ from flask_login import current_user
 from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import NumberRange, Optional
 
-from models import LessonGroup
-from postmortems.auth.access import (
-    get_editable_incident_or_404,
-    get_readable_incident_or_404,
-    viewer_key,
-)
-from postmortems.cache import cached
+from models import CauseCategory, LessonGroup
+from postmortems.auth.access import get_editable_incident_or_404, get_readable_incident_or_404
 from postmortems.db import commit_change
 from postmortems.domain import ConflictError, DomainError
 from postmortems.forms import Form, LocalDateTimeField, parse_tags
 from postmortems.incidents.service import PAGE_OPTIONS
 from postmortems.knowledge.service import (
     Traits,
+    factors_by_category,
     guards_meant_to_prevent,
-    lesson_counts_by_factor,
     lessons_by_group,
     mark_recurrence,
     similar_incidents,
@@ -53,17 +48,16 @@ def lessons() -> ResponseReturnValue:
         number = page if group is chosen else 1
         rows, more = lessons_by_group(current_user, group, factor_id, number)
         groups.append((group, rows, number, more))
-    by_factor = cached(
-        ("lesson_counts_by_factor", viewer_key(current_user)),
-        lambda: lesson_counts_by_factor(current_user),
-    )
-    factor_name = next((str(f) for f, _ in by_factor if f.id == factor_id), None)
+    factors = factors_by_category()
+    factor_name = next((f.name for f in factors if f.id == factor_id), None)
     if factor_id is not None and factor_name is None:
         abort(404)
     return render_template(
         "knowledge/lessons.html",
         groups=groups,
-        by_factor=by_factor,
+        factor_groups=[
+            (category, [f for f in factors if f.category is category]) for category in CauseCategory
+        ],
         factor_id=factor_id,
         factor_name=factor_name,
         lesson_groups=list(LessonGroup),

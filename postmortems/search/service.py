@@ -5,11 +5,12 @@ JSON of /search.json (and the API). The query the database sees is built from ou
 stems, each quoted, never from what was typed: whatever the text, it cannot be a syntax error.
 """
 
+import html
 import re
 from dataclasses import dataclass
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from sqlalchemy import (
     Select,
     column,
@@ -21,7 +22,7 @@ from sqlalchemy import (
     text,
 )
 
-from models import Incident, SearchDocument, User
+from models import Incident, Role, SearchDocument, User
 from postmortems.auth.access import visible_incidents
 from postmortems.db import session
 from postmortems.incidents.service import IncidentFilters, list_incidents
@@ -129,41 +130,63 @@ def search(
     if not parsed:
         return SearchResults(query, [], 1, per_page, 0, NO_WORDS, kind)
     message = SHORTENED if parsed.shortened else None
-    stmt = matching(viewer, parsed, filters, kind)
-    total = session.scalar(select(func.count()).select_from(stmt.limit(MAX_COUNTED + 1).subquery()))
-    last = max(1, -(-min(total or 0, MAX_COUNTED) // per_page))
-    page = min(max(1, page), last)
-    rows = list(session.execute(stmt.limit(per_page).offset((page - 1) * per_page)))
-    hits = _hits(rows, parsed)
-    return SearchResults(query, hits, page, per_page, total or 0, message, kind)
-
-
-def matching(
-    viewer: User, query: Query, filters: IncidentFilters, kind: str | None = None
-) -> Select[str, int, int | None]:
-    """A select() of (kind, object_id, incident_id) of matching documents, best first."""
-    dialect = session.get_bind().dialect.name
-    doc = SearchDocument
-    stmt = select(doc.kind, doc.object_id, doc.incident_id).outerjoin(
-        Incident, Incident.id == doc.incident_id
+    ranked = sorted(
+        tuple(row) for row in session.execute(candidates(viewer, parsed, filters, kind))
     )
-    if dialect == "sqlite":
-        stmt = stmt.join(search_fts, literal_column("search_fts.rowid") == doc.id).where(
-            text("search_fts MATCH :fts_query").bindparams(fts_query=fts5_query(query))
+    total = len(ranked)
+    last = max(1, -(-min(total, MAX_COUNTED) // per_page))
+    page = min(max(1, page), last)
+    shown = [doc_id for _score, doc_id in ranked[(page - 1) * per_page : page * per_page]]
+    doc = SearchDocument
+    found = {
+        row.id: row
+        for row in session.execute(
+            select(doc.id, doc.kind, doc.object_id, doc.incident_id).where(doc.id.in_(shown))
         )
-        stmt = stmt.order_by(text("bm25(search_fts, 4.0, 1.0)"), doc.id)
+    }
+    hits = _hits([found[doc_id] for doc_id in shown if doc_id in found], parsed)
+    return SearchResults(query, hits, page, per_page, total, message, kind)
+
+
+def candidates(
+    viewer: User, query: Query, filters: IncidentFilters, kind: str | None = None
+) -> Select[float, int]:
+    """(score, document id) of the matching documents `viewer` may see, lower scores better.
+
+    At most MAX_COUNTED + 1 of them, the most recently indexed: ranking every match of a
+    common word among 100,000 postmortems (bm25 or ts_rank of each) would cost several times
+    the whole page, and a query that matches more than a thousand documents is better
+    narrowed by another word or a filter than paged through. Both databases take the same
+    candidates, so they rank the same set.
+    """
+    doc = SearchDocument
+    if session.get_bind().dialect.name == "sqlite":
+        score: Any = literal_column("bm25(search_fts, 4.0, 1.0)")
+        stmt = (
+            select(score, doc.id)
+            .select_from(search_fts)
+            .join(doc, doc.id == literal_column("search_fts.rowid"))
+            .where(text("search_fts MATCH :fts_query").bindparams(fts_query=fts5_query(query)))
+            .order_by(literal_column("search_fts.rowid").desc())
+        )
     else:
         vector: Any = literal_column(schema.POSTGRESQL_QUERY_VECTOR)
         tsquery = func.to_tsquery("simple", tsquery_text(query))
-        stmt = stmt.where(vector.bool_op("@@")(tsquery))
-        stmt = stmt.order_by(func.ts_rank(vector, tsquery).desc(), doc.id)
-    stmt = stmt.where(or_(doc.incident_id.is_(None), visible_incidents(viewer)))
+        stmt = (
+            select(-func.ts_rank(vector, tsquery), doc.id)
+            .where(vector.bool_op("@@")(tsquery))
+            .order_by(doc.id.desc())
+        )
+    if not viewer.can(Role.ADMIN):  # admins see everything: no need to look
+        stmt = stmt.outerjoin(Incident, Incident.id == doc.incident_id).where(
+            or_(doc.incident_id.is_(None), visible_incidents(viewer))
+        )
     if kind is not None:
         stmt = stmt.where(doc.kind == kind)
     if filters != NO_FILTERS:
         chosen = list_incidents(viewer, filters).with_only_columns(Incident.id).order_by(None)
         stmt = stmt.where(doc.incident_id.is_not(None), doc.incident_id.in_(chosen))
-    return stmt
+    return stmt.limit(MAX_COUNTED + 1)
 
 
 def fts5_query(query: Query) -> str:
@@ -230,18 +253,28 @@ def highlight(text_: str, query: Query) -> Markup:
 
 def snippet(text_: str, query: Query, length: int = SNIPPET_WORDS) -> Markup:
     """About `length` words of `text_` around its first match, escaped, matches marked."""
-    found = list(words(text_))
+    found: list[re.Match[str]] = []
+    first = None
+    for match in words(text_):
+        found.append(match)
+        if first is None and query.matches(stem(match.group())):
+            first = len(found) - 1
+        if first is not None and len(found) >= first + length:
+            break
+        if first is None and len(found) > 400:  # no match early on: show the beginning
+            break
     if not found:
         return Markup("")
-    first = next((i for i, m in enumerate(found) if query.matches(stem(m.group()))), 0)
+    first = first or 0
     start = max(0, first - length // 4)
     end = min(len(found), start + length)
     start = max(0, end - length)
+    complete = end == len(found) and found[-1].end() == len(text_.rstrip())
     begin = 0 if start == 0 else found[start].start()
-    finish = len(text_) if end == len(found) else found[end - 1].end()
+    finish = len(text_) if complete else found[end - 1].end()
     shown = _marked(text_, query, begin, finish).strip()
     before = Markup("… ") if start > 0 else Markup("")
-    after = Markup(" …") if end < len(found) else Markup("")
+    after = Markup("") if complete else Markup(" …")
     return before + shown + after
 
 
@@ -251,14 +284,9 @@ def _marked(text_: str, query: Query, begin: int, finish: int) -> Markup:
     at = begin
     for match in words(text_[begin:finish]):
         start, end = begin + match.start(), begin + match.end()
-        pieces.append(_plain(text_[at:start]))
-        word = str(escape(match.group()))
+        pieces.append(html.escape(SPACES.sub(" ", text_[at:start])))
+        word = html.escape(match.group())
         pieces.append(f"<mark>{word}</mark>" if query.matches(stem(match.group())) else word)
         at = end
-    pieces.append(_plain(text_[at:finish]))
+    pieces.append(html.escape(SPACES.sub(" ", text_[at:finish])))
     return Markup("".join(pieces))  # noqa: S704 - every piece escaped above
-
-
-def _plain(between: str) -> str:
-    """What lies between words, escaped, with runs of white space (newlines) as one space."""
-    return str(escape(SPACES.sub(" ", between)))

@@ -151,7 +151,7 @@ def test_the_filing_form_panel_offers_similar_postmortems_for_what_is_typed(db, 
     response = client.get(
         "/similar",
         query_string={
-            "title": "Threshold tweak broke the mask", "tags": "config",
+            "title": "Threshold changed, the mask broke", "tags": "config",
             "factors-0-factor_id": str(factor.id), "started_at": "2020-12-01T10:00",
         },
     )  # fmt: skip
