@@ -184,7 +184,7 @@ def _by_words(traits: Traits) -> dict[int, set[Any]]:
     stems = sorted(stems, key=lambda s: (-len(s), s))[:KEY_WORDS]
     if not stems:
         return {}
-    pairs = list(itertools.combinations(stems, 2)) or [(stems[0],)]
+    pairs: list[tuple[str, ...]] = list(itertools.combinations(stems, 2)) or [(stems[0],)]
     doc = SearchDocument
     if session.get_bind().dialect.name == "sqlite":
         either = " OR ".join("(" + " ".join(f'"{s}"' for s in pair) + ")" for pair in pairs)
