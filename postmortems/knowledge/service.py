@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from markupsafe import Markup
 from sqlalchemy import Select, func, literal_column, select, text
 
 from models import (
@@ -36,6 +37,7 @@ from postmortems.incidents.service import (
     incidents_among,
     update_incident,
 )
+from postmortems.markdown import render_markdown
 from postmortems.search import schema
 from postmortems.search.service import search_fts
 from postmortems.search.text import parse_query, stemmed_text
@@ -263,7 +265,7 @@ LESSONS_PER_GROUP = 50
 @dataclass(frozen=True)
 class LessonRow:
     id: int
-    text_md: str
+    html: Markup  # the lesson's Markdown as sanitised HTML
     incident_id: int
     incident_key: str
     incident_title: str
@@ -279,7 +281,14 @@ def lessons_by_group(
     lessons, stopping when the page is full: a bounded read at any number of postmortems.
     """
     stmt = (
-        select(Lesson.id, Lesson.text_md, Incident.id, Incident.key, Incident.title)
+        select(
+            Lesson.id,
+            Lesson.text_md,
+            Lesson.text_html,
+            Incident.id,
+            Incident.key,
+            Incident.title,
+        )
         .select_from(Incident)
         .join(Lesson, Lesson.incident_id == Incident.id)
         .where(Lesson.group == group, visible_incidents(viewer))
@@ -293,7 +302,17 @@ def lessons_by_group(
     rows = session.execute(
         stmt.limit(LESSONS_PER_GROUP + 1).offset((page - 1) * LESSONS_PER_GROUP)
     ).all()
-    lessons = [LessonRow(*row) for row in rows[:LESSONS_PER_GROUP]]
+    lessons = [
+        LessonRow(
+            lesson_id,
+            # Stored when saved; rendered now for rows without it (bulk loads).
+            Markup(html) if html is not None else render_markdown(text_md),  # noqa: S704
+            incident_id,
+            key,
+            title,
+        )
+        for lesson_id, text_md, html, incident_id, key, title in rows[:LESSONS_PER_GROUP]
+    ]
     return lessons, len(rows) > LESSONS_PER_GROUP
 
 

@@ -3,7 +3,10 @@
 from flask import Blueprint, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from markupsafe import Markup
 
+from postmortems.auth.access import viewer_key
+from postmortems.cache import cached
 from postmortems.incidents.views import FilterForm
 from postmortems.search.picker import pick_incidents
 from postmortems.search.service import KIND_LABELS, search
@@ -25,11 +28,23 @@ def index() -> ResponseReturnValue:
     """Results for ?q=…, combinable with the postmortem list's filters."""
     form = FilterForm()
     if not form.validate():
-        return render_template("search/index.html", form=form, results=None, q=_query()), 400
+        filters_html = Markup(render_template("search/_filter_fields.html", form=form))
+        page = render_template(
+            "search/index.html", form=form, filters_html=filters_html, results=None, q=_query()
+        )
+        return page, 400
     results = search(current_user, _query(), form.filters(), form.page.data or 1, kind=_kind())
     query = {k: v for k, v in request.args.items() if k != "page" and v}
+    # The filters' hundred-odd options cost more to render than the search: kept per viewer
+    # and filter values until the data changes, as on the postmortem list.
+    chosen = tuple(sorted((k, v) for k, v in query.items() if k not in ("q", "kind")))
+    filters_html = cached(
+        ("search_filters_html", viewer_key(current_user), chosen),
+        lambda: Markup(render_template("search/_filter_fields.html", form=form)),
+    )
     return render_template(
         "search/index.html",
+        filters_html=filters_html,
         form=form,
         results=results,
         q=_query(),
