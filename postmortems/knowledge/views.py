@@ -104,6 +104,8 @@ def similar_to_typed() -> ResponseReturnValue:
     """The similar-postmortems panel of the filing form, for what has been typed so far."""
     form = TraitsForm(request.args)
     form.validate()
+    for field in (form.title, form.summary, form.affected_system, form.tags):
+        field.data = (field.data or "").replace("\x00", "")  # PostgreSQL refuses NUL in text
     factor_ids = frozenset(
         int(value)
         for name, value in request.args.items(multi=True)

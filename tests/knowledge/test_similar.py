@@ -164,7 +164,8 @@ def test_the_filing_form_panel_offers_similar_postmortems_for_what_is_typed(db, 
 def test_the_filing_form_panel_ignores_bad_values(db, client):
     founding(db)
     query = {"team_id": "x", "started_at": "never", "factors-0-factor_id": "9" * 40,
-             "incident_id": "-1", "title": "\x00"}  # fmt: skip
+             "incident_id": "-1", "title": "\x00", "affected_system": "a\x00b",
+             "tags": "x\x00, y"}  # fmt: skip
     assert client.get("/similar", query_string=query).status_code == 200
 
 
