@@ -19,7 +19,7 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import Connection, column, delete, func, insert, select, table
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from postmortems.search import schema
 from postmortems.search.text import stemmed_text
@@ -185,9 +185,37 @@ def reindex_incidents(conn: Connection, incident_ids: Iterable[int]) -> None:
             lesson_documents(conn, lesson_t.c.incident_id.in_(ids)),
             action_documents(conn, action_t.c.incident_id.in_(ids)),
         )
-        rows = [d.row() for d in documents]
-        if rows:
-            conn.execute(insert(document_t), rows)
+        _replace(conn, [d.row() for d in documents])
+
+
+def _replace(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert these rows, first removing any left under the same (kind, object id): a row
+    whose postmortem went behind the session's back (a bulk DELETE) may hold a reused id."""
+    by_kind: dict[str, list[int]] = {}
+    for row in rows:
+        by_kind.setdefault(row["kind"], []).append(row["object_id"])
+    for kind, object_ids in by_kind.items():
+        for ids in _chunks(object_ids):
+            conn.execute(
+                delete(document_t).where(document_t.c.kind == kind, document_t.c.object_id.in_(ids))
+            )
+    if rows:
+        conn.execute(insert(document_t), rows)
+
+
+def purge_orphans(conn: Connection) -> None:
+    """Remove the rows of postmortems and guard checks that no longer exist."""
+    conn.execute(
+        delete(document_t).where(
+            document_t.c.incident_id.is_not(None),
+            document_t.c.incident_id.not_in(select(incident_t.c.id)),
+        )
+    )
+    conn.execute(
+        delete(document_t).where(
+            document_t.c.kind == GUARD, document_t.c.object_id.not_in(select(guard_t.c.id))
+        )
+    )
 
 
 def reindex_guards(conn: Connection, guard_ids: Iterable[int]) -> None:
@@ -195,9 +223,7 @@ def reindex_guards(conn: Connection, guard_ids: Iterable[int]) -> None:
         conn.execute(
             delete(document_t).where(document_t.c.kind == GUARD, document_t.c.object_id.in_(ids))
         )
-        rows = [d.row() for d in guard_documents(conn, ids)]
-        if rows:
-            conn.execute(insert(document_t), rows)
+        _replace(conn, [d.row() for d in guard_documents(conn, ids)])
 
 
 def rebuild(conn: Connection, progress: Callable[[int, int], None] | None = None) -> int:
@@ -224,6 +250,18 @@ def rebuild(conn: Connection, progress: Callable[[int, int], None] | None = None
 # Keeping the index in step with the session's writes.
 
 PENDING = "search_pending"
+BULK_DELETED = "search_bulk_deleted"
+# Tables whose rows a bulk DELETE (not through the session's objects) may take from the index.
+INDEXED_TABLES = {
+    "incident",
+    "timeline_event",
+    "incident_factor",
+    "lesson",
+    "action_item",
+    "guard_check",
+    "tag",
+    "incident_tag",
+}
 
 
 def _note_written(db_session: Session, *_args: Any) -> None:
@@ -244,18 +282,31 @@ def _note_written(db_session: Session, *_args: Any) -> None:
     guards.discard(None)
 
 
+def _note_bulk_delete(state: ORMExecuteState) -> None:
+    """A DELETE statement run through the session (`session.execute(delete(Incident))`)
+    names no objects: its rows are found missing at commit."""
+    if state.is_delete:
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) in INDEXED_TABLES:
+            state.session.info[BULK_DELETED] = True
+
+
 def _reindex_written(db_session: Session) -> None:
     """Before commit: rewrite the index rows of what this transaction wrote."""
     db_session.flush()
     incidents, guards = db_session.info.pop(PENDING, (set(), set()))
-    if incidents or guards:
+    bulk_deleted = db_session.info.pop(BULK_DELETED, False)
+    if incidents or guards or bulk_deleted:
         conn = db_session.connection()
+        if bulk_deleted:
+            purge_orphans(conn)
         reindex_incidents(conn, incidents)
         reindex_guards(conn, guards)
 
 
 def _forget_written(db_session: Session, *_args: Any) -> None:
     db_session.info.pop(PENDING, None)
+    db_session.info.pop(BULK_DELETED, None)
 
 
 def init_search(app: Flask) -> None:
@@ -265,6 +316,7 @@ def init_search(app: Flask) -> None:
     for name in ("db_sessionmaker", "db_write_sessionmaker"):
         factory: sessionmaker[Session] = app.extensions[name]
         event.listen(factory, "after_flush", _note_written)
+        event.listen(factory, "do_orm_execute", _note_bulk_delete)
         # First among the commit hooks: the data version moves after the index is written.
         event.listen(factory, "before_commit", _reindex_written, insert=True)
         event.listen(factory, "after_rollback", _forget_written)

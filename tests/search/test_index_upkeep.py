@@ -153,3 +153,22 @@ def test_a_timeline_event_is_indexed_with_its_postmortem(db, admin):
     incident.timeline.append(TimelineEvent(at=utc(2024, 3, 1, 11), text_md="Pager fired"))
     db.commit()
     assert found(admin, "pager") == {f"incident:{incident.key}"}
+
+
+def test_a_bulk_delete_through_the_session_leaves_no_stale_rows(db, admin):
+    from sqlalchemy import delete
+
+    from models import Incident
+
+    old = make_incident("Queue stalled", status=PUBLISHED)
+    save_part(old, LessonValues(LessonGroup.TECHNICAL, "Watch queues"))
+    db.commit()
+    db.execute(delete(Incident))
+    db.commit()
+    db.expunge_all()
+    assert db.scalars(select(SearchDocument)).all() == []
+    new = make_incident("Bucket emptied", status=PUBLISHED)  # may reuse the old ids
+    save_part(new, LessonValues(LessonGroup.TECHNICAL, "Watch buckets"))
+    db.commit()
+    assert found(admin, "queue") == set()
+    assert found(admin, "bucket") == {f"incident:{new.key}", f"lesson:{new.key}"}
