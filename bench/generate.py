@@ -78,7 +78,7 @@ from models import (
 from postmortems.cli import alembic_config
 
 # Bump when the generated data changes, so that cached databases are made again.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: a share of the postmortems written in Russian (search)
 SEED = 20200801
 ROOT = Path(__file__).resolve().parent.parent
 CACHE_DIR = ROOT / ".bench-cache"
@@ -297,6 +297,7 @@ def generate(
         generator.write(conn, began)
     engine.dispose()
     _render_leftover_markdown(url, generator.writer.unrendered)
+    _build_search_index(url)
     size = os.path.getsize(path) / 2**20
     print(f"  done: {size:,.0f} MB in {time.perf_counter() - began:,.0f} s")
 
@@ -407,6 +408,19 @@ def _render_leftover_markdown(url: str, unrendered: set[str]) -> None:
     if result.exit_code != 0:
         raise RuntimeError(f"flask markdown render failed:\n{result.output}") from result.exception
     print(f"  {result.output.strip()}")
+
+
+def _build_search_index(url: str) -> None:
+    """The rows went in with Core, past the session hooks that keep the search index: build
+    it once now, as `flask search reindex` does."""
+    from postmortems.search.index import rebuild
+
+    began = time.perf_counter()
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        documents = rebuild(conn)
+    engine.dispose()
+    print(f"  search index: {documents:,} documents in {time.perf_counter() - began:,.0f} s")
 
 
 class _Generator:
@@ -589,14 +603,17 @@ class _Generator:
         author_id = rng.choice(self.author_ids)
         owner = rng.random()
         system = rng.choice(SYSTEMS)
-        failure, trigger = rng.choice(FAILURES), rng.choice(TRIGGERS)
+        russian = rng.random() < RUSSIAN_SHARE
+        failures, triggers = (RU_FAILURES, RU_TRIGGERS) if russian else (FAILURES, TRIGGERS)
+        failure, trigger = rng.choice(failures), rng.choice(triggers)
+        after = "после" if russian else "after"
         filed = min(self.now, started + timedelta(hours=rng.uniform(2, 240)))
         restricted = rng.random() < 0.04
         rows["incident"].append(
             {
                 "id": incident_id,
                 "key": f"PM-{started.year}-{self.key_numbers[f'PM-{started.year}']:03d}",
-                "title": f"{system} {failure} after {trigger}"[:200],
+                "title": f"{system} {failure} {after} {trigger}"[:200],
                 "summary": (
                     f"{system} {failure} for {rng.randint(2, 90)} {rng.choice(UNITS)} after "
                     f"{trigger}; found by {rng.choice(DETECTORS)}."
@@ -614,7 +631,9 @@ class _Generator:
                 "mitigated_is_estimated": rng.random() < 0.1,
                 "resolved_at": resolved,
                 "resolved_is_estimated": rng.random() < 0.1,
-                "what_happened_md": rng.choice(texts["what_happened"]),
+                "what_happened_md": rng.choice(
+                    texts["what_happened_ru" if russian else "what_happened"]
+                ),
                 "analysis_md": rng.choice(texts["analysis"]),
                 "detection_md": rng.choice(texts["detection"]),
                 "response_md": rng.choice(texts["response"]),
@@ -669,7 +688,7 @@ class _Generator:
                 "id": next(part_ids["lesson"]),
                 "incident_id": incident_id,
                 "group": rng.choice(list(LessonGroup)),
-                "text_md": rng.choice(texts["lesson"]),
+                "text_md": rng.choice(texts["lesson_ru" if russian else "lesson"]),
             }
         )
         for _ in range(2):
@@ -955,8 +974,62 @@ def _guard_description(rng: random.Random) -> str:
     )
 
 
+RUSSIAN_SHARE = 0.3  # of the postmortems, written in Russian (titles, story, lesson)
+RU_FAILURES = """
+вернул неверные вероятности
+молча терял исследования
+не отвечал под нагрузкой
+обслуживал устаревшую модель
+дважды выставил счёт клиенту
+потерял разметку
+округлял оценки до целых
+перепутал конфигурации двух клиентов
+перестал отправлять оповещения
+отправил отчёты не тому клиенту
+""".strip().splitlines()
+RU_TRIGGERS = """
+изменения конфигурации
+обновления зависимости
+миграции схемы
+подключения нового клиента
+истечения сертификата
+ручного переопределения
+неудачного релиза
+изменения порога
+""".strip().splitlines()
+
+
+def _what_happened_ru(rng: random.Random) -> str:
+    return (
+        f"После {rng.choice(RU_TRIGGERS)} сервис **{rng.choice(SYSTEMS)}** "
+        f"{rng.choice(RU_FAILURES)} около {rng.randint(2, 72)} часов. Через затронутый путь "
+        f"прошло {rng.randint(10, 5000)} исследований, пока не нашли причину: ошибка в "
+        f"{rng.choice(['пороге бинаризации', 'контракте между командами', 'тестовых данных'])}.\n\n"
+        "Медленные тесты "
+        f"{rng.choice(['пропустили из-за исключения', 'не запускали', 'не видели ошибку'])}; "
+        f"клиенты увидели {rng.choice(['неверные оценки', 'поздние отчёты', 'ошибки'])}."
+    )
+
+
+def _lesson_ru(rng: random.Random) -> str:
+    return rng.choice(
+        [
+            "**Запускать все тесты при каждом изменении**; исключения только для срочных "
+            "исправлений.",
+            "Называть ключи конфигурации так, чтобы каждый значил одно.",
+            "Проверять end-to-end то, что получает клиент.",
+            "Следить за релизом весь день с помощью инструмента, созданного для этого "
+            "(мониторинг).",
+            "Когда внутренние и внешние метрики сильно расходятся, сначала выяснить почему.",
+            "Не принимать больших решений в усталости.",
+        ]
+    )
+
+
 TEXTS: dict[str, Callable[[random.Random], str]] = {
     "what_happened": _what_happened,
+    "what_happened_ru": _what_happened_ru,
+    "lesson_ru": _lesson_ru,
     "analysis": _analysis,
     "detection": _detection,
     "response": _response,

@@ -25,6 +25,7 @@ from models.incident import (
     TimelineEvent,
 )
 from models.report import FrozenReport
+from models.search import SearchDocument
 from models.taxonomy import CauseCategory, ContributingFactor
 from models.team import GrowthStage, HeadcountSnapshot, Team
 from models.user import Role, SignInFailure, User, UserSession
@@ -60,6 +61,7 @@ __all__ = [
     "ReviewComment",
     "Role",
     "RunStatus",
+    "SearchDocument",
     "Severity",
     "SignInFailure",
     "Tag",

@@ -134,7 +134,8 @@ class Incident(Base):
     team_id: Mapped[int | None] = mapped_column(
         ForeignKey("team.id", ondelete="SET NULL"), index=True
     )
-    affected_system: Mapped[str] = mapped_column(String(200), default="")
+    # Indexed: similar postmortems are found by their affected system (postmortems/knowledge).
+    affected_system: Mapped[str] = mapped_column(String(200), default="", index=True)
     environment: Mapped[str] = mapped_column(String(60), default="")
 
     started_at: Mapped[datetime]

@@ -26,8 +26,12 @@ from postmortems.guards.views import bp as guards_bp
 from postmortems.health.views import bp as health_bp
 from postmortems.home.views import bp as home_bp
 from postmortems.incidents.views import bp as incidents_bp
+from postmortems.knowledge.views import bp as knowledge_bp
 from postmortems.policy import init_policy
 from postmortems.reports.views import bp as reports_bp
+from postmortems.search.cli import search_cli
+from postmortems.search.index import init_search
+from postmortems.search.views import bp as search_bp
 from postmortems.security import init_security
 from postmortems.taxonomy.views import bp as taxonomy_bp
 from postmortems.teams.views import bp as teams_bp
@@ -51,6 +55,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     check_config(app)
     init_proxy(app)
     init_db(app)
+    init_search(app)
     csrf.init_app(app)
     init_login(app)
     init_security(app)
@@ -151,6 +156,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(audit_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(home_bp)
+    app.register_blueprint(search_bp)
+    app.register_blueprint(knowledge_bp)
 
 
 def register_commands(app: Flask) -> None:
@@ -161,3 +168,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(report_cli)
     app.cli.add_command(guards_cli)
+    app.cli.add_command(search_cli)

@@ -10,6 +10,7 @@ from sqlalchemy import create_engine, inspect, text
 
 import models
 from postmortems.cli import alembic_config
+from postmortems.search import schema as search_schema
 from tests.conftest import PostgresDatabases, postgres_url
 
 
@@ -29,16 +30,29 @@ def _differences(url: str) -> list:
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
-            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            opts = {"compare_type": True, "include_name": _modelled}
+            context = MigrationContext.configure(conn, opts=opts)
             return compare_metadata(context, models.Base.metadata)
     finally:
         engine.dispose()
 
 
+def _modelled(name: str | None, _type: str, _parents: object) -> bool:
+    """The search index's full-text structures (FTS5 table, GIN index) are not models."""
+    return not (
+        name
+        and (
+            name.startswith(search_schema.UNMODELLED_PREFIX)
+            or name in search_schema.UNMODELLED_NAMES
+        )
+    )
+
+
 def _tables(url: str) -> set[str]:
     engine = create_engine(url)
     try:
-        return set(inspect(engine).get_table_names()) - {"alembic_version"}
+        names = set(inspect(engine).get_table_names()) - {"alembic_version"}
+        return {name for name in names if _modelled(name, "table", None)}
     finally:
         engine.dispose()
 

@@ -48,7 +48,8 @@ from postmortems.incidents.parts import (
     PartValues,
     TimelineEventValues,
 )
-from postmortems.incidents.service import PLAIN_FIELDS, IncidentValues, recurrence_candidates
+from postmortems.incidents.service import PLAIN_FIELDS, IncidentValues
+from postmortems.search.picker import IncidentKeyField
 from postmortems.teams.service import list_teams
 
 NO_CHOICE: tuple[int | str, str] = ("", "—")
@@ -81,7 +82,9 @@ class IncidentForm(Form):
     tags = StringField("Tags", [Optional(), Length(max=500)], description="Comma-separated.")
     is_near_miss = BooleanField("Near miss (caught before it did harm)")
     exclude_from_metrics = BooleanField("Exclude from metrics (listed, not counted)")
-    recurrence_of_id = OptionalIdSelectField("Recurrence of")
+    recurrence_of_id = IncidentKeyField(
+        "Recurrence of", description="The key of the earlier postmortem this one repeats."
+    )
     owner_id = OptionalIdSelectField("Owner", description="The person who drives the follow-up.")
     owner_name = StringField(
         "Owner without an account",
@@ -101,10 +104,6 @@ class IncidentForm(Form):
         self.incident = incident
         self._viewer = viewer
         self.team_id.choices = [NO_CHOICE] + [(t.id, t.name) for t in session.scalars(list_teams())]
-        self.recurrence_of_id.choices = [NO_CHOICE] + [
-            (i.id, f"{i.key} {i.title}")
-            for i in session.scalars(recurrence_candidates(viewer, incident))
-        ]
         people = user_choices()
         self.owner_id.choices = [NO_CHOICE, *people]
         self.access_user_ids.choices = people

@@ -73,6 +73,13 @@ EXPECTED = {
     "reports.freeze": ("POST", {"quarter"}, answers(403, reviewer=302, admin=302)),
     "teams.headcount_svg": ("GET", {}, EVERYONE),
     "health.healthz": ("GET", {}, {**EVERYONE, "anonymous": 200}),
+    "search.index": ("GET", {}, EVERYONE),
+    "search.index_json": ("GET", {}, EVERYONE),
+    "search.pick_incident": ("GET", {}, EVERYONE),
+    "knowledge.lessons": ("GET", {}, EVERYONE),
+    "knowledge.similar": ("GET", {"incident_id"}, DRAFT_READ),
+    "knowledge.similar_to_typed": ("GET", {}, EVERYONE),
+    "knowledge.mark_as_recurrence": ("POST", {"incident_id"}, DRAFT_POST),
 }
 FIXED_VALUES = {
     "part_name": "lessons",

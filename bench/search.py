@@ -1,0 +1,159 @@
+"""Search, similar postmortems and the filing form at 1,000 to 100,000 postmortems
+(`make bench-search`, issue 10). Measured in-process, one request at a time.
+
+For each size it copies the generated SQLite database (bench/generate.py; cached under
+.bench-cache/, with the search index built and a share of the postmortems in Russian) and
+reports medians over repeated runs of:
+
+- `search()` as an admin and as a reader, for one- and three-word queries in English and in
+  Russian, and its ratio to the raw FTS5 query alone (the same MATCH, best 20 by bm25, no
+  visibility, no snippets) on a bare sqlite3 connection;
+- the /search page and /search.json through the test client (page rendering included);
+- the similar-postmortems panel of a postmortem and the filing form (`/incidents/new`).
+
+Target (issue 10): a search's median under 50 ms, and the filing form under 50 ms whatever
+the number of postmortems. The exit code is 0 even when targets fail: this is a measurement.
+
+Environment: BENCH_SIZES (default "100000"), BENCH_REPEAT (runs per figure, default 15).
+"""
+
+import os
+import shutil
+import sqlite3
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from bench.generate import ADMIN_EMAIL, READER_EMAIL, cached_database, landmarks
+from models import User
+from postmortems import create_app
+from postmortems.auth.service import start_session
+from postmortems.auth.sessions import SESSION_TOKEN_KEY
+from postmortems.db import session
+from postmortems.search.service import fts5_query, search
+from postmortems.search.text import parse_query
+
+TARGET_MS = 50.0
+QUERIES = [
+    ("en", 1, "threshold"),
+    ("en", 3, "rounded scores integers"),
+    ("en", 1, "certificate"),
+    ("ru", 1, "ошибку"),
+    ("ru", 3, "ошибка порога бинаризации"),
+    ("ru", 1, "сертификата"),
+]
+
+
+def median_ms(run: Callable[[], Any], repeat: int) -> float:
+    run()  # warm: the first run pays for caches the others share
+    times = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        run()
+        times.append((time.perf_counter() - began) * 1000)
+    return statistics.median(times)
+
+
+# The raw FTS5 query: the same MATCH, the best 20 by bm25 over every match.
+RAW = (
+    "SELECT rowid FROM search_fts WHERE search_fts MATCH ? "
+    "ORDER BY bm25(search_fts, 4.0, 1.0) LIMIT 20"
+)
+# The same bounded as search() bounds it: the best 20 of the 1,001 most recent matches.
+RAW_BOUNDED = (
+    "SELECT id FROM (SELECT rowid AS id, bm25(search_fts, 4.0, 1.0) AS score FROM search_fts "
+    "WHERE search_fts MATCH ? ORDER BY rowid DESC LIMIT 1001) ORDER BY score LIMIT 20"
+)
+
+
+def raw_fts(path: Path, query: str, sql: str) -> Callable[[], Any]:
+    conn = sqlite3.connect(path)
+    match = fts5_query(parse_query(query + " "))
+    return lambda: conn.execute(sql, (match,)).fetchall()
+
+
+def bench_size(size: int, repeat: int) -> list[tuple[str, float, str]]:
+    source = cached_database(size)
+    marks = landmarks(source)
+    rows: list[tuple[str, float, str]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.db"
+        shutil.copy(source, path)
+        app = create_app(
+            {"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": f"sqlite:///{path}"}
+        )
+        with app.app_context():
+            admin = session.scalars(select(User).where(User.email == ADMIN_EMAIL)).one()
+            reader = session.scalars(select(User).where(User.email == READER_EMAIL)).one()
+            token = start_session(admin)
+            session.commit()
+            for language, words, query in QUERIES:
+                raw = median_ms(raw_fts(path, query, RAW), repeat)
+                bounded = median_ms(raw_fts(path, query, RAW_BOUNDED), repeat)
+                for who, viewer in (("admin", admin), ("reader", reader)):
+                    found = search(viewer, query + " ")
+                    took = median_ms(lambda v=viewer, q=query: search(v, q + " "), repeat)
+                    name = f"search {language} {words}w {who:6} {query!r}"
+                    note = (
+                        f"{took / raw:4.1f}× raw FTS ({raw:.1f} ms), {took / bounded:4.1f}× "
+                        f"bounded ({bounded:.1f} ms), {found.total:,}"
+                    )
+                    note += "+" if found.total_is_capped else ""
+                    rows.append((name, took, note + " results"))
+        client = app.test_client()
+        with client.session_transaction() as flask_session:
+            flask_session["_user_id"] = str(admin.id)
+            flask_session["_fresh"] = True
+            flask_session[SESSION_TOKEN_KEY] = token
+
+        def get(url: str) -> Callable[[], Any]:
+            def run() -> Any:
+                response = client.get(url)
+                assert response.status_code == 200, (url, response.status_code)
+                return response
+
+            return run
+
+        pages = [
+            ("/healthz (the floor, for scale)", "/healthz"),
+            ("page /search?q=threshold", "/search?q=threshold"),
+            ("page /search?q=ошибку", "/search?q=%D0%BE%D1%88%D0%B8%D0%B1%D0%BA%D1%83"),
+            ("page /search.json?q=rounded+scores", "/search.json?q=rounded+scores"),
+            ("page /search?q=… with severity", "/search?q=threshold&severity=SEV1"),
+            ("picker /search/incidents?q=PM-2024", "/search/incidents?q=PM-2024"),
+            ("picker /search/incidents?q=calibration", "/search/incidents?q=calibration"),
+            ("similar panel of a postmortem", f"/incidents/{marks.postmortem_id}/similar"),
+            ("lessons page", "/lessons"),
+            ("filing form /incidents/new", "/incidents/new"),
+        ]
+        for name, url in pages:
+            rows.append((name, median_ms(get(url), repeat), ""))
+        app.extensions["db_engine"].dispose()
+    return rows
+
+
+def main() -> None:
+    sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "100000").split(",") if s.strip()]
+    repeat = int(os.environ.get("BENCH_REPEAT", "15"))
+    failed = []
+    for size in sizes:
+        print(f"\n{size:,} postmortems (median of {repeat} runs, in-process)")
+        for name, took, note in bench_size(size, repeat):
+            mark = "" if took < TARGET_MS else "  over target"
+            if mark:
+                failed.append(f"{size:,}: {name}")
+            print(f"  {name:58} {took:8.1f} ms  {note}{mark}")
+    print(
+        f"\nAll under {TARGET_MS:.0f} ms."
+        if not failed
+        else f"\nOver {TARGET_MS:.0f} ms: " + "; ".join(failed)
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,327 @@
+"""The knowledge base read back: similar earlier postmortems, recurrences, lessons by cause.
+
+Similar postmortems are scored from what they share with the one at hand (contributing
+factors, tags, affected system, team) and from their words (the search index, any of the
+title's and summary's words). Only a few hundred candidates are ever scored, each found
+through an index, so the cost does not grow with the number of postmortems.
+"""
+
+import dataclasses
+import itertools
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from markupsafe import Markup
+from sqlalchemy import Select, func, literal_column, select, text
+
+from models import (
+    ActionItem,
+    ContributingFactor,
+    GuardCheck,
+    Incident,
+    IncidentFactor,
+    Lesson,
+    LessonGroup,
+    SearchDocument,
+    Tag,
+    User,
+)
+from models.incident import action_item_guard, incident_tag
+from postmortems.auth.access import visible_incidents
+from postmortems.db import session
+from postmortems.incidents.service import (
+    PLAIN_FIELDS,
+    IncidentValues,
+    incidents_among,
+    update_incident,
+)
+from postmortems.markdown import render_markdown
+from postmortems.search import schema
+from postmortems.search.service import search_fts
+from postmortems.search.text import parse_query, stemmed_text
+
+SHOWN = 5
+CANDIDATES = 60  # per shared trait
+WORD_CANDIDATES = 400  # recent matches of any word, ranked to keep CANDIDATES
+MAX_TRAITS = 10  # factors or tags looked up
+KEY_WORDS = 4  # telling words of the title and summary; a similar postmortem shares two
+# Words too common to tell postmortems apart, as stems (see search.text).
+STOP = set(
+    stemmed_text(
+        "a an and are as at be by for from in into is it of on or the to was were with after "
+        "before again not no this that its our we и в во не на с со по к о об от для из у за "
+        "после до что как это был была были его её их мы при или а но же ли"
+    ).split()
+)
+WEIGHTS = {"factor": 3.0, "tag": 2.0, "system": 2.0, "team": 1.0, "words": 3.0}
+
+
+@dataclass(frozen=True)
+class Traits:
+    """What a postmortem (saved, or being typed) is compared by."""
+
+    factor_ids: frozenset[int] = frozenset()
+    tags: frozenset[str] = frozenset()
+    affected_system: str = ""
+    team_id: int | None = None
+    words: str = ""
+    started_before: datetime | None = None  # only postmortems that started earlier
+    exclude_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SimilarIncident:
+    id: int
+    key: str
+    title: str
+    started_at: datetime
+    score: float
+    reasons: tuple[str, ...] = field(default=())
+
+    @property
+    def why(self) -> str:
+        return "; ".join(self.reasons)
+
+
+def traits_of(incident: Incident) -> Traits:
+    return Traits(
+        factor_ids=frozenset(f.factor_id for f in incident.factors),
+        tags=frozenset(t.name for t in incident.tags),
+        affected_system=incident.affected_system,
+        team_id=incident.team_id,
+        words=f"{incident.title} {incident.summary}",
+        started_before=incident.started_at,
+        exclude_id=incident.id,
+    )
+
+
+def similar_incidents(viewer: User, traits: Traits, limit: int = SHOWN) -> list[SimilarIncident]:
+    """The postmortems most like `traits` that `viewer` may see, best first, with why."""
+    evidence: dict[str, dict[int, set[Any]]] = {"factor": {}, "tag": {}, "system": {}}
+    for factor_id in sorted(traits.factor_ids)[:MAX_TRAITS]:
+        named = IncidentFactor.factor_id == factor_id
+        _add(evidence["factor"], factor_id, _newest(IncidentFactor.incident_id, named, traits))
+    if traits.tags:
+        tag_ids = session.scalars(select(Tag.id).where(Tag.name.in_(traits.tags))).all()
+        for tag_id in sorted(tag_ids)[:MAX_TRAITS]:
+            tagged = incident_tag.c.tag_id == tag_id
+            _add(evidence["tag"], tag_id, _newest(incident_tag.c.incident_id, tagged, traits))
+    system = traits.affected_system.strip()
+    if system:
+        same = Incident.affected_system == system
+        _add(evidence["system"], system, _newest(Incident.id, same, traits))
+    evidence["words"] = _by_words(traits)
+    scores: dict[int, float] = defaultdict(float)
+    for kind, found in evidence.items():
+        for incident_id, shared in found.items():
+            scores[incident_id] += WEIGHTS[kind] * len(shared)
+    if not scores:
+        return []
+    rows = session.execute(
+        select(
+            Incident.id, Incident.key, Incident.title, Incident.started_at, Incident.team_id
+        ).where(Incident.id.in_(list(scores)), visible_incidents(viewer))
+    ).all()
+    factor_names = _names(ContributingFactor, evidence.get("factor", {}))
+    tag_names = _names(Tag, evidence["tag"])
+    results = []
+    for row in rows:
+        score = scores[row.id]
+        same_team = traits.team_id is not None and row.team_id == traits.team_id
+        if same_team:
+            score += WEIGHTS["team"]
+        reasons = []
+        if factors := evidence.get("factor", {}).get(row.id):
+            names = ", ".join(sorted(factor_names[i] for i in factors))
+            reasons.append(f"shares factor{'s' if len(factors) > 1 else ''} {names}")
+        if tags := evidence.get("tag", {}).get(row.id):
+            names = ", ".join(sorted(tag_names[i] for i in tags))
+            reasons.append(f"tag{'s' if len(tags) > 1 else ''} {names}")
+        if row.id in evidence.get("system", {}):
+            reasons.append(f"same affected system {system}")
+        if same_team:
+            reasons.append("same team")
+        if row.id in evidence["words"]:
+            reasons.append("similar words")
+        results.append(
+            SimilarIncident(row.id, row.key, row.title, row.started_at, score, tuple(reasons))
+        )
+    results.sort(key=lambda s: (-s.score, -s.started_at.timestamp(), -s.id))
+    return results[:limit]
+
+
+def _earlier(stmt: Select[Any], traits: Traits, incident_id: Any) -> Select[Any]:
+    """Only other postmortems, and only those that started before this one."""
+    if traits.exclude_id is not None:
+        stmt = stmt.where(incident_id != traits.exclude_id)
+    if traits.started_before is not None:
+        if incident_id is not Incident.id:
+            stmt = stmt.join(Incident, Incident.id == incident_id)
+        # Checked row by row as the query walks newest first, not read through the start-time
+        # index: wrapped, the column cannot lead the plan (SQLite would read every earlier
+        # postmortem first).
+        started = func.coalesce(Incident.started_at, Incident.started_at)
+        stmt = stmt.where(started < traits.started_before)
+    return stmt
+
+
+def _newest(incident_id: Any, condition: Any, traits: Traits) -> list[int]:
+    """The newest CANDIDATES earlier postmortems meeting `condition`, read backwards along
+    its (value, incident id) index: a bounded read however many share the value."""
+    stmt = _earlier(select(incident_id).where(condition), traits, incident_id)
+    return list(session.scalars(stmt.order_by(incident_id.desc()).limit(CANDIDATES)))
+
+
+def _add(found: dict[int, set[Any]], value: Any, incident_ids: list[int]) -> None:
+    for incident_id in incident_ids:
+        found.setdefault(incident_id, set()).add(value)
+
+
+def _by_words(traits: Traits) -> dict[int, set[Any]]:
+    """Postmortems whose titles hold two of the telling words of this one's title and
+    summary (its KEY_WORDS longest stems that are not stop words), best matched first."""
+    stems = [s for s in parse_query(traits.words, prefix_last=False).stems if s not in STOP]
+    stems = sorted(stems, key=lambda s: (-len(s), s))[:KEY_WORDS]
+    if not stems:
+        return {}
+    pairs: list[tuple[str, ...]] = list(itertools.combinations(stems, 2)) or [(stems[0],)]
+    doc = SearchDocument
+    if session.get_bind().dialect.name == "sqlite":
+        either = " OR ".join("(" + " ".join(f'"{s}"' for s in pair) + ")" for pair in pairs)
+        terms = f"title : ({either})"  # titles only: short, and what a postmortem is about
+        score: Any = literal_column("bm25(search_fts, 4.0, 1.0)")
+        stmt = (
+            select(score, doc.incident_id)
+            .select_from(search_fts)
+            .join(doc, doc.id == literal_column("search_fts.rowid"))
+            .where(text("search_fts MATCH :similar_terms").bindparams(similar_terms=terms))
+            .order_by(literal_column("search_fts.rowid").desc())
+        )
+    else:
+        vector: Any = literal_column(schema.POSTGRESQL_QUERY_VECTOR)
+        # :A is the title's weight: titles only, as on SQLite.
+        either = " | ".join("(" + " & ".join(f"'{s}':A" for s in pair) + ")" for pair in pairs)
+        tsquery = func.to_tsquery("simple", either)
+        stmt = (
+            select(-func.ts_rank(vector, tsquery), doc.incident_id)
+            .where(vector.bool_op("@@")(tsquery))
+            .order_by(doc.id.desc())
+        )
+    # As for search: the best among the most recent matches, never a rank of every match.
+    stmt = _earlier(stmt.where(doc.kind == "incident"), traits, doc.incident_id)
+    ranked = sorted(tuple(row) for row in session.execute(stmt.limit(WORD_CANDIDATES)))
+    return {incident_id: {True} for _score, incident_id in ranked[:CANDIDATES]}
+
+
+def _names(model: Any, found: dict[int, set[Any]]) -> dict[int, str]:
+    ids = set().union(*found.values()) if found else set()
+    if not ids:
+        return {}
+    return dict(session.execute(select(model.id, model.name).where(model.id.in_(ids))).all())
+
+
+def guards_meant_to_prevent(incident: Incident) -> list[GuardCheck]:
+    """The guard checks of the postmortem this one is a recurrence of: they were meant to
+    keep it from happening again."""
+    if incident.recurrence_of_id is None:
+        return []
+    linked = (
+        select(action_item_guard.c.guard_check_id)
+        .join(ActionItem, ActionItem.id == action_item_guard.c.action_item_id)
+        .where(ActionItem.incident_id == incident.recurrence_of_id)
+    )
+    return list(
+        session.scalars(
+            select(GuardCheck).where(GuardCheck.id.in_(linked)).order_by(GuardCheck.name)
+        )
+    )
+
+
+def mark_recurrence(
+    incident: Incident, earlier_id: int, *, editor: User, expected_version: int | None = None
+) -> None:
+    """Mark `incident` a recurrence of another, through the incident service (its rules:
+    not itself, one the editor may see; its history records the change)."""
+    values = dataclasses.replace(values_of(incident), recurrence_of_id=earlier_id)
+    update_incident(incident, values, editor=editor, expected_version=expected_version)
+
+
+def values_of(incident: Incident) -> IncidentValues:
+    """The incident's own fields as the service takes them."""
+    return IncidentValues(
+        **{name: getattr(incident, name) for name in PLAIN_FIELDS},
+        tags=tuple(t.name for t in incident.tags),
+        access_user_ids=tuple(u.id for u in incident.access_users),
+    )
+
+
+# Lessons by group and by contributing factor.
+
+LESSONS_PER_GROUP = 50
+
+
+@dataclass(frozen=True)
+class LessonRow:
+    id: int
+    html: Markup  # the lesson's Markdown as sanitised HTML
+    incident_id: int
+    incident_key: str
+    incident_title: str
+
+
+def lessons_by_group(
+    viewer: User, group: LessonGroup, factor_id: int | None, page: int
+) -> tuple[list[LessonRow], bool]:
+    """One page of the lessons of `group` that `viewer` may see (of postmortems naming
+    `factor_id`, when given), newest postmortem first; and whether there are more.
+
+    The query walks postmortems along the newest-first index and looks up each one's
+    lessons, stopping when the page is full: a bounded read at any number of postmortems.
+    """
+    stmt = (
+        select(
+            Lesson.id,
+            Lesson.text_md,
+            Lesson.text_html,
+            Incident.id,
+            Incident.key,
+            Incident.title,
+        )
+        .select_from(Incident)
+        .join(Lesson, Lesson.incident_id == Incident.id)
+        .where(Lesson.group == group, visible_incidents(viewer))
+        .order_by(Incident.started_at.desc(), Incident.id.desc(), Lesson.id)
+    )
+    # SQLite has no statistics to choose this plan itself (see incidents.service).
+    stmt = stmt.with_hint(Incident, "INDEXED BY ix_incident_started_at_id", "sqlite")
+    if factor_id is not None:
+        named = select(IncidentFactor.incident_id).where(IncidentFactor.factor_id == factor_id)
+        stmt = stmt.where(incidents_among(named, IncidentFactor.incident_id, True))
+    rows = session.execute(
+        stmt.limit(LESSONS_PER_GROUP + 1).offset((page - 1) * LESSONS_PER_GROUP)
+    ).all()
+    lessons = [
+        LessonRow(
+            lesson_id,
+            # Stored when saved; rendered now for rows without it (bulk loads).
+            Markup(html) if html is not None else render_markdown(text_md),  # noqa: S704
+            incident_id,
+            key,
+            title,
+        )
+        for lesson_id, text_md, html, incident_id, key, title in rows[:LESSONS_PER_GROUP]
+    ]
+    return lessons, len(rows) > LESSONS_PER_GROUP
+
+
+def factors_by_category() -> list[ContributingFactor]:
+    """The contributing factors to read lessons by, category by category."""
+    return list(
+        session.scalars(
+            select(ContributingFactor).order_by(
+                ContributingFactor.category, ContributingFactor.name
+            )
+        )
+    )

@@ -1,0 +1,322 @@
+"""The search index: what each searchable thing contributes, and keeping it in step.
+
+Every postmortem, lesson, action item and guard check is one row of `search_document` with its
+stemmed title and body (see text.py). SQLite reads them through the FTS5 table `search_fts`
+(kept in step with the rows by triggers), PostgreSQL through a GIN index over
+`to_tsvector('simple', …)` of the same columns: both match the same stems.
+
+The index follows every write by itself: the session hooks at the end of this module note the
+postmortems and guard checks that a flush wrote, and rewrite their rows just before the
+transaction commits. One place, so that no write path (views, CLI, demo, restore, API, import)
+can forget it. The queries here are plain Core over lightweight tables, so that migration 0010
+can backfill with them without the app's models.
+"""
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import chain
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import Connection, column, delete, func, insert, select, table
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+
+from postmortems.search import schema
+from postmortems.search.text import stemmed_text
+
+incident_t = table(
+    "incident",
+    *(
+        column(name)
+        for name in (
+            "id",
+            "key",
+            "title",
+            "summary",
+            "affected_system",
+            "what_happened_md",
+            "analysis_md",
+            "detection_md",
+            "response_md",
+            "went_well_md",
+            "got_lucky_md",
+        )
+    ),
+)
+SECTIONS = (
+    "summary",
+    "affected_system",
+    "what_happened_md",
+    "analysis_md",
+    "detection_md",
+    "response_md",
+    "went_well_md",
+    "got_lucky_md",
+)
+timeline_t = table("timeline_event", column("id"), column("incident_id"), column("text_md"))
+factor_t = table("incident_factor", column("id"), column("incident_id"), column("note"))
+tag_t = table("tag", column("id"), column("name"))
+incident_tag_t = table("incident_tag", column("incident_id"), column("tag_id"))
+lesson_t = table("lesson", column("id"), column("incident_id"), column("text_md"))
+action_t = table(
+    "action_item", column("id"), column("incident_id"), column("title"), column("details_md")
+)
+guard_t = table(
+    "guard_check", column("id"), column("name"), column("location"), column("description_md")
+)
+document_t = table(
+    "search_document",
+    column("id"),
+    column("kind"),
+    column("object_id"),
+    column("incident_id"),
+    column("title"),
+    column("body"),
+)
+
+INCIDENT, LESSON, ACTION, GUARD = "incident", "lesson", "action", "guard"
+CHUNK = 500  # ids per IN (…)
+
+
+@dataclass(frozen=True)
+class Document:
+    """One searchable thing's own words, before stemming."""
+
+    kind: str
+    object_id: int
+    incident_id: int | None
+    title: str
+    body: str
+
+    def row(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "object_id": self.object_id,
+            "incident_id": self.incident_id,
+            "title": stemmed_text(self.title),
+            "body": stemmed_text(self.body),
+        }
+
+
+def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), CHUNK):
+        yield ordered[start : start + CHUNK]
+
+
+def _by_incident(conn: Connection, stmt: Any) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {}
+    for incident_id, value in conn.execute(stmt):
+        if value:
+            found.setdefault(incident_id, []).append(value)
+    return found
+
+
+def incident_documents(conn: Connection, ids: Sequence[int]) -> list[Document]:
+    """The postmortems with these ids (title, key, summary, every section, timeline, factor
+    notes, tags), without their lessons and action items."""
+    timeline = _by_incident(
+        conn,
+        select(timeline_t.c.incident_id, timeline_t.c.text_md)
+        .where(timeline_t.c.incident_id.in_(ids))
+        .order_by(timeline_t.c.id),
+    )
+    notes = _by_incident(
+        conn,
+        select(factor_t.c.incident_id, factor_t.c.note)
+        .where(factor_t.c.incident_id.in_(ids))
+        .order_by(factor_t.c.id),
+    )
+    tags = _by_incident(
+        conn,
+        select(incident_tag_t.c.incident_id, tag_t.c.name)
+        .join(tag_t, tag_t.c.id == incident_tag_t.c.tag_id)
+        .where(incident_tag_t.c.incident_id.in_(ids))
+        .order_by(tag_t.c.name),
+    )
+    documents = []
+    for row in conn.execute(select(incident_t).where(incident_t.c.id.in_(ids))):
+        parts = [getattr(row, name) or "" for name in SECTIONS]
+        parts += timeline.get(row.id, []) + notes.get(row.id, []) + tags.get(row.id, [])
+        documents.append(
+            Document(INCIDENT, row.id, row.id, f"{row.title} {row.key}", "\n".join(parts))
+        )
+    return documents
+
+
+def lesson_documents(conn: Connection, where: Any) -> list[Document]:
+    stmt = select(lesson_t).where(where)
+    return [Document(LESSON, r.id, r.incident_id, "", r.text_md) for r in conn.execute(stmt)]
+
+
+def action_documents(conn: Connection, where: Any) -> list[Document]:
+    stmt = select(action_t).where(where)
+    return [
+        Document(ACTION, r.id, r.incident_id, r.title, r.details_md or "")
+        for r in conn.execute(stmt)
+    ]
+
+
+def guard_documents(conn: Connection, ids: Sequence[int]) -> list[Document]:
+    stmt = select(guard_t).where(guard_t.c.id.in_(ids))
+    return [
+        Document(GUARD, r.id, None, r.name, f"{r.location or ''}\n{r.description_md or ''}")
+        for r in conn.execute(stmt)
+    ]
+
+
+def documents_of(conn: Connection, kind: str, ids: Sequence[int]) -> list[Document]:
+    """The documents of one kind with these object ids (for showing results)."""
+    if kind == INCIDENT:
+        return incident_documents(conn, ids)
+    if kind == LESSON:
+        return lesson_documents(conn, lesson_t.c.id.in_(ids))
+    if kind == ACTION:
+        return action_documents(conn, action_t.c.id.in_(ids))
+    return guard_documents(conn, ids)
+
+
+def reindex_incidents(conn: Connection, incident_ids: Iterable[int]) -> None:
+    """Rewrite the index rows of these postmortems and their parts (a deleted one's go)."""
+    for ids in _chunks(incident_ids):
+        conn.execute(delete(document_t).where(document_t.c.incident_id.in_(ids)))
+        documents = chain(
+            incident_documents(conn, ids),
+            lesson_documents(conn, lesson_t.c.incident_id.in_(ids)),
+            action_documents(conn, action_t.c.incident_id.in_(ids)),
+        )
+        _replace(conn, [d.row() for d in documents])
+
+
+def _replace(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert these rows, first removing any left under the same (kind, object id): a row
+    whose postmortem went behind the session's back (a bulk DELETE) may hold a reused id."""
+    by_kind: dict[str, list[int]] = {}
+    for row in rows:
+        by_kind.setdefault(row["kind"], []).append(row["object_id"])
+    for kind, object_ids in by_kind.items():
+        for ids in _chunks(object_ids):
+            conn.execute(
+                delete(document_t).where(document_t.c.kind == kind, document_t.c.object_id.in_(ids))
+            )
+    if rows:
+        conn.execute(insert(document_t), rows)
+
+
+def purge_orphans(conn: Connection) -> None:
+    """Remove the rows of postmortems and guard checks that no longer exist."""
+    conn.execute(
+        delete(document_t).where(
+            document_t.c.incident_id.is_not(None),
+            document_t.c.incident_id.not_in(select(incident_t.c.id)),
+        )
+    )
+    conn.execute(
+        delete(document_t).where(
+            document_t.c.kind == GUARD, document_t.c.object_id.not_in(select(guard_t.c.id))
+        )
+    )
+
+
+def reindex_guards(conn: Connection, guard_ids: Iterable[int]) -> None:
+    for ids in _chunks(guard_ids):
+        conn.execute(
+            delete(document_t).where(document_t.c.kind == GUARD, document_t.c.object_id.in_(ids))
+        )
+        _replace(conn, [d.row() for d in guard_documents(conn, ids)])
+
+
+def rebuild(conn: Connection, progress: Callable[[int, int], None] | None = None) -> int:
+    """Make the whole index again from the stored rows; returns the number of documents.
+    `progress(done, total)` hears how many postmortems are done. On SQLite the FTS table is
+    filled once at the end rather than row by row (several times faster at 100,000)."""
+    sqlite = conn.dialect.name == "sqlite"
+    if sqlite:
+        schema.drop_triggers(conn)
+    conn.execute(delete(document_t))
+    incident_ids = list(conn.scalars(select(incident_t.c.id).order_by(incident_t.c.id)))
+    step = 5 * CHUNK
+    for start in range(0, len(incident_ids), step):
+        reindex_incidents(conn, incident_ids[start : start + step])
+        if progress is not None:
+            progress(min(start + step, len(incident_ids)), len(incident_ids))
+    reindex_guards(conn, list(conn.scalars(select(guard_t.c.id))))
+    if sqlite:
+        conn.exec_driver_sql("INSERT INTO search_fts(search_fts) VALUES ('rebuild')")
+        schema.create_triggers(conn)
+    return conn.scalar(select(func.count()).select_from(document_t)) or 0
+
+
+# Keeping the index in step with the session's writes.
+
+PENDING = "search_pending"
+BULK_DELETED = "search_bulk_deleted"
+# Tables whose rows a bulk DELETE (not through the session's objects) may take from the index.
+INDEXED_TABLES = {
+    "incident",
+    "timeline_event",
+    "incident_factor",
+    "lesson",
+    "action_item",
+    "guard_check",
+    "tag",
+    "incident_tag",
+}
+
+
+def _note_written(db_session: Session, *_args: Any) -> None:
+    """After each flush: which postmortems and guard checks did it write?"""
+    from models import ActionItem, GuardCheck, Incident, IncidentFactor, Lesson, TimelineEvent
+
+    parts = (TimelineEvent, IncidentFactor, Lesson, ActionItem)
+    incidents, guards = db_session.info.setdefault(PENDING, (set(), set()))
+    for obj in chain(db_session.new, db_session.dirty, db_session.deleted):
+        # Read what is loaded only: a deleted row cannot load anything more.
+        if isinstance(obj, Incident):
+            incidents.add(obj.__dict__.get("id"))
+        elif isinstance(obj, parts):
+            incidents.add(obj.__dict__.get("incident_id"))
+        elif isinstance(obj, GuardCheck):
+            guards.add(obj.__dict__.get("id"))
+    incidents.discard(None)
+    guards.discard(None)
+
+
+def _note_bulk_delete(state: ORMExecuteState) -> None:
+    """A DELETE statement run through the session (`session.execute(delete(Incident))`)
+    names no objects: its rows are found missing at commit."""
+    if state.is_delete:
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) in INDEXED_TABLES:
+            state.session.info[BULK_DELETED] = True
+
+
+def _reindex_written(db_session: Session) -> None:
+    """Before commit: rewrite the index rows of what this transaction wrote."""
+    db_session.flush()
+    incidents, guards = db_session.info.pop(PENDING, (set(), set()))
+    bulk_deleted = db_session.info.pop(BULK_DELETED, False)
+    if incidents or guards or bulk_deleted:
+        conn = db_session.connection()
+        if bulk_deleted:
+            purge_orphans(conn)
+        reindex_incidents(conn, incidents)
+        reindex_guards(conn, guards)
+
+
+def _forget_written(db_session: Session, *_args: Any) -> None:
+    db_session.info.pop(PENDING, None)
+    db_session.info.pop(BULK_DELETED, None)
+
+
+def init_search(app: Flask) -> None:
+    """Hook the index upkeep into the app's sessions (both the reading and the writing kind)."""
+    from sqlalchemy import event
+
+    for name in ("db_sessionmaker", "db_write_sessionmaker"):
+        factory: sessionmaker[Session] = app.extensions[name]
+        event.listen(factory, "after_flush", _note_written)
+        event.listen(factory, "do_orm_execute", _note_bulk_delete)
+        # First among the commit hooks: the data version moves after the index is written.
+        event.listen(factory, "before_commit", _reindex_written, insert=True)
+        event.listen(factory, "after_rollback", _forget_written)
