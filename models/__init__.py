@@ -24,6 +24,7 @@ from models.incident import (
     Tag,
     TimelineEvent,
 )
+from models.reading_path import ReadingPath, ReadingPathItem, ReadingProgress
 from models.taxonomy import CauseCategory, ContributingFactor
 from models.team import GrowthStage, HeadcountSnapshot, Team
 from models.user import Role, SignInFailure, User, UserSession
@@ -52,6 +53,9 @@ __all__ = [
     "IncidentStatus",
     "Lesson",
     "LessonGroup",
+    "ReadingPath",
+    "ReadingPathItem",
+    "ReadingProgress",
     "ReviewAction",
     "ReviewComment",
     "Role",

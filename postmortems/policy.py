@@ -46,6 +46,8 @@ ROLE_ACTIONS = {
     "manage_users": Role.ADMIN,
     "read_audit_log": Role.ADMIN,
     "read_reports": Role.READER,
+    "curate_paths": Role.REVIEWER,
+    "see_path_readers": Role.ADMIN,
 }
 
 
