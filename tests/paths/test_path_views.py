@@ -10,6 +10,7 @@ from postmortems.paths.service import mark_read
 from tests.conftest import Browser, field_errors, make_user, sign_in
 from tests.factories import make_team
 from tests.paths.conftest import make_path, old_account, published
+from tests.test_markdown import XSS_PAYLOADS, assert_inert
 
 
 def as_user(app, user) -> Browser:
@@ -266,3 +267,28 @@ def test_someone_who_has_read_and_joined_long_ago_is_offered_nothing(app, db) ->
 def test_the_navigation_links_to_reading_paths(client) -> None:
     html = client.get("/paths/").get_data(as_text=True)
     assert '<a href="/paths/" aria-current="page">Reading paths</a>' in html
+
+
+@pytest.mark.parametrize("payload", XSS_PAYLOADS)
+def test_markdown_typed_into_a_path_comes_out_inert(app, browser, db, payload) -> None:
+    incident = published("A", 1)
+    db.commit()
+    browser.submit(
+        "/paths/new",
+        {"title": "XSS path", "description_md": payload, "for_new_users": "y"},
+    )
+    path = db.scalars(select(ReadingPath)).one()
+    page = f"/paths/{path.id}"
+    browser.submit(page, {"key": incident.key, "note_md": payload}, action=f"{page}/items/new")
+    assert db.scalars(select(ReadingPathItem)).one().note_md == payload  # stored as typed
+    newcomer = as_user(app, make_user(Role.READER))
+    for url in (page, "/paths/", "/"):
+        assert_inert(_main(newcomer.open_page(url)), page_has=("<form",))  # its own buttons
+    html = newcomer.get(f"{page}/booklet.html").get_data(as_text=True)
+    assert_inert(html.split("</style>", 1)[1])  # the booklet's own stylesheet aside
+    markdown = newcomer.get(f"{page}/booklet.md").get_data(as_text=True)
+    assert payload.strip() in markdown  # Markdown as typed: it is a text file, not a page
+
+
+def _main(html: str) -> str:
+    return html.split("<main>", 1)[1].split("</main>", 1)[0]
