@@ -100,10 +100,12 @@ def _standalone(html: Markup, prefix: str, base_url: str) -> Markup:
 
 
 def as_markdown(path: ReadingPath, items: list[ReadingPathItem]) -> str:
-    """The booklet as one Markdown file: each postmortem's fields and sections as written."""
+    """The booklet as one Markdown file. Markdown fields (sections, notes, timeline, lessons)
+    are as written; plain text (titles, names, summaries) is escaped, Markdown's characters and
+    HTML's alike, since a Markdown file is often rendered to HTML."""
     count = len(items)
     lines = [
-        f"# {path.title}",
+        f"# {_text(path.title)}",
         "",
         f"Reading path · {count} postmortem{'' if count == 1 else 's'} · made "
         f"{format_datetime(utcnow())} · times in {current_app.config['TIMEZONE']}",
@@ -113,16 +115,26 @@ def as_markdown(path: ReadingPath, items: list[ReadingPathItem]) -> str:
         lines += [path.description_md.strip(), ""]
     lines += ["## Contents", ""]
     lines += [
-        f"{n}. [{item.incident.key} {_one_line(item.incident.title)}](#item-{item.id})"
+        f"{n}. [{_text(item.incident.key)} {_text(item.incident.title)}](#item-{item.id})"
         for n, item in enumerate(items, start=1)
     ] or ["No postmortems on this path that you may read."]
     for n, item in enumerate(items, start=1):
+        incident = load_incident_page(item.incident_id)
         lines += ["", "---", ""]
-        lines += _item_markdown(n, count, item, load_incident_page(item.incident_id))
+        lines += _heading(n, count, item, incident)
+        lines += _facts(incident)
+        lines += _sections(incident)
+        lines += _parts(incident)
     return "\n".join(lines).rstrip() + "\n"
 
 
-def _one_line(text: str) -> str:
+def _text(text: str, keep: str = "") -> str:
+    """Plain text safe on one Markdown line: HTML's characters as entities, Markdown's
+    escaped (but those in `keep`)."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    for char in "\\|*_`[]#":
+        if char not in keep:
+            text = text.replace(char, "\\" + char)
     return " ".join(text.split())
 
 
@@ -130,10 +142,10 @@ def _quoted(text: str) -> list[str]:
     return [f"> {line}".rstrip() for line in text.strip().splitlines()]
 
 
-def _bullet(text: str, prefix: str = "- ") -> list[str]:
+def _bullet(text: str) -> list[str]:
     """A list item whose text may run over several lines (indented under the bullet)."""
     first, *rest = text.strip().splitlines() or [""]
-    return [f"{prefix}{first}".rstrip(), *[f"  {line}".rstrip() for line in rest]]
+    return [f"- {first}".rstrip(), *[f"  {line}".rstrip() for line in rest]]
 
 
 def _when(value: datetime | None, estimated: bool) -> str:
@@ -152,18 +164,17 @@ SECTIONS = [
 ]
 
 
-def _item_markdown(number: int, count: int, item: ReadingPathItem, incident: Incident) -> list[str]:
-    lines = [
-        f'<a id="item-{item.id}"></a>',
-        "",
-        f"## {number}. {incident.key} {_one_line(incident.title)}",
-        "",
-    ]
-    lines += [f"*{number} of {count}*", ""]
+def _heading(number: int, count: int, item: ReadingPathItem, incident: Incident) -> list[str]:
+    title = f"## {number}. {_text(incident.key)} {_text(incident.title)}"
+    lines = [f'<a id="item-{item.id}"></a>', "", title, "", f"*{number} of {count}*", ""]
     if item.note_md.strip():
-        lines += _quoted(f"**Why read it.** {item.note_md.strip()}") + [""]
+        lines += [*_quoted(f"**Why read it.** {item.note_md.strip()}"), ""]
     if incident.summary:
-        lines += [incident.summary, ""]
+        lines += [_text(incident.summary), ""]
+    return lines
+
+
+def _facts(incident: Incident) -> list[str]:
     facts = [
         ("Status", incident.status.label),
         ("Severity", incident.severity.label),
@@ -183,8 +194,12 @@ def _item_markdown(number: int, count: int, item: ReadingPathItem, incident: Inc
         facts.append(("Near miss", "yes"))
     if incident.recurrence_of is not None:
         recurrence = incident.recurrence_of
-        facts.append(("Recurrence of", f"{recurrence.key} {_one_line(recurrence.title)}"))
-    lines += [f"- **{label}:** {value}" for label, value in facts] + [""]
+        facts.append(("Recurrence of", f"{recurrence.key} {recurrence.title}"))
+    return [f"- **{label}:** {_text(value)}" for label, value in facts] + [""]
+
+
+def _sections(incident: Incident) -> list[str]:
+    lines = []
     for attribute, heading in SECTIONS:
         text = getattr(incident, attribute)
         if text and text.strip():
@@ -192,11 +207,11 @@ def _item_markdown(number: int, count: int, item: ReadingPathItem, incident: Inc
     lines += ["### Timeline", ""]
     for event in incident.timeline:
         lines += _bullet(f"{format_datetime(event.at)} — {event.text_md}")
-    lines += ([] if incident.timeline else ["No events yet."]) + [
-        "",
-        "### Contributing factors",
-        "",
-    ]
+    return lines + ([] if incident.timeline else ["No events yet."]) + [""]
+
+
+def _parts(incident: Incident) -> list[str]:
+    lines = ["### Contributing factors", ""]
     for category in CauseCategory:
         named = [f for f in incident.factors if f.factor.category is category]
         if named:
@@ -204,24 +219,19 @@ def _item_markdown(number: int, count: int, item: ReadingPathItem, incident: Inc
             for factor in named:
                 primary = " (primary)" if factor.is_primary else ""
                 note = f" — {factor.note}" if factor.note else ""
-                lines += _bullet(f"{factor.factor.name}{primary}{note}")
+                lines += _bullet(f"{_text(factor.factor.name)}{primary}{note}")
             lines += [""]
-    if not incident.factors:
-        lines += ["No factors named yet.", ""]
+    lines += [] if incident.factors else ["No factors named yet.", ""]
     lines += ["### Impact", ""]
     for impact in incident.impacts:
         if impact.level is not None:
             amount = impact.level.label
         else:
-            amount = (
-                " / ".join(
-                    format_amount(value, impact.currency)
-                    for value in (impact.low, impact.likely, impact.high)
-                )
-                + f" {impact.unit_label} (low / likely / high)"
-            )
-        how = f" — {impact.method_note}" if impact.method_note else ""
-        by = f" ({impact.estimated_by})" if impact.estimated_by else ""
+            bounds = (impact.low, impact.likely, impact.high)
+            amount = " / ".join(format_amount(value, impact.currency) for value in bounds)
+            amount += f" {_text(impact.unit_label)} (low / likely / high)"
+        how = f" — {_text(impact.method_note)}" if impact.method_note else ""
+        by = f" ({_text(impact.estimated_by)})" if impact.estimated_by else ""
         lines += _bullet(f"**{impact.kind.label}:** {amount}{how}{by}")
     lines += ([] if incident.impacts else ["No impact estimated yet."]) + ["", "### Lessons", ""]
     for group in LessonGroup:
@@ -231,33 +241,36 @@ def _item_markdown(number: int, count: int, item: ReadingPathItem, incident: Inc
             for lesson in in_group:
                 lines += _bullet(lesson.text_md)
             lines += [""]
-    if not incident.lessons:
-        lines += ["No lessons yet.", ""]
-    lines += ["### Action items", ""]
+    lines += [] if incident.lessons else ["No lessons yet.", ""]
+    return lines + ["### Action items", "", *_action_items(incident)]
+
+
+def _action_items(incident: Incident) -> list[str]:
+    lines = []
     for action in incident.action_items:
-        details = [action.type.label, action.group.label, f"owner: {action.owner_label or '—'}"]
+        owner = _text(action.owner_label) if action.owner_label else "—"
+        details = [action.type.label, action.group.label, f"owner: {owner}"]
         if action.due_on:
             details.append(f"due {format_date(action.due_on)}")
         status = action.status.label
         if action.completed_on:
             status += f" {format_date(action.completed_on)}"
         if action.wont_do_reason:
-            status += f" ({action.wont_do_reason})"
+            status += f" ({_text(action.wont_do_reason)})"
         details.append(status)
         if action.guards:
-            details.append("guard checks: " + ", ".join(guard.name for guard in action.guards))
-        lines += _bullet(f"**{action.title}** — " + "; ".join(details))
-        if action.details_md.strip():
-            lines += [
-                f"  {line}".rstrip() for line in ["", *action.details_md.strip().splitlines()]
-            ]
-    if not incident.action_items:
-        lines += ["No action items yet."]
-    return lines
+            guards = ", ".join(_text(guard.name) for guard in action.guards)
+            details.append(f"guard checks: {guards}")
+        # Backticks in an action's title mark code, as on its page.
+        lines += _bullet(f"**{_text(action.title, keep='`')}** — " + "; ".join(details))
+        details_lines = action.details_md.strip().splitlines()
+        if details_lines:
+            lines += ["", *[f"  {line}".rstrip() for line in details_lines]]
+    return lines or ["No action items yet."]
 
 
 def as_pdf(path: ReadingPath, items: list[ReadingPathItem], *, base_url: str) -> bytes:
     """The HTML booklet printed: the contents give page numbers, every postmortem starts a
     page, and the PDF's bookmarks list each postmortem with its sections."""
     html, _policy = as_html(path, items, base_url=base_url)
-    return html_to_pdf(html, base_url=base_url)
+    return html_to_pdf(html)  # links into the site are absolute already

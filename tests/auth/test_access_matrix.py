@@ -91,7 +91,7 @@ FIXED_VALUES = {
     "quarter": "2020Q4",
     "direction": "down",
     "mark": "read",
-    "kind": "md",
+    "kind": "html",
 }
 
 

@@ -145,3 +145,15 @@ def test_booklet_file_names_are_plain_ascii(title, name) -> None:
 
     Path.title = title
     assert booklet.file_name(Path(), "pdf") == name
+
+
+def test_the_markdown_booklet_escapes_plain_text_and_keeps_markdown_as_written(client, db) -> None:
+    incident = published("Split `bin_threshold` <b>now</b> [x](y)", 1, summary="a_b *c*")
+    incident.what_happened_md = "Use `<b>` for **bold**"
+    path = make_path("Path <i>one</i> #1", [incident])
+    db.commit()
+    text = client.get(f"/paths/{path.id}/booklet.md").get_data(as_text=True)
+    assert text.startswith("# Path &lt;i&gt;one&lt;/i&gt; \\#1\n")
+    assert r"Split \`bin\_threshold\` &lt;b&gt;now&lt;/b&gt; \[x\](y)" in text
+    assert r"a\_b \*c\*" in text
+    assert "Use `<b>` for **bold**" in text  # a Markdown section, as written
