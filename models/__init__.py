@@ -24,6 +24,7 @@ from models.incident import (
     Tag,
     TimelineEvent,
 )
+from models.reading_path import ReadingPath, ReadingPathItem, ReadingProgress
 from models.report import FrozenReport
 from models.search import SearchDocument
 from models.taxonomy import CauseCategory, ContributingFactor
@@ -57,6 +58,9 @@ __all__ = [
     "IncidentStatus",
     "Lesson",
     "LessonGroup",
+    "ReadingPath",
+    "ReadingPathItem",
+    "ReadingProgress",
     "ReviewAction",
     "ReviewComment",
     "Role",

@@ -27,6 +27,7 @@ from postmortems.health.views import bp as health_bp
 from postmortems.home.views import bp as home_bp
 from postmortems.incidents.views import bp as incidents_bp
 from postmortems.knowledge.views import bp as knowledge_bp
+from postmortems.paths.views import bp as paths_bp
 from postmortems.policy import init_policy
 from postmortems.reports.views import bp as reports_bp
 from postmortems.search.cli import search_cli
@@ -100,6 +101,7 @@ COUNT_SETTINGS = (
     "SIGN_IN_FAILURES_PER_MINUTE",
     "SIGN_IN_FAILURES_PER_ADDRESS_PER_MINUTE",
     "REPORT_MIN_SAMPLE_SIZE",
+    "NEW_USER_DAYS",
 )
 
 
@@ -158,6 +160,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(home_bp)
     app.register_blueprint(search_bp)
     app.register_blueprint(knowledge_bp)
+    app.register_blueprint(paths_bp)
 
 
 def register_commands(app: Flask) -> None:

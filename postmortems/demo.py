@@ -25,6 +25,7 @@ from models import (
     Incident,
     IncidentStatus,
     LessonGroup,
+    ReadingPath,
     Severity,
     Team,
 )
@@ -42,6 +43,7 @@ from postmortems.incidents.parts import (
     save_part,
 )
 from postmortems.incidents.service import IncidentValues, create_incident
+from postmortems.paths.service import PathValues, add_item, create_path
 from postmortems.taxonomy.service import create_factor
 from postmortems.teams import service as teams
 from postmortems.timezones import local_date
@@ -546,7 +548,47 @@ def load_demo_data() -> int:
         if data["title"] not in existing:
             _add_incident(dict(data), team, guards)
             added += 1
+    _add_reading_path()
     return added
+
+
+PATH_TITLE = "Start here: the founding story"
+PATH_DESCRIPTION = (
+    "The three postmortems that shaped how we work, and why this product exists. Each is "
+    "about a number that was silently wrong. Read them in order in your first week."
+)
+# The founding incidents by title, each with why a newcomer should read it.
+PATH_NOTES = [
+    (
+        INCIDENTS[0]["title"],
+        "Why we run every test on every change: one config key meant two things, and the "
+        "hour-long test pipeline was skipped by an override. Read how the engineer who made "
+        "the change noticed it himself, and why we told the client at once.",
+    ),
+    (
+        INCIDENTS[1]["title"],
+        "A probability rounded to an integer between two teams. Our own calibration caught it "
+        "before release. Read it for why the ML and backend teams keep a written contract and "
+        "test end to end what the client receives.",
+    ),
+    (
+        INCIDENTS[2]["title"],
+        "The fault sat outside the company, and it took months to see it. Read it for why we "
+        "trust a sound internal validation when internal and external metrics diverge, and "
+        "reproduce an external evaluation before changing the model.",
+    ),
+]
+
+
+def _add_reading_path() -> None:
+    """The onboarding path over the founding incidents, unless a path of that title exists."""
+    if session.scalar(select(ReadingPath.id).where(ReadingPath.title == PATH_TITLE)):
+        return
+    path = create_path(PathValues(PATH_TITLE, PATH_DESCRIPTION, for_new_users=True), by=None)
+    for title, note in PATH_NOTES:
+        key = session.scalar(select(Incident.key).where(Incident.title == title))
+        if key is not None:  # someone may have deleted a demo postmortem
+            add_item(path, key, note, curator=None)
 
 
 def _add_incident(data: dict[str, Any], team: Team, guards: dict[str, int]) -> Incident:

@@ -48,6 +48,8 @@ ROLE_ACTIONS = {
     "read_audit_log": Role.ADMIN,
     "read_reports": Role.READER,
     "freeze_reports": Role.REVIEWER,
+    "curate_paths": Role.REVIEWER,
+    "see_path_readers": Role.ADMIN,
 }
 
 

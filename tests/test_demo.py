@@ -6,7 +6,15 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select, text
 
-from models import GuardCheck, ImpactEstimate, ImpactKind, Incident, IncidentStatus
+from models import (
+    GuardCheck,
+    ImpactEstimate,
+    ImpactKind,
+    Incident,
+    IncidentStatus,
+    ReadingPath,
+    ReadingPathItem,
+)
 
 
 @pytest.fixture
@@ -142,3 +150,22 @@ def test_demo_guards_show_a_healthy_a_failing_and_a_stale_guard(runner, loaded) 
     runs = loaded.scalar(select(func.count()).select_from(GuardRun))
     runner.invoke(args=["demo", "load"])
     assert loaded.scalar(select(func.count()).select_from(GuardRun)) == runs  # added once
+
+
+def test_demo_has_a_reading_path_over_the_founding_incidents(loaded, client) -> None:
+    path = loaded.scalars(select(ReadingPath)).one()
+    assert path.title == "Start here: the founding story" and path.for_new_users
+    assert [item.incident.key for item in path.items] == [
+        "PM-2020-001",
+        "PM-2020-002",
+        "PM-2022-001",
+    ]
+    assert all(item.note_md for item in path.items)
+    html = client.get(f"/paths/{path.id}").get_data(as_text=True)
+    assert "0 of 3 read" in html
+
+
+def test_loading_the_demo_twice_adds_no_second_path_or_item(runner, loaded) -> None:
+    runner.invoke(args=["demo", "load"])
+    assert loaded.scalar(select(func.count()).select_from(ReadingPath)) == 1
+    assert loaded.scalar(select(func.count()).select_from(ReadingPathItem)) == 3

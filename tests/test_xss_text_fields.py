@@ -17,6 +17,8 @@ from models import (
     IncidentStatus,
     Lesson,
     LessonGroup,
+    ReadingPath,
+    ReadingPathItem,
     ReviewAction,
     ReviewComment,
     Role,
@@ -77,6 +79,9 @@ def test_every_text_field_is_escaped_on_every_page(app, db) -> None:
     incident.review_comments.append(
         ReviewComment(user=user, action=ReviewAction.COMMENTED, text=PAYLOAD)
     )
+    path = ReadingPath(title=PAYLOAD, description_md=PAYLOAD)
+    path.items = [ReadingPathItem(incident=incident, position=1, note_md=PAYLOAD)]
+    db.add(path)
     db.flush()
     record_revision(incident, PAYLOAD)
     db.commit()
@@ -90,6 +95,8 @@ def test_every_text_field_is_escaped_on_every_page(app, db) -> None:
         "number": 1,
         "part_id": incident.lessons[0].id,
         "snapshot_id": team.snapshots[0].id,
+        "path_id": path.id,
+        "item_id": path.items[0].id,
     }
     client = sign_in(app.test_client(), user)
     with app.test_request_context():

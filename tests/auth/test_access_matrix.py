@@ -20,6 +20,7 @@ ADMINS = answers(403, admin=200)
 # The draft belongs to `author`: hidden (404) from people it does not name, except admins.
 DRAFT_READ = answers(404, author=200, admin=200)
 DRAFT_POST = answers(404, author=302, admin=302)
+CURATORS = answers(403, reviewer=200, admin=200)  # reading paths
 
 # endpoint → (method, URL values, expected answers). `part_name` picks the part kind.
 EXPECTED = {
@@ -80,12 +81,31 @@ EXPECTED = {
     "knowledge.similar": ("GET", {"incident_id"}, DRAFT_READ),
     "knowledge.similar_to_typed": ("GET", {}, EVERYONE),
     "knowledge.mark_as_recurrence": ("POST", {"incident_id"}, DRAFT_POST),
+    "paths.index": ("GET", {}, EVERYONE),
+    "paths.detail": ("GET", {"path_id"}, EVERYONE),
+    "paths.create": ("GET", {}, CURATORS),
+    "paths.edit": ("GET", {"path_id"}, CURATORS),
+    "paths.delete": ("GET", {"path_id"}, CURATORS),
+    "paths.readers": ("GET", {"path_id"}, ADMINS),
+    "paths.create_item": ("GET", {"path_id"}, CURATORS),
+    "paths.edit_item": ("GET", {"path_id", "item_id"}, CURATORS),
+    "paths.delete_item": ("GET", {"path_id", "item_id"}, CURATORS),
+    "paths.move": (
+        "POST",
+        {"path_id", "item_id", "direction"},
+        answers(403, reviewer=302, admin=302),
+    ),
+    "paths.mark": ("POST", {"path_id", "item_id", "mark"}, answers(302)),
+    "paths.booklet_file": ("GET", {"path_id", "kind"}, EVERYONE),
 }
 FIXED_VALUES = {
     "part_name": "lessons",
     "step": "submit",
     "filename": "style.css",
     "quarter": "2020Q4",
+    "direction": "down",
+    "mark": "read",
+    "kind": "html",
 }
 
 

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from flask import url_for
 
-from models import IncidentStatus, Role
+from models import IncidentStatus, ReadingPath, ReadingPathItem, Role
 from tests.auth.test_access_matrix import FIXED_VALUES
 from tests.auth.world import with_parts
 from tests.conftest import make_user, sign_in
@@ -52,9 +52,14 @@ def get_urls(app, ids: dict[str, int]) -> list[str]:
 @pytest.mark.parametrize("role", [Role.READER, Role.AUTHOR, Role.REVIEWER])
 def test_no_page_shows_a_restricted_postmortem_to_outsiders(app, db, restricted, role) -> None:
     outsider = make_user(role)
+    path = ReadingPath(title="Onboarding", for_new_users=True)
+    path.items = [ReadingPathItem(incident=restricted, position=1, note_md="Read it")]
+    db.add(path)
     db.commit()
     client = sign_in(app.test_client(), outsider)
     ids = {
+        "path_id": path.id,
+        "item_id": path.items[0].id,
         "incident_id": restricted.id,
         "guard_id": restricted.action_items[0].guards[0].id,
         "team_id": restricted.team_id,

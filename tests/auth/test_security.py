@@ -54,7 +54,12 @@ def test_every_state_changing_request_needs_a_csrf_token(app, client) -> None:
             assert response.status_code in (400, 404), rule.endpoint
 
 
-ASK_FIRST = {"incidents.delete", "incidents.delete_part"}  # GET shows "Delete …?" and no more
+ASK_FIRST = {
+    "incidents.delete",
+    "incidents.delete_part",
+    "paths.delete",
+    "paths.delete_item",
+}  # GET shows "Delete …?" and no more
 
 
 def test_deletes_are_post_only(app) -> None:

@@ -15,6 +15,8 @@ from models import (
     IncidentStatus,
     Lesson,
     LessonGroup,
+    ReadingPath,
+    ReadingPathItem,
     Role,
     TimelineEvent,
     User,
@@ -79,11 +81,14 @@ def build_world() -> World:
     draft.title = "Draft incident, edited"
     record_revision(draft, "edited")
     record_revision(published, "filed")
+    path = ReadingPath(title="First week", for_new_users=True)
+    path.items = [ReadingPathItem(incident=published, position=1, note_md="Read it")]
+    session.add(path)
     session.commit()
     ids = {
         "incident_id": draft.id, "guard_id": guard.id, "team_id": team.id,
         "snapshot_id": team.snapshots[0].id, "stage_id": stage.id,
         "factor_id": factor_named("Fatigue").id, "user_id": users["reader"].id, "number": 1,
-        "part_id": draft.lessons[0].id,
+        "part_id": draft.lessons[0].id, "path_id": path.id, "item_id": path.items[0].id,
     }  # fmt: skip
     return World(users=users, draft=draft, published=published, ids=ids)
