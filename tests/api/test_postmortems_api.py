@@ -334,3 +334,12 @@ def test_the_list_filters_and_pages_as_the_list_page_does(app, db, app_config) -
     assert api.get("/api/v1/postmortems?year=2022").get_json()["total"] == 0
     bad = api.get("/api/v1/postmortems?severity=LOUD&page=0")
     assert bad.status_code == 422 and set(bad.get_json()["fields"]) == {"severity", "page"}
+
+
+@pytest.mark.parametrize("year", [1970, 2100])
+def test_the_first_and_last_years_filter_without_error(berlin, app, db, year) -> None:
+    make_incident("Late", utc(2100, 12, 31, 12), status=IncidentStatus.PUBLISHED)
+    make_incident("Early", utc(1970, 1, 1, 12), status=IncidentStatus.PUBLISHED)
+    api = Api(app, user_with_token(Role.READER)[1])
+    listed = api.get(f"/api/v1/postmortems?year={year}").get_json()
+    assert [i["title"] for i in listed["items"]] == ["Early" if year == 1970 else "Late"]
