@@ -10,6 +10,7 @@ import uuid
 import warnings
 from collections.abc import Iterator
 from html import unescape
+from html.parser import HTMLParser
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
+from werkzeug.datastructures import MultiDict
 
 from models import Role, User
 from postmortems import create_app
@@ -239,7 +241,66 @@ def runner(app: Flask) -> Any:
 
 CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 HIDDEN_PATTERN = re.compile(r'<input id="[^"]*" name="([^"]+)" type="hidden" value="([^"]*)">')
-HIDDEN_PATTERN = re.compile(r'<input id="[^"]*" name="([^"]+)" type="hidden" value="([^"]*)">')
+
+
+class FilledForm(HTMLParser):
+    """Every field of a page's main form (the first `form.form` that posts) as the page filled
+    it, as a browser would send it: inputs (checkboxes when ticked), selected options and
+    textareas."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self.fields: list[tuple[str, str]] = []
+        self._in_form = self._done = False
+        self._select: str | None = None
+        self._options: list[tuple[str, bool]] = []
+        self._textarea: str | None = None
+        self._text = ""
+        self.feed(html)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = {k: v or "" for k, v in attrs}
+        is_main = a.get("method") == "post" and "form" in a.get("class", "").split()
+        if tag == "form" and is_main and not self._done:
+            self._in_form = True
+        if not self._in_form:
+            return
+        if tag == "option" and self._select is not None:
+            self._options.append((a.get("value", ""), "selected" in a))
+        elif "name" not in a:
+            return
+        elif tag == "input" and a.get("type") not in ("submit", "button"):
+            if a.get("type") in ("checkbox", "radio") and "checked" not in a:
+                return
+            self.fields.append(
+                (a["name"], a.get("value", "y" if a.get("type") == "checkbox" else ""))
+            )
+        elif tag == "select":
+            self._select, self._options = a["name"], []
+        elif tag == "textarea":
+            self._textarea, self._text = a["name"], ""
+
+    def handle_data(self, data: str) -> None:
+        if self._textarea is not None:
+            self._text += data
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "form" and self._in_form:
+            self._in_form, self._done = False, True
+        elif tag == "select" and self._select is not None:
+            # A select with nothing marked selected sends its first option.
+            chosen = [v for v, selected in self._options if selected] or [self._options[0][0]]
+            self.fields.extend((self._select, v) for v in chosen[:1])
+            self._select = None
+        elif tag == "textarea" and self._textarea is not None:
+            # A browser drops the one line break that follows <textarea>.
+            text = (
+                self._text.removeprefix("\r\n")
+                if self._text.startswith("\r\n")
+                else (self._text.removeprefix("\n"))
+            )
+            self.fields.append((self._textarea, text))
+            self._textarea = None
 
 
 class Browser:
@@ -280,6 +341,17 @@ class Browser:
             payload.update(HIDDEN_PATTERN.findall(form))
         payload.update(data)
         return self.client.post(action or page_url, data=payload, follow_redirects=follow)
+
+    def submit_filled(self, page_url: str, changes: dict[str, str | None]) -> Any:
+        """Send the page's form with every field as the page filled it and `changes` typed
+        over it (None clears a field, as unticking a box does)."""
+        payload = MultiDict(FilledForm(self.open_page(page_url)).fields)
+        for name, value in changes.items():
+            if value is None:
+                payload.poplist(name)
+            else:
+                payload.setlist(name, [value])
+        return self.client.post(page_url, data=payload)
 
 
 @pytest.fixture

@@ -134,14 +134,28 @@ def save_part(
     return part
 
 
-def delete_part(incident: Incident, part: Part) -> None:
+def delete_part(incident: Incident, part: Part, *, record: bool = True) -> None:
     """Remove one part of the incident."""
     lock_incident(incident)
     if part.incident_id != incident.id:
         raise IncidentError("This part belongs to another postmortem.")
     session.delete(part)
     session.flush()
-    history.record_change(incident, f"removed {kind_of(part).label_with_article}")
+    if record:
+        history.record_change(incident, f"removed {kind_of(part).label_with_article}")
+
+
+def part_values(part: Part) -> PartValues:
+    """The values a part holds now, in the shape `save_part` takes: what an edit that only
+    changes some of them starts from, and what tells an unchanged part from a changed one."""
+    values_class = next(v for v, k in KINDS.items() if isinstance(part, k.model))
+    names = [f.name for f in fields(values_class)]
+    data = {n: getattr(part, n) for n in names if n not in ("guard_ids", "new_guard")}
+    if isinstance(part, ActionItem):
+        data["guard_ids"] = tuple(sorted(g.id for g in part.guards))
+    if isinstance(part, ImpactEstimate):
+        data["currency"] = part.currency or ""
+    return values_class(**data)  # type: ignore[no-any-return]
 
 
 def kind_of(part: Part) -> "PartKind":

@@ -1,11 +1,21 @@
-"""The postmortem on one page: the incident's form plus rows that add its parts in the same
-save. Each row only parses what was typed into the values `parts.save_part` takes; a row left
-empty is ignored, so the page can always offer one more."""
+"""The postmortem on one page: the incident's form plus a row per part, saved together. The
+saved parts come first, each editable and with a *Remove* box; then new rows, where a row left
+empty is ignored, so the page can always offer one more. Each row only parses what was typed
+into the values `parts.save_part` takes."""
 
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
-from wtforms import BooleanField, DateField, FieldList, FormField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    FormField,
+    HiddenField,
+    StringField,
+    TextAreaField,
+)
 from wtforms import Form as PlainForm
 from wtforms.validators import Length, Optional
 
@@ -18,15 +28,18 @@ from models import (
     GuardKind,
     ImpactKind,
     ImpactLevel,
+    Incident,
     LessonGroup,
 )
 from postmortems.db import session
+from postmortems.domain import ConflictError
 from postmortems.forms import (
     EnumSelectField,
     ExactDecimalField,
     LocalDateTimeField,
     OptionalIdSelectField,
 )
+from postmortems.incidents.filing import PartEdit
 from postmortems.incidents.forms import NO_CHOICE, IncidentForm, impact_values, user_choices
 from postmortems.incidents.parts import (
     ActionItemValues,
@@ -34,11 +47,14 @@ from postmortems.incidents.parts import (
     ImpactValues,
     LessonValues,
     NewGuard,
+    Part,
     PartValues,
     TimelineEventValues,
+    part_values,
 )
 
 REQUIRED = "Fill this in, or leave the whole row empty."
+REQUIRED_SAVED = "Fill this in, or tick Remove to delete it."
 
 
 def _typed(value: Any) -> bool:
@@ -46,11 +62,24 @@ def _typed(value: Any) -> bool:
 
 
 class RowForm(PlainForm):
-    """One new part typed on the postmortem's page. `CONTENT` names the fields whose being
-    empty makes the row empty (selects with defaults do not count)."""
+    """One part on the postmortem's page: a saved one (`id` and `version` set) or a new one.
+    `CONTENT` names the fields whose being empty makes a new row empty (selects with defaults
+    do not count)."""
 
     CONTENT: tuple[str, ...] = ()
     REQUIRED_FIELDS: tuple[str, ...] = ()
+    id = HiddenField()
+    version = HiddenField()
+    remove = BooleanField("Remove when saving")
+
+    def saved_id(self) -> int | None:
+        """The id of the saved part this row shows, or None for a new row."""
+        text = str(self.id.data or "")
+        return int(text) if text.isdigit() else None
+
+    def expected_version(self) -> int | None:
+        text = str(self.version.data or "")
+        return int(text) if text.isdigit() else None
 
     def is_blank(self) -> bool:
         """Whether nothing that counts was typed (white space does not count)."""
@@ -60,17 +89,22 @@ class RowForm(PlainForm):
         for field in self:
             if isinstance(field.data, str):
                 field.data = field.data.replace("\x00", "")
-        if self.is_blank():
-            return True  # an empty row is skipped whatever its selects say
+        saved = self.saved_id() is not None
+        if (saved and self.remove.data) or (not saved and self.is_blank()):
+            return True  # a removed or empty row is not read, whatever its fields say
         if not super().validate(extra_validators):
             return False
         for name in self.REQUIRED_FIELDS:
             if self[name].data in (None, ""):
-                self[name].errors = [*self[name].errors, REQUIRED]
+                self[name].errors = [*self[name].errors, REQUIRED_SAVED if saved else REQUIRED]
         return not any(field.errors for field in self)
 
-    def values(self) -> PartValues:
+    def values(self, saved: Any = None) -> PartValues:
+        """What the row says, over `saved` (the part's values now) for what it does not show."""
         raise NotImplementedError
+
+    def fill_from(self, part: Any) -> None:
+        """Show what is not a plain column of the part (nothing, for most kinds)."""
 
 
 class TimelineRow(RowForm):
@@ -78,7 +112,7 @@ class TimelineRow(RowForm):
     at = LocalDateTimeField("Time", [Optional()])
     text_md = TextAreaField("Event")
 
-    def values(self) -> TimelineEventValues:
+    def values(self, saved: Any = None) -> TimelineEventValues:
         assert self.at.data is not None
         return TimelineEventValues(at=self.at.data, text_md=self.text_md.data or "")
 
@@ -89,7 +123,7 @@ class FactorRow(RowForm):
     note = TextAreaField("Note")
     is_primary = BooleanField("Primary factor")
 
-    def values(self) -> FactorValues:
+    def values(self, saved: Any = None) -> FactorValues:
         assert self.factor_id.data is not None
         return FactorValues(self.factor_id.data, self.note.data or "", bool(self.is_primary.data))
 
@@ -107,8 +141,9 @@ class ImpactRow(RowForm):
     )
     method_note = TextAreaField("How it was estimated")
 
-    def values(self) -> ImpactValues:
-        return impact_values(self)
+    def values(self, saved: Any = None) -> ImpactValues:
+        typed = impact_values(self)
+        return replace(typed, estimated_by=saved.estimated_by) if saved else typed
 
 
 class LessonRow(RowForm):
@@ -116,7 +151,7 @@ class LessonRow(RowForm):
     group = EnumSelectField("Group", LessonGroup)
     text_md = TextAreaField("Lesson")
 
-    def values(self) -> LessonValues:
+    def values(self, saved: Any = None) -> LessonValues:
         return LessonValues(group=self.group.data, text_md=self.text_md.data or "")
 
 
@@ -127,24 +162,46 @@ class ActionRow(RowForm):
     group = EnumSelectField("Group", LessonGroup)
     owner_id = OptionalIdSelectField("Owner")
     due_on = DateField("Due date", [Optional()])
+    status = EnumSelectField("Status", ActionStatus, default=ActionStatus.OPEN)
+    wont_do_reason = TextAreaField("Why it won't be done")
+    completed_on = DateField(
+        "Completed on", [Optional()], description="Left empty on a done item: today."
+    )
     guard_id = OptionalIdSelectField("Guard check it relies on")
+    # The guard the row showed when the page was made: an item may rely on several, and the
+    # row changes only the one it shows (its own page shows them all).
+    guard_shown = HiddenField()
     new_guard_name = StringField(
         "Or a new guard check", [Optional(), Length(max=200)], description="Created with it."
     )
     new_guard_kind = EnumSelectField("Kind of the new guard check", GuardKind)
 
-    def values(self) -> ActionItemValues:
+    def fill_from(self, part: Any) -> None:
+        first = min((g.id for g in part.guards), default=None)
+        self.guard_id.data = first
+        self.guard_shown.data = "" if first is None else str(first)
+
+    def values(self, saved: Any = None) -> ActionItemValues:
         new_name = (self.new_guard_name.data or "").strip()
-        return ActionItemValues(
-            title=(self.title.data or "").strip(),
-            group=self.group.data,
-            type=self.type.data,
-            owner_id=self.owner_id.data,
-            due_on=self.due_on.data,
-            status=ActionStatus.OPEN,
-            guard_ids=(self.guard_id.data,) if self.guard_id.data else (),
-            new_guard=NewGuard(new_name, self.new_guard_kind.data) if new_name else None,
-        )
+        typed = {
+            "title": (self.title.data or "").strip(),
+            "group": self.group.data,
+            "type": self.type.data,
+            "owner_id": self.owner_id.data,
+            "due_on": self.due_on.data,
+            "status": self.status.data,
+            "wont_do_reason": self.wont_do_reason.data or "",
+            "completed_on": self.completed_on.data,
+            "guard_ids": self._guard_ids(saved),
+            "new_guard": NewGuard(new_name, self.new_guard_kind.data) if new_name else None,
+        }
+        return replace(saved, **typed) if saved else ActionItemValues(**typed)
+
+    def _guard_ids(self, saved: ActionItemValues | None) -> tuple[int, ...]:
+        chosen = self.guard_id.data
+        shown = str(self.guard_shown.data or "")
+        kept = {g for g in (saved.guard_ids if saved else ()) if str(g) != shown}
+        return tuple(sorted(kept | ({chosen} if chosen else set())))
 
 
 # The kinds of rows, by the name of their list on the form and in the page's URLs.
@@ -157,23 +214,39 @@ ROW_KINDS = {
 }
 
 
+# Rows of one kind on the page, saved ones included; more saved parts than this are left as
+# they are (each still has its own edit page).
+MAX_ROWS = 200
+
+
 class PostmortemForm(IncidentForm):
     """The incident's fields and rows adding each kind of part, saved together."""
 
-    timeline = FieldList(FormField(TimelineRow), min_entries=1, max_entries=50)
-    factors = FieldList(FormField(FactorRow), min_entries=1, max_entries=50)
-    impacts = FieldList(FormField(ImpactRow), min_entries=1, max_entries=50)
-    lessons = FieldList(FormField(LessonRow), min_entries=1, max_entries=50)
-    actions = FieldList(FormField(ActionRow), min_entries=1, max_entries=50)
+    timeline = FieldList(FormField(TimelineRow), min_entries=1, max_entries=MAX_ROWS)
+    factors = FieldList(FormField(FactorRow), min_entries=1, max_entries=MAX_ROWS)
+    impacts = FieldList(FormField(ImpactRow), min_entries=1, max_entries=MAX_ROWS)
+    lessons = FieldList(FormField(LessonRow), min_entries=1, max_entries=MAX_ROWS)
+    actions = FieldList(FormField(ActionRow), min_entries=1, max_entries=MAX_ROWS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self.incident is not None and not self.is_submitted():
+            self.show_saved_parts(self.incident)
         self.fill_row_choices()
+
+    def show_saved_parts(self, incident: Incident) -> None:
+        """A row per saved part, filled from it, then one empty row for a new one."""
+        for kind in ROW_KINDS:
+            rows: FieldList[Any] = self[kind]
+            rows.entries, rows.last_index = [], -1
+            for part in saved_parts(incident, kind)[: MAX_ROWS - 1]:
+                rows.append_entry(part).form.fill_from(part)
+            rows.append_entry()
 
     def add_row(self, kind: str) -> None:
         """One more empty row of a kind ("Add another"), below what was typed."""
         rows: FieldList[Any] = self[kind]
-        if len(rows.entries) < (rows.max_entries or 50):
+        if len(rows.entries) < MAX_ROWS:
             rows.append_entry()
         self.fill_row_choices()
 
@@ -197,10 +270,33 @@ class PostmortemForm(IncidentForm):
             action_row.form.guard_id.choices = guard_choices
 
     def new_parts(self) -> list[tuple[str, PartValues]]:
-        """(row name, values) of every row that is not empty, in page order."""
+        """(row name, values) of every new row that is not empty, in page order."""
         return [
             (row.name, row.form.values())
             for kind in ROW_KINDS
             for row in self[kind]
-            if not row.form.is_blank()
+            if row.form.saved_id() is None and not row.form.is_blank()
         ]
+
+    def part_edits(self, incident: Incident) -> list[PartEdit]:
+        """The saved parts as their rows came back: changed, removed or as they were. A row
+        whose part is gone (removed by someone else meanwhile) is a conflict."""
+        edits = []
+        for kind in ROW_KINDS:
+            saved = {part.id: part for part in saved_parts(incident, kind)}
+            for row in self[kind]:
+                part_id = row.form.saved_id()
+                if part_id is None:
+                    continue
+                part = saved.get(part_id)
+                if part is None:
+                    raise ConflictError("Someone removed a part of this postmortem meanwhile.")
+                values = None if row.form.remove.data else row.form.values(part_values(part))
+                edits.append(PartEdit(row.name, part, values, row.form.expected_version()))
+        return edits
+
+
+def saved_parts(incident: Incident, kind: str) -> list[Part]:
+    """The incident's saved parts of one kind of row, in the order its page shows them."""
+    name = "action_items" if kind == "actions" else kind
+    return list(getattr(incident, name))

@@ -251,6 +251,7 @@ def edit(incident_id: int) -> ResponseReturnValue:
                     form.new_parts(),
                     editor=current_user,
                     expected_version=version,
+                    part_edits=form.part_edits(incident),
                 )
             )
         except ConflictError:

@@ -98,6 +98,27 @@ def test_a_realistic_postmortem_is_filed_in_a_handful_of_page_loads(lead) -> Non
         assert page.loads <= 5, page.loads
     else:
         assert page.loads <= 8, page.loads  # one per "Add another", by plain forms
+
+    # Later, on the same page: a saved part changed, one removed, one added, in one save.
+    page.get_by_role("link", name="Edit", exact=True).first.click()
+    expect(page.locator("#lessons-0-text_md")).to_have_value(
+        "Name config keys so that each means one thing."
+    )
+    page.locator("#lessons-0-text_md").fill("Name each config key for one meaning.")
+    page.locator("#timeline-2-remove").check()
+    if page.javascript:  # the removed row folds away and says what will happen
+        expect(page.locator("#timeline-2-text_md")).to_be_hidden()
+        expect(page.locator("#timeline .removed-note").nth(2)).to_be_visible()
+    page.locator("#actions-0-status").select_option(label="Done")
+    _add_row(page, "lessons", "lesson")
+    page.locator("#lessons-1-text_md").fill("Check per-category figures, not aggregates.")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".flash")).to_contain_text("saved")
+    expect(page.locator("#timeline")).not_to_contain_text("Change undone.")
+    expect(page.locator("#timeline")).to_contain_text("Garbage predictions")
+    expect(page.locator("#lessons")).to_contain_text("Name each config key for one meaning.")
+    expect(page.locator("#lessons")).to_contain_text("Check per-category figures")
+    expect(page.locator("#actions")).to_contain_text("Done")
     assert page.csp_errors == []
 
 

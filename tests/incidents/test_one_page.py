@@ -114,11 +114,90 @@ def test_editing_adds_parts_and_keeps_the_saved_ones(browser, db) -> None:
     url = f"/incidents/{incident.id}/edit"
     browser.submit(url, {**FILING, "lessons-0-group": "PROCESS_COMMUNICATION",
                          "lessons-0-text_md": "First lesson."})  # fmt: skip
-    page = browser.get(url).get_data(as_text=True)
-    assert "First lesson." in page  # listed among the saved parts, with edit and remove
-    browser.submit(url, {**FILING, "lessons-0-text_md": "Second lesson."})
+    response = browser.submit_filled(url, {"lessons-1-text_md": "Second lesson."})
+    assert response.status_code == 302
     texts = sorted(db.scalars(select(Lesson.text_md)).all())
     assert texts == ["First lesson.", "Second lesson."]
+
+
+def test_saving_the_page_unchanged_changes_no_part(browser, db) -> None:
+    incident = make_incident("Disk filled up")
+    db.commit()
+    url = f"/incidents/{incident.id}/edit"
+    assert browser.submit(url, {**FILING, **_typed_rows()}).status_code == 302
+    counts = [_count(db, m) for m in (TimelineEvent, IncidentFactor, ImpactEstimate, Lesson,
+                                      ActionItem, GuardCheck)]  # fmt: skip
+    versions = sorted(db.scalars(select(Lesson.version)).all())
+    assert browser.submit_filled(url, {}).status_code == 302
+    assert counts == [_count(db, m) for m in (TimelineEvent, IncidentFactor, ImpactEstimate,
+                                              Lesson, ActionItem, GuardCheck)]  # fmt: skip
+    assert sorted(db.scalars(select(Lesson.version)).all()) == versions
+
+
+def test_saved_parts_are_edited_and_removed_in_place_in_one_revision(browser, db) -> None:
+    incident = make_incident("Disk filled up")
+    db.commit()
+    url = f"/incidents/{incident.id}/edit"
+    assert browser.submit(url, {**FILING, **_typed_rows()}).status_code == 302
+    revisions = _count(db, IncidentRevision)
+    page = browser.get(url).get_data(as_text=True)
+    assert 'name="timeline-0-id"' in page and "Remove when saving" in page
+    response = browser.submit_filled(
+        url,
+        {
+            "timeline-1-text_md": "Garbage predictions seen by a customer.",
+            "timeline-2-remove": "y",
+            "impacts-0-likely": "1600",
+            "actions-0-status": "DONE",
+            "actions-0-completed_on": "2024-03-10",
+            "lessons-1-text_md": "A new lesson beside the saved one.",
+        },
+    )
+    assert response.status_code == 302
+    events = db.scalars(select(TimelineEvent.text_md).order_by(TimelineEvent.at)).all()
+    assert events == ["Change merged with the test override.",
+                      "Garbage predictions seen by a customer."]  # fmt: skip
+    assert str(db.scalar(select(ImpactEstimate.likely).where(ImpactEstimate.unit == "images")))\
+        .startswith("1600")  # fmt: skip
+    item = db.scalars(select(ActionItem)).one()
+    assert item.status.name == "DONE" and str(item.completed_on) == "2024-03-10"
+    assert [g.name for g in item.guards] == ["Config keys mean one thing"]  # kept, not lost
+    assert _count(db, Lesson) == 2
+    assert _count(db, IncidentRevision) == revisions + 1
+
+
+def test_a_saved_row_emptied_asks_for_the_text_or_remove(browser, db) -> None:
+    incident = make_incident("Disk filled up")
+    db.commit()
+    url = f"/incidents/{incident.id}/edit"
+    assert browser.submit(url, {**FILING, **_typed_rows()}).status_code == 302
+    html = browser.submit_filled(url, {"lessons-0-text_md": ""}).get_data(as_text=True)
+    assert field_errors(html, "lessons-0-text_md") == ["Fill this in, or tick Remove to delete it."]
+    assert db.scalars(select(Lesson.text_md)).all() == [
+        "Name config keys so that each means one thing."
+    ]
+
+
+def test_a_part_changed_by_someone_else_meanwhile_is_a_conflict_that_keeps_the_text(
+    browser, db
+) -> None:
+    incident = make_incident("Disk filled up")
+    db.commit()
+    url = f"/incidents/{incident.id}/edit"
+    assert browser.submit(url, {**FILING, **_typed_rows()}).status_code == 302
+    page = browser.get(url).get_data(as_text=True)
+    lesson = db.scalars(select(Lesson)).one()
+    lesson.text_md = "Changed in another tab."
+    db.commit()
+    # The page opened before that change is sent now.
+    from tests.conftest import FilledForm
+
+    payload = dict(FilledForm(page).fields)
+    payload["lessons-0-text_md"] = "My wording."
+    response = browser.client.post(url, data=payload)
+    assert response.status_code == 409
+    assert "My wording." in response.get_data(as_text=True)
+    assert db.scalars(select(Lesson.text_md)).all() == ["Changed in another tab."]
 
 
 def test_the_one_page_form_carries_its_version_and_hidden_fields(browser) -> None:
