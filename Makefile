@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format bench bench-load bench-reports bench-search clean
+.PHONY: run test lint format bench bench-load bench-reports bench-search bench-api clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,12 @@ bench-search: $(VENV)/.installed-test
 
 bench-load: $(VENV)/.installed-test
 	$(BIN)/python -m bench.load --database $(if $(BENCH_DATABASE_URL),all,sqlite) $(BENCH_LOAD_ARGS)
+
+# Half of 20 clients file whole postmortems through the JSON API (tokens) while the others read
+# postmortem pages and /healthz, for 30 s under gunicorn; then every acknowledged write is
+# looked up in the database with its parts. Fails on a lost or partial write or a 5xx.
+bench-api: $(VENV)/.installed-test
+	$(BIN)/python -m bench.api_load --database $(if $(BENCH_DATABASE_URL),all,sqlite) $(BENCH_API_ARGS)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .

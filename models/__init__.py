@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate; importing this package registers them all."""
 
+from models.api_token import ApiToken
 from models.audit import AuditEvent
 from models.base import Base, utcnow
 from models.data_version import DataVersion
@@ -35,6 +36,7 @@ __all__ = [
     "ActionItem",
     "ActionStatus",
     "ActionType",
+    "ApiToken",
     "AuditEvent",
     "Base",
     "CauseCategory",

@@ -10,6 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from models import Role, User
+from postmortems.api.views import bp as api_bp
 from postmortems.audit.views import bp as audit_bp
 from postmortems.auth.access import require_sign_in
 from postmortems.auth.service import get_session_user
@@ -36,6 +37,8 @@ from postmortems.search.views import bp as search_bp
 from postmortems.security import init_security
 from postmortems.taxonomy.views import bp as taxonomy_bp
 from postmortems.teams.views import bp as teams_bp
+from postmortems.tokens.cli import tokens_cli
+from postmortems.tokens.views import bp as tokens_bp
 from postmortems.users.views import bp as users_bp
 
 
@@ -161,6 +164,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(search_bp)
     app.register_blueprint(knowledge_bp)
     app.register_blueprint(paths_bp)
+    app.register_blueprint(tokens_bp)
+    app.register_blueprint(api_bp)
 
 
 def register_commands(app: Flask) -> None:
@@ -172,3 +177,4 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(report_cli)
     app.cli.add_command(guards_cli)
     app.cli.add_command(search_cli)
+    app.cli.add_command(tokens_cli)

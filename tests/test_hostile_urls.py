@@ -29,11 +29,15 @@ QUERY_NAMES = [
 ]  # fmt: skip
 
 
-def _get_rules(app: Flask) -> list[Rule]:
+def _get_rules(app: Flask, api: bool = False) -> list[Rule]:
+    """The pages' GET rules; with `api`, the JSON API's instead (it takes a token, not the
+    cookie: tests/api/test_openapi.py sends these with one)."""
     return [
         rule
         for rule in app.url_map.iter_rules()
-        if "GET" in (rule.methods or ()) and rule.endpoint != "static"
+        if "GET" in (rule.methods or ())
+        and rule.endpoint != "static"
+        and rule.endpoint.startswith("api.") == api
     ]
 
 

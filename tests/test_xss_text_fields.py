@@ -87,6 +87,7 @@ def test_every_text_field_is_escaped_on_every_page(app, db) -> None:
     db.commit()
     ids = {
         "incident_id": incident.id,
+        "key": incident.key,
         "guard_id": guard.id,
         "team_id": team.id,
         "stage_id": stage.id,

@@ -251,10 +251,13 @@ def started_in_year(year: int) -> ColumnElement[bool]:
     """Incidents that started in the given calendar year of the team's zone."""
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise IncidentError(fields={"year": [f"Choose a year from {FIRST_YEAR} to {LAST_YEAR}."]})
-    # The bounds are local midnights, in UTC.
+    # The bounds are local midnights, in UTC; one beyond the stored range bounds nothing (and
+    # could not be bound as a parameter): 2100's end, or 1970's start east of Greenwich.
+    start = start_of_local_day(date(year, 1, 1))
+    end = start_of_local_day(date(year + 1, 1, 1))
     return and_(
-        Incident.started_at >= start_of_local_day(date(year, 1, 1)),
-        Incident.started_at < start_of_local_day(date(year + 1, 1, 1)),
+        Incident.started_at >= start if in_stored_range(start) else true(),
+        Incident.started_at < end if in_stored_range(end) else true(),
     )
 
 

@@ -21,6 +21,9 @@ ADMINS = answers(403, admin=200)
 DRAFT_READ = answers(404, author=200, admin=200)
 DRAFT_POST = answers(404, author=302, admin=302)
 CURATORS = answers(403, reviewer=200, admin=200)  # reading paths
+# The JSON API takes tokens only: a signed-in browser's cookie opens none of it.
+API = dict.fromkeys(ROLES, 401)
+OPEN_TO_ALL = dict.fromkeys(ROLES, 200)
 
 # endpoint → (method, URL values, expected answers). `part_name` picks the part kind.
 EXPECTED = {
@@ -97,6 +100,23 @@ EXPECTED = {
     ),
     "paths.mark": ("POST", {"path_id", "item_id", "mark"}, answers(302)),
     "paths.booklet_file": ("GET", {"path_id", "kind"}, EVERYONE),
+    "tokens.index": ("GET", {}, EVERYONE),
+    "tokens.revoke_token": ("POST", {"token_id"}, answers(404)),  # not theirs
+    "api.list_postmortems": ("GET", {}, API),
+    "api.create_postmortem": ("POST", {}, API),
+    "api.get_postmortem": ("GET", {"key"}, API),
+    "api.update_postmortem": ("PATCH", {"key"}, API),
+    "api.take_step": ("POST", {"key", "step"}, API),
+    "api.taxonomy": ("GET", {}, API),
+    "api.guards": ("GET", {}, API),
+    "api.guard": ("GET", {"guard_id"}, API),
+    "api.teams": ("GET", {}, API),
+    "api.team": ("GET", {"team_id"}, API),
+    "api.growth_stages": ("GET", {}, API),
+    "api.trends": ("GET", {}, API),
+    "api.quarterly": ("GET", {"quarter"}, API),
+    "api.openapi": ("GET", {}, OPEN_TO_ALL),
+    "api.reference": ("GET", {}, OPEN_TO_ALL),
 }
 FIXED_VALUES = {
     "part_name": "lessons",
@@ -106,6 +126,8 @@ FIXED_VALUES = {
     "direction": "down",
     "mark": "read",
     "kind": "html",
+    "key": "PM-2024-001",
+    "token_id": 1,
 }
 
 
@@ -142,6 +164,8 @@ def check_access(app, endpoint: str, role: str) -> None:
         sign_in(client, world.users[role])
     if method == "GET":
         response = client.get(url)
+    elif method == "PATCH":
+        response = client.patch(url, json={})
     else:
         token_page = "/auth/login" if role == "anonymous" else "/auth/password"
         response = Browser(client).submit(token_page, {}, action=url)

@@ -69,6 +69,7 @@ def test_no_page_shows_a_restricted_postmortem_to_outsiders(app, db, restricted,
         "stage_id": 1,
         "snapshot_id": 1,
         "factor_id": 1,
+        "key": restricted.key,
     }
     urls = get_urls(app, ids) + [
         f"/incidents/?team={restricted.team_id}",

@@ -1,0 +1,447 @@
+"""Writes through the JSON API while people read pages, under gunicorn, then a count in the
+database (`make bench-api`).
+
+Half the clients are scripts with an author's API token: each files postmortems with all their
+parts (two timeline events, a factor, an impact, a lesson, an action item with a new guard
+check), one `POST /api/v1/postmortems` each, as fast as the server answers. The other half are
+people signed in through the sign-in form who read postmortem pages and, after each,
+`/healthz` (a bare Flask route with one `SELECT 1`). A write is acknowledged when the API
+answers 201 with its id and key. After the run the server is stopped and every write is looked
+up in the database with its parts: acknowledged writes must all be stored whole, under the id
+and key the API gave, and nothing may be stored that the API refused. Exits non-zero on a lost,
+partial or phantom write, a 5xx, a dropped connection or "database is locked".
+
+The page's throughput is compared with /healthz's in the same run, by the same clients: the
+ratio of the rates one client gets from each (the inverse of their mean latencies).
+
+    python -m bench.api_load --database sqlite --clients 20 --seconds 30
+"""
+
+import argparse
+import http.client
+import json
+import os
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic import command
+from sqlalchemy import create_engine, func, select
+
+from bench.browser import Browser, find_form
+from bench.load import (
+    DATABASES,
+    HOST,
+    LOCKED,
+    PASSWORD,
+    TRACEBACK,
+    gunicorn,
+    logged_exceptions,
+    percentile,
+)
+from models import (
+    ActionItem,
+    ImpactEstimate,
+    Incident,
+    IncidentFactor,
+    IncidentStatus,
+    Lesson,
+    Role,
+    TimelineEvent,
+)
+from postmortems import create_app
+from postmortems.auth.service import create_user
+from postmortems.cli import alembic_config
+from postmortems.db import session
+from postmortems.incidents.service import IncidentValues, create_incident
+from postmortems.tokens.service import create_token
+
+API_FILE = "POST /api/v1/postmortems"
+PAGE = "GET  postmortem page"
+HEALTH = "GET  /healthz"
+KINDS = (API_FILE, PAGE, HEALTH)
+SEEDED = 20  # published postmortems the readers read
+# What each filed postmortem must have in the database: its parts, by model.
+PARTS = {TimelineEvent: 2, IncidentFactor: 1, ImpactEstimate: 1, Lesson: 1, ActionItem: 1}
+WHAT_HAPPENED = """\
+A change meant to tune the **decision threshold** also changed the threshold used in
+preprocessing, because both read the config key `threshold`.
+
+- predictions looked plausible but were wrong
+- the slow metrics test had been skipped by an override
+"""
+
+
+@dataclass(frozen=True)
+class Sample:
+    kind: str
+    status: int  # 0: no answer
+    seconds: float
+    finished: float
+    locked: bool
+
+
+@dataclass
+class Write:
+    title: str
+    acknowledged: bool
+    incident_id: int | None = None
+    key: str | None = None
+
+
+@dataclass
+class ClientLog:
+    samples: list[Sample] = field(default_factory=list)
+    writes: list[Write] = field(default_factory=list)
+    error: str | None = None
+
+
+class TimeUp(Exception):
+    """The run's time is over; the client sends nothing more."""
+
+
+def prepare(url: str, writers: int, readers: int) -> tuple[list[str], list[str], list[int]]:
+    """Migrate; make an author with a token per writer, an account per reader and the
+    published postmortems they read. Returns the tokens, the readers' emails and the ids."""
+    command.upgrade(alembic_config(url), "head")
+    app = create_app({"TESTING": True, "SECRET_KEY": "bench-setup", "DATABASE_URL": url})
+    tokens, emails, ids = [], [], []
+    with app.app_context():
+        for n in range(writers):
+            email = f"api-writer-{n:02d}@example.com"
+            user = create_user(email, PASSWORD, Role.AUTHOR, name=f"Writer {n:02d}")
+            tokens.append(create_token(user, "load")[1])
+        for n in range(readers):
+            email = f"page-reader-{n:02d}@example.com"
+            create_user(email, PASSWORD, Role.READER, name=f"Reader {n:02d}")
+            emails.append(email)
+        for n in range(SEEDED):
+            values = IncidentValues(
+                title=f"Seeded postmortem {n}",
+                started_at=datetime(2024, 1, 1 + n, 9, tzinfo=UTC),
+                what_happened_md=WHAT_HAPPENED,
+            )
+            ids.append(create_incident(values, author=None, status=IncidentStatus.PUBLISHED).id)
+        session.commit()
+    app.extensions["db_engine"].dispose()
+    return tokens, emails, ids
+
+
+class Client:
+    """One keep-alive connection that records every request it makes."""
+
+    def __init__(self, number: int, port: int) -> None:
+        self.number = number
+        self.port = port
+        self.log = ClientLog()
+        self.rng = random.Random(number)
+        self.deadline = float("inf")
+
+    def sample(self, kind: str, status: int, text: str, began: float) -> None:
+        finished = time.perf_counter()
+        self.log.samples.append(Sample(kind, status, finished - began, finished, LOCKED in text))
+
+    def check_time(self) -> None:
+        if time.perf_counter() >= self.deadline:
+            raise TimeUp
+
+    def prepare(self) -> None:
+        """Before the timed window (signing in, for a reader)."""
+
+    def loop(self) -> None:
+        raise NotImplementedError
+
+    def run(self, started: threading.Barrier, deadline_box: list[float]) -> None:
+        try:
+            self.prepare()
+        except Exception as exc:  # reported in the results: one client must not stop the run
+            self.log.error = f"client {self.number}: {exc}"
+        started.wait()
+        self.deadline = deadline_box[0]
+        if self.log.error:
+            return
+        try:
+            while True:
+                self.loop()
+        except TimeUp:
+            pass
+        except Exception as exc:
+            self.log.error = f"client {self.number}: {exc!r}"
+
+
+class Writer(Client):
+    """A script filing whole postmortems through the API with its token."""
+
+    def __init__(self, number: int, port: int, token: str, run_id: str) -> None:
+        super().__init__(number, port)
+        self.token, self.run_id, self.attempt = token, run_id, 0
+        self.conn = http.client.HTTPConnection(HOST, port, timeout=60)
+
+    def loop(self) -> None:
+        self.check_time()
+        self.attempt += 1
+        title = f"API load {self.run_id} w{self.number:02d} #{self.attempt:05d}: scores went flat"
+        day = f"2026-{self.rng.randint(1, 12):02d}-{self.rng.randint(1, 28):02d}"
+        body = json.dumps(
+            {
+                "title": title,
+                "summary": "A threshold change silently flattened the scores of one model.",
+                "severity": self.rng.choice(["SEV1", "SEV2", "SEV3", "SEV4"]),
+                "started_at": f"{day}T09:00:00Z",
+                "detected_at": f"{day}T11:30:00+02:00",
+                "what_happened_md": WHAT_HAPPENED,
+                "tags": [self.rng.choice(["config", "release", "metrics"])],
+                "timeline": [
+                    {"at": f"{day}T09:00:00Z", "text_md": "Release with the new threshold."},
+                    {"at": f"{day}T09:25:00Z", "text_md": "The score histogram collapses."},
+                ],
+                "factors": [
+                    {
+                        "category": "TECH_DEBT_CULTURE",
+                        "factor": "Tangled code and configs",
+                        "note": "One key, two meanings.",
+                        "is_primary": True,
+                    }
+                ],
+                "impacts": [{"kind": "LOST_REVENUE", "likely": "1234.56", "currency": "EUR"}],
+                "lessons": [{"group": "TECHNICAL", "text_md": "Name config keys once."}],
+                "action_items": [
+                    {
+                        "title": "Add a result-unchanged test",
+                        "group": "TECHNICAL",
+                        "type": "PREVENTIVE",
+                        "guards": [
+                            f"Result unchanged {self.run_id} w{self.number} #{self.attempt}"
+                        ],
+                    }
+                ],
+            }
+        )
+        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
+        began = time.perf_counter()
+        try:
+            self.conn.request("POST", "/api/v1/postmortems", body, headers)
+            answer = self.conn.getresponse()
+            status, text = answer.status, answer.read().decode("utf-8", "replace")
+        except (OSError, http.client.HTTPException):
+            self.conn.close()
+            status, text = 0, ""
+        self.sample(API_FILE, status, text, began)
+        write = Write(title, acknowledged=False)
+        if status == 201:
+            created = json.loads(text)
+            write = Write(title, True, created["id"], created["key"])
+        self.log.writes.append(write)
+
+
+class Reader(Client):
+    """A person signed in through the form, reading postmortem pages, with /healthz between."""
+
+    def __init__(self, number: int, port: int, email: str, ids: list[int]) -> None:
+        super().__init__(number, port)
+        self.email, self.ids = email, ids
+        self.browser = Browser(HOST, port)
+
+    def prepare(self) -> None:
+        page = self.browser.get("/auth/login")
+        form = find_form(page.text, "password")
+        if form is None:
+            raise RuntimeError(f"no sign-in form (status {page.status})")
+        typed = {"email": self.email, "password": PASSWORD}
+        answer = self.browser.post(form.action or "/auth/login", form.payload(typed))
+        if answer.status != 302:
+            raise RuntimeError(f"sign-in answered {answer.status}")
+
+    def loop(self) -> None:
+        for kind, path in ((PAGE, f"/incidents/{self.rng.choice(self.ids)}"), (HEALTH, "/healthz")):
+            self.check_time()
+            began = time.perf_counter()
+            answer = self.browser.get(path)
+            self.sample(kind, answer.status, answer.text, began)
+
+
+def run_clients(clients: list[Client], seconds: float) -> float:
+    """Run one thread per client; return the start of the timed window."""
+    deadline_box, start_box = [0.0], [0.0]
+
+    def open_window() -> None:  # runs once, when every client is ready
+        start_box[0] = time.perf_counter()
+        deadline_box[0] = start_box[0] + seconds
+
+    started = threading.Barrier(len(clients), action=open_window)
+    threads = [threading.Thread(target=c.run, args=(started, deadline_box)) for c in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return start_box[0]
+
+
+@dataclass
+class WriteCount:
+    attempted: int = 0
+    acknowledged: int = 0
+    stored: int = 0
+    lost: int = 0  # acknowledged, not in the database
+    partial: int = 0  # stored without all of its parts
+    phantom: int = 0  # in the database, though the API refused it
+    misfiled: int = 0  # stored under another id or key than the API answered
+
+
+def count_stored(url: str, writes: list[Write]) -> WriteCount:
+    """Look every write up in the database by its unique title, with its parts."""
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        by_title: dict[str, list[tuple[int, str]]] = defaultdict(list)
+        for incident_id, key, title in conn.execute(
+            select(Incident.id, Incident.key, Incident.title)
+        ):
+            by_title[title].append((incident_id, key))
+        part_counts = {
+            model: dict(
+                conn.execute(
+                    select(model.incident_id, func.count()).group_by(model.incident_id)
+                ).all()
+            )
+            for model in PARTS
+        }
+    engine.dispose()
+    count = WriteCount()
+    for write in writes:
+        rows = by_title.get(write.title, [])
+        count.attempted += 1
+        count.acknowledged += write.acknowledged
+        count.stored += bool(rows)
+        count.lost += write.acknowledged and not rows
+        count.phantom += bool(rows) and not write.acknowledged
+        if write.acknowledged and rows:
+            count.misfiled += rows != [(write.incident_id, write.key)]
+            whole = all(part_counts[m].get(rows[0][0], 0) == n for m, n in PARTS.items())
+            count.partial += not whole
+    return count
+
+
+def report(
+    database: str,
+    args: argparse.Namespace,
+    logs: list[ClientLog],
+    window_start: float,
+    count: WriteCount,
+    server_log: str,
+) -> bool:
+    """Print the results; return whether the run passes the gate."""
+    samples = [s for log in logs for s in log.samples]
+    window = (max((s.finished for s in samples), default=window_start) - window_start) or 1e-9
+    print(
+        f"\n== {database}: {args.clients} clients ({args.clients // 2} writing through the API, "
+        f"{args.clients - args.clients // 2} reading pages) × {args.seconds:g} s, gunicorn "
+        f"{args.workers} workers × {args.threads} threads, {os.cpu_count()} cores =="
+    )
+    reads = [s for s in samples if s.kind != API_FILE]
+    writes = [s for s in samples if s.kind == API_FILE]
+    print(
+        f"{len(samples)} requests in {window:.1f} s: reads {len(reads) / window:.1f}/s, "
+        f"writes {len(writes) / window:.1f}/s sent, "
+        f"{count.acknowledged / window:.1f}/s acknowledged"
+    )
+    print(f"\n{'request':28} {'count':>6} {'per s':>7} {'p50 ms':>8} {'p95 ms':>8}  statuses")
+    means = {}
+    for kind in KINDS:
+        of_kind = [s for s in samples if s.kind == kind]
+        if not of_kind:
+            continue
+        times = [s.seconds * 1000 for s in of_kind]
+        means[kind] = statistics.fmean(times)
+        statuses = Counter(s.status for s in of_kind)
+        shown = "  ".join(f"{status or 'none'}×{n}" for status, n in sorted(statuses.items()))
+        print(
+            f"{kind:28} {len(of_kind):6} {len(of_kind) / window:7.1f} "
+            f"{percentile(times, 50):8.1f} {percentile(times, 95):8.1f}  {shown}"
+        )
+    if PAGE in means and HEALTH in means:
+        print(
+            f"\npostmortem page ÷ /healthz throughput (per client, same run): "
+            f"{means[HEALTH] / means[PAGE]:.2f}"
+        )
+    print(
+        f"\nwrites: attempted {count.attempted}, acknowledged {count.acknowledged}, stored "
+        f"{count.stored}, lost {count.lost}, partial {count.partial}, phantom {count.phantom}, "
+        f"misfiled {count.misfiled}"
+    )
+    server_errors = sum(s.status >= 500 for s in samples)
+    no_answer = sum(s.status == 0 for s in samples)
+    locked = sum(s.locked for s in samples)
+    unexpected = Counter(
+        s.status for s in samples if s.status != (201 if s.kind == API_FILE else 200)
+    )
+    exceptions = logged_exceptions(server_log)
+    print(
+        f"5xx: {server_errors}   no answer: {no_answer}   other statuses: {dict(unexpected)}   "
+        f"bodies with '{LOCKED}': {locked}"
+    )
+    print(
+        f"gunicorn stderr: {exceptions.total()} logged tracebacks "
+        f"({server_log.count(TRACEBACK)} blocks), {server_log.count(LOCKED)} lines with "
+        f"'{LOCKED}', {server_log.count('WORKER TIMEOUT')} worker timeouts"
+    )
+    for exception, n in exceptions.most_common(5):
+        print(f"  {n:5}× {exception[:150]}")
+    failures = [log.error for log in logs if log.error]
+    for error in failures:
+        print(f"client stopped early: {error}")
+    problems = []
+    if count.lost or count.partial or count.phantom or count.misfiled:
+        problems.append("acknowledged writes differ from stored writes")
+    if server_errors:
+        problems.append(f"{server_errors} responses with 5xx")
+    if no_answer:
+        problems.append(f"{no_answer} requests without an answer")
+    if locked or LOCKED in server_log:
+        problems.append(f"'{LOCKED}'")
+    if unexpected:
+        problems.append(f"unexpected statuses {dict(unexpected)}")
+    if failures:
+        problems.append(f"{len(failures)} clients stopped early")
+    print("FAIL: " + "; ".join(problems) if problems else "PASS")
+    return not problems
+
+
+def run(database: str, args: argparse.Namespace) -> bool:
+    writers = args.clients // 2
+    with DATABASES[database]() as url, tempfile.TemporaryDirectory() as folder:
+        tokens, emails, ids = prepare(url, writers, args.clients - writers)
+        log_path = Path(folder) / "gunicorn.log"
+        with gunicorn(url, args.workers, args.threads, log_path) as port:
+            run_id = uuid.uuid4().hex[:8]
+            clients: list[Client] = [Writer(n, port, t, run_id) for n, t in enumerate(tokens)]
+            clients += [Reader(writers + n, port, e, ids) for n, e in enumerate(emails)]
+            window_start = run_clients(clients, args.seconds)
+        server_log = log_path.read_text(errors="replace")
+        logs = [c.log for c in clients]
+        count = count_stored(url, [w for log in logs for w in log.writes])
+        return report(database, args, logs, window_start, count, server_log)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--database", choices=[*DATABASES, "all"], default="sqlite")
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args()
+    databases = list(DATABASES) if args.database == "all" else [args.database]
+    results = [run(database, args) for database in databases]
+    sys.exit(0 if all(results) else 1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,91 @@
+"""Errors on /api/ paths are JSON, never an HTML page: `{"error", "message", "fields"}`.
+
+The app's error handlers (postmortems/errors.py) ask `is_api_request()` first and answer with
+`error_response`; the API's own views raise `ApiError`.
+"""
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Response, has_request_context, request
+
+API_PREFIX = "/api/"
+CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    422: "invalid",
+    500: "server_error",
+}
+MESSAGES = {
+    400: "The request could not be read.",
+    401: "Send a live API token as `Authorization: Bearer …` (make one on the API tokens page).",
+    403: "Your account's role may not do this.",
+    404: "There is nothing at this address, or it is not shared with you.",
+    405: "This address does not take that method.",
+    409: "Someone else changed the same thing first; nothing of this request was saved.",
+    413: "The request is too large.",
+    500: "Something went wrong on our side and nothing was saved.",
+}
+
+
+class ApiError(Exception):
+    """An answer other than success, raised anywhere in an API view."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str = "",
+        fields: Mapping[str, list[str]] | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(message or MESSAGES.get(status, ""))
+        self.status = status
+        self.message = message or MESSAGES.get(status, "")
+        self.fields = dict(fields or {})
+        self.headers = dict(headers or {})
+
+
+def is_api_request() -> bool:
+    return has_request_context() and request.path.startswith(API_PREFIX)
+
+
+def json_response(
+    payload: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    """JSON with <, > and & as \\u escapes, so that no browser can read it as HTML."""
+    text = json.dumps(payload, ensure_ascii=False)
+    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
+        text = text.replace(char, escape)
+    response = Response(text + "\n", status=status, mimetype="application/json")
+    response.headers.update(headers or {})
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def error_response(
+    status: int,
+    message: str = "",
+    fields: Mapping[str, list[str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    if status not in CODES:  # an HTTP error we do not name (e.g. 415): a bad request
+        status = 400 if status < 500 else 500
+    body = {
+        "error": CODES[status],
+        "message": message or MESSAGES.get(status, ""),
+        "fields": {name: list(messages) for name, messages in (fields or {}).items()},
+    }
+    all_headers = dict(headers or {})
+    if status == 401:
+        all_headers.setdefault("WWW-Authenticate", 'Bearer realm="postmortems"')
+    return json_response(body, status, all_headers)
+
+
+def api_error_response(error: ApiError) -> Response:
+    return error_response(error.status, error.message, error.fields, error.headers)

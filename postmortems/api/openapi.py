@@ -1,0 +1,336 @@
+"""The OpenAPI 3.1 document of /api/v1: the paths written here as data, every schema generated
+from the pydantic models in schemas.py (the same ones that parse requests and shape answers).
+
+A test checks that every route of the API blueprint is here and nothing else is.
+"""
+
+from functools import cache
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic.json_schema import models_json_schema
+
+from models import IncidentStatus, Severity
+from postmortems.api import schemas
+from postmortems.db import MAX_ID
+
+REF = "#/components/schemas/{model}"
+ERRORS = {
+    "400": "Not JSON, or a parameter that cannot be read.",
+    "401": "No live token: missing, unknown, revoked, or its account deactivated.",
+    "403": "The token's user may not do this.",
+    "404": "No such thing, or not shared with the token's user.",
+    "409": "A conflict: someone saved first (PATCH), or the postmortem's status does not allow it.",
+    "413": "The body is larger than the limit (MAX_CONTENT_LENGTH).",
+    "422": "A field is missing, unknown, of the wrong type or breaks a rule; `fields` names it.",
+}
+INPUTS: list[type[BaseModel]] = [
+    schemas.PostmortemIn,
+    schemas.PostmortemPatch,
+    schemas.StepIn,
+    schemas.PostmortemQuery,
+]
+OUTPUTS: list[type[BaseModel]] = [
+    schemas.Error,
+    schemas.Created,
+    schemas.Postmortem,
+    schemas.PostmortemPage,
+    schemas.Taxonomy,
+    schemas.GuardList,
+    schemas.GuardDetail,
+    schemas.TeamList,
+    schemas.TeamOut,
+    schemas.StageList,
+    schemas.Report,
+]
+
+
+def ref(model: type[BaseModel] | str) -> dict[str, str]:
+    name = model if isinstance(model, str) else model.__name__
+    return {"$ref": REF.format(model=name)}
+
+
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter is absent rather than null: drop the null choice and its default."""
+    choices = [s for s in schema.get("anyOf", []) if s.get("type") != "null"]
+    rest = {k: v for k, v in schema.items() if k not in ("anyOf", "default", "title")}
+    if len(choices) == 1:
+        return {**choices[0], **rest}
+    return {k: v for k, v in schema.items() if k != "title"} if not choices else rest
+
+
+def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
+    properties = model.model_json_schema(ref_template=REF)["properties"]
+    return [
+        {"name": name, "in": "query", "required": False, "schema": _without_null(schema)}
+        for name, schema in properties.items()
+    ]
+
+
+def _json(schema: dict[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": schema}}
+
+
+def _operation(
+    summary: str,
+    tag: str,
+    answer: type[BaseModel],
+    *,
+    status: str = "200",
+    body: type[BaseModel] | None = None,
+    body_required: bool = True,
+    parameters: list[dict[str, Any]] | None = None,
+    headers: dict[str, Any] | None = None,
+    description: str = "",
+) -> dict[str, Any]:
+    operation: dict[str, Any] = {
+        "summary": summary,
+        "tags": [tag],
+        "parameters": parameters or [],
+        "responses": {
+            status: {"description": "Done.", "content": _json(ref(answer))},
+            **{
+                code: {"description": text, "content": _json(ref(schemas.Error))}
+                for code, text in ERRORS.items()
+            },
+        },
+    }
+    if description:
+        operation["description"] = description
+    if headers:
+        operation["responses"][status]["headers"] = headers
+    if body is not None:
+        operation["requestBody"] = {"required": body_required, "content": _json(ref(body))}
+    return operation
+
+
+def _path(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
+    parameter = {"name": name, "in": "path", "required": True, "schema": schema}
+    return {**parameter, "description": description} if description else parameter
+
+
+KEY = _path("key", {"type": "string", "maxLength": 20}, "A postmortem's key, e.g. PM-2020-001.")
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+REPORT_PARAMETERS = [
+    {"name": "team", "in": "query", "required": False, "schema": ID_SCHEMA},
+    {
+        "name": "severity",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "enum": [s.name for s in Severity]},
+    },
+    {
+        "name": "status",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "enum": [s.name for s in IncidentStatus]},
+    },
+    {
+        "name": "near_misses",
+        "in": "query",
+        "required": False,
+        "schema": {"type": "string", "enum": ["0", "1"]},
+        "description": "1 (default) counts near-misses apart; 0 leaves them out.",
+    },
+]
+DAY = {"type": "string", "format": "date"}
+STEP_TEXT = {
+    "submit": "Submit a draft for review.",
+    "publish": "Publish a postmortem in review (a reviewer, not its author); 422 lists what "
+    "publishing still needs.",
+    "send-back": "Send a postmortem in review back to draft; needs a comment.",
+    "archive": "Archive a published postmortem.",
+}
+
+
+def _paths() -> dict[str, Any]:
+    postmortem_answer = {
+        "ETag": {"description": "The version, quoted.", "schema": {"type": "string"}}
+    }
+    paths: dict[str, Any] = {
+        "/api/v1/postmortems": {
+            "get": _operation(
+                "List the postmortems you may see",
+                "postmortems",
+                schemas.PostmortemPage,
+                parameters=_query_parameters(schemas.PostmortemQuery),
+                description="Newest first; the filters and pages of the postmortems page.",
+            ),
+            "post": _operation(
+                "File a postmortem with all its parts",
+                "postmortems",
+                schemas.Created,
+                status="201",
+                body=schemas.PostmortemIn,
+                headers={"Location": {"required": True, "schema": {"type": "string"}}},
+                description="One transaction: the draft and every part are stored, or nothing.",
+            ),
+        },
+        "/api/v1/postmortems/{key}": {
+            "get": _operation(
+                "Read a postmortem",
+                "postmortems",
+                schemas.Postmortem,
+                parameters=[KEY],
+                headers=postmortem_answer,
+            ),
+            "patch": _operation(
+                "Change a postmortem's fields and add parts",
+                "postmortems",
+                schemas.Postmortem,
+                parameters=[
+                    KEY,
+                    {
+                        "name": "If-Match",
+                        "in": "header",
+                        "required": False,
+                        "schema": {"type": "string"},
+                        "description": "The version you read (or send `version` in the body).",
+                    },
+                ],
+                body=schemas.PostmortemPatch,
+                headers=postmortem_answer,
+            ),
+        },
+    }
+    for step, text in STEP_TEXT.items():
+        paths[f"/api/v1/postmortems/{{key}}/{step}"] = {
+            "post": _operation(
+                text.split(";")[0].split(" (")[0],
+                "workflow",
+                schemas.Postmortem,
+                parameters=[KEY],
+                body=schemas.StepIn,
+                body_required=False,
+                headers=postmortem_answer,
+                description=text,
+            )
+        }
+    paths.update(
+        {
+            "/api/v1/taxonomy": {
+                "get": _operation("Cause categories and factors", "reference", schemas.Taxonomy)
+            },
+            "/api/v1/guards": {"get": _operation("List guard checks", "guards", schemas.GuardList)},
+            "/api/v1/guards/{guard_id}": {
+                "get": _operation(
+                    "Read a guard check",
+                    "guards",
+                    schemas.GuardDetail,
+                    parameters=[_path("guard_id", ID_SCHEMA)],
+                )
+            },
+            "/api/v1/teams": {
+                "get": _operation("List teams and their headcount", "reference", schemas.TeamList)
+            },
+            "/api/v1/teams/{team_id}": {
+                "get": _operation(
+                    "Read a team",
+                    "reference",
+                    schemas.TeamOut,
+                    parameters=[_path("team_id", ID_SCHEMA)],
+                )
+            },
+            "/api/v1/growth-stages": {
+                "get": _operation("List growth stages", "reference", schemas.StageList)
+            },
+            "/api/v1/reports/trends": {
+                "get": _operation(
+                    "The trend report",
+                    "reports",
+                    schemas.Report,
+                    parameters=[
+                        {"name": "from", "in": "query", "required": False, "schema": DAY},
+                        {"name": "to", "in": "query", "required": False, "schema": DAY},
+                        *REPORT_PARAMETERS,
+                    ],
+                    description="The same payload as /reports/trends.json (see the README).",
+                )
+            },
+            "/api/v1/reports/quarterly/{quarter}": {
+                "get": _operation(
+                    "The quarterly review",
+                    "reports",
+                    schemas.Report,
+                    parameters=[
+                        _path("quarter", {"type": "string", "pattern": "^[0-9]{4}Q[1-4]$"}),
+                        *REPORT_PARAMETERS,
+                    ],
+                    description="The same payload as /reports/quarterly/<quarter>.json.",
+                )
+            },
+            "/api/v1/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "tags": ["about"],
+                    "security": [],
+                    "responses": {
+                        "200": {"description": "OpenAPI 3.1.", "content": _json({"type": "object"})}
+                    },
+                }
+            },
+            "/api/v1/": {
+                "get": {
+                    "summary": "This document as a readable page",
+                    "tags": ["about"],
+                    "security": [],
+                    "responses": {
+                        "200": {
+                            "description": "HTML.",
+                            "content": {"text/html": {"schema": {"type": "string"}}},
+                        }
+                    },
+                }
+            },
+        }
+    )
+    return paths
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    """The document (built once per process: it depends on the code alone)."""
+    models = [(m, "validation") for m in INPUTS] + [(m, "serialization") for m in OUTPUTS]
+    _, top = models_json_schema(models, ref_template=REF)  # type: ignore[arg-type]
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Postmortems API",
+            "version": "1",
+            "description": (
+                "Blameless postmortems, guard checks, teams and reports. Authenticate with a "
+                "personal API token (API tokens page, or `flask tokens create EMAIL --name "
+                "NAME`) sent as `Authorization: Bearer …`; cookies are not accepted. Errors are "
+                '`{"error", "message", "fields"}`.'
+            ),
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"token": []}],
+        "paths": _paths(),
+        "components": {
+            "schemas": top["$defs"],
+            "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
+        },
+    }
+
+
+def describe(schema: dict[str, Any]) -> str:
+    """A schema in a few words, for the reference page: "string (date-time) or null"."""
+    if "$ref" in schema:
+        return str(schema["$ref"]).rsplit("/", 1)[1]
+    if "anyOf" in schema:
+        return " or ".join(describe(choice) for choice in schema["anyOf"])
+    if "enum" in schema:
+        return "one of " + ", ".join(str(v) for v in schema["enum"])
+    kind = str(schema.get("type", "any"))
+    if kind == "array":
+        return f"list of {describe(schema.get('items', {}))}"
+    if kind == "object" and "additionalProperties" in schema and "properties" not in schema:
+        values = schema["additionalProperties"]
+        return f"object of {describe(values)}" if isinstance(values, dict) else "object"
+    details = [str(schema[k]) for k in ("format", "pattern") if k in schema]
+    limits = [
+        f"{k} {schema[k]}" for k in ("minimum", "maximum", "maxLength", "maxItems") if k in schema
+    ]
+    extra = ", ".join(details + limits)
+    return f"{kind} ({extra})" if extra else kind

@@ -1,0 +1,388 @@
+"""What the JSON API accepts and answers, as pydantic models: they parse requests (strictly:
+unknown fields, wrong types and out-of-range values are refused, naming the field) and shape
+answers, and the OpenAPI document's schemas are generated from them — one source of truth.
+
+Only the form of a value is checked here; the domain rules (a title that is not blank, times in
+order, a known currency…) stay in the services, whose errors the API passes on field by field.
+"""
+
+from datetime import date, datetime
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from models import (
+    ActionStatus,
+    ActionType,
+    CauseCategory,
+    GuardKind,
+    GuardStatus,
+    ImpactKind,
+    ImpactLevel,
+    IncidentStatus,
+    LessonGroup,
+    Severity,
+)
+from postmortems.db import MAX_ID
+
+# Long enough for any section anyone writes; the request size cap bounds the whole body.
+LONG_TEXT = 100_000
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+# Exact decimals as strings (JSON numbers are binary floats in most clients): up to 18 digits
+# before the point and 6 after, as stored.
+Amount = Annotated[
+    str,
+    Field(
+        pattern=r"^[0-9]{1,18}(\.[0-9]{1,6})?$",
+        description='An exact decimal as a string, e.g. "400000" or "12.50".',
+        examples=["400000.00"],
+    ),
+]
+Instant = Annotated[
+    datetime,
+    Field(
+        description=(
+            "ISO 8601. With `Z` or an offset it is that instant; without one it is read in "
+            "the configured zone (POSTMORTEMS_TIMEZONE)."
+        ),
+        examples=["2020-08-14T09:30:00Z"],
+    ),
+]
+
+
+def text(limit: int, description: str = "") -> Any:
+    return Field(default="", max_length=limit, description=description or None)
+
+
+class Input(BaseModel):
+    """Request bodies: unknown fields refused, no type coercion."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+class Output(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# Requests.
+
+
+class TimelineEventIn(Input):
+    at: Instant
+    text_md: str = Field(max_length=LONG_TEXT, description="Markdown.")
+
+
+class FactorIn(Input):
+    category: CauseCategory
+    factor: str = Field(max_length=120, description="A contributing factor's name (taxonomy).")
+    note: str = text(LONG_TEXT, "Markdown.")
+    is_primary: bool = False
+
+
+class ImpactIn(Input):
+    kind: ImpactKind
+    low: Amount | None = None
+    likely: Amount | None = None
+    high: Amount | None = None
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = Field(
+        default=None, description="ISO 4217, money kinds only."
+    )
+    unit: str | None = Field(default=None, max_length=40, description="Any other quantity.")
+    level: ImpactLevel | None = Field(default=None, description="The qualitative kinds only.")
+    method_note: str = text(LONG_TEXT, "How it was estimated.")
+    estimated_by: str = text(120)
+
+
+class LessonIn(Input):
+    group: LessonGroup
+    text_md: str = Field(max_length=LONG_TEXT, description="Markdown.")
+
+
+class ActionItemIn(Input):
+    title: str = Field(max_length=200)
+    group: LessonGroup
+    type: ActionType
+    details_md: str = text(LONG_TEXT, "Markdown.")
+    owner: str = text(120, "Someone without an account.")
+    owner_email: str | None = Field(
+        default=None, max_length=254, description="An active account's email."
+    )
+    due_on: date | None = None
+    status: ActionStatus = ActionStatus.OPEN
+    wont_do_reason: str = text(LONG_TEXT)
+    completed_on: date | None = None
+    tracker_url: str = text(500, "An http:// or https:// link.")
+    guards: list[Annotated[str, Field(max_length=200)]] = Field(
+        default=[],
+        max_length=20,
+        description=(
+            "Names of the guard checks it creates or relies on. A name no guard check has "
+            "yet creates one (an automated test), at most one per action item."
+        ),
+    )
+
+
+class PostmortemIn(Input):
+    """A postmortem to file as a draft, with all its parts, stored together or not at all."""
+
+    title: str = Field(max_length=200)
+    summary: str = text(300)
+    severity: Severity = Severity.SEV3
+    team: str | None = Field(default=None, max_length=120, description="A team's name.")
+    affected_system: str = text(200)
+    environment: str = text(60)
+    started_at: Instant
+    started_is_estimated: bool = False
+    detected_at: Instant | None = None
+    detected_is_estimated: bool = False
+    mitigated_at: Instant | None = None
+    mitigated_is_estimated: bool = False
+    resolved_at: Instant | None = None
+    resolved_is_estimated: bool = False
+    what_happened_md: str = text(LONG_TEXT, "Markdown.")
+    analysis_md: str = text(LONG_TEXT, "Markdown.")
+    detection_md: str = text(LONG_TEXT, "Markdown.")
+    response_md: str = text(LONG_TEXT, "Markdown.")
+    went_well_md: str = text(LONG_TEXT, "Markdown.")
+    got_lucky_md: str = text(LONG_TEXT, "Markdown.")
+    tags: list[Annotated[str, Field(max_length=60)]] = Field(default=[], max_length=50)
+    is_near_miss: bool = False
+    exclude_from_metrics: bool = False
+    is_restricted: bool = Field(
+        default=False, description="Only the people named on it, its team and admins see it."
+    )
+    recurrence_of: str | None = Field(
+        default=None, max_length=20, description="The key of the postmortem this one repeats."
+    )
+    timeline: list[TimelineEventIn] = Field(default=[], max_length=500)
+    factors: list[FactorIn] = Field(default=[], max_length=100)
+    impacts: list[ImpactIn] = Field(default=[], max_length=100)
+    lessons: list[LessonIn] = Field(default=[], max_length=200)
+    action_items: list[ActionItemIn] = Field(default=[], max_length=200)
+
+
+class PostmortemPatch(PostmortemIn):
+    """Fields to change (the others stay as they are) and parts to add, based on `version`."""
+
+    title: str = Field(default="", max_length=200)
+    started_at: Instant | None = None  # type: ignore[assignment]  # left out: unchanged
+    version: Id | None = Field(
+        default=None,
+        description="The version you read (or send it as If-Match); 409 when it has changed.",
+    )
+
+
+class StepIn(Input):
+    comment: str = text(LONG_TEXT, "What the reviewer says; sending back needs one.")
+
+
+class PostmortemQuery(Input):
+    """The list's filters and page, as on the postmortems page."""
+
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+    status: IncidentStatus | None = None
+    severity: Severity | None = None
+    category: CauseCategory | None = None
+    factor: Id | None = Field(default=None, description="A contributing factor's id.")
+    team: Id | None = Field(default=None, description="A team's id.")
+    stage: Id | None = Field(default=None, description="A growth stage's id.")
+    year: int | None = Field(default=None, ge=1970, le=2100)
+    tag: str | None = Field(default=None, max_length=60)
+    page: int = Field(default=1, ge=1, le=1_000_000)
+
+
+# Answers.
+
+
+class Error(Output):
+    error: str = Field(description="A stable code: bad_request, unauthorized, not_found…")
+    message: str
+    fields: dict[str, list[str]] = Field(description="Messages per field name (may be empty).")
+
+
+class Created(Output):
+    id: int
+    key: str
+    url: str
+
+
+class TimelineEventOut(Output):
+    id: int
+    at: datetime
+    text_md: str
+
+
+class FactorOut(Output):
+    id: int
+    category: CauseCategory
+    factor: str
+    factor_id: int
+    note: str
+    is_primary: bool
+
+
+class ImpactOut(Output):
+    id: int
+    kind: ImpactKind
+    low: str | None
+    likely: str | None
+    high: str | None
+    currency: str | None
+    unit: str
+    level: ImpactLevel | None
+    method_note: str
+    estimated_by: str
+
+
+class LessonOut(Output):
+    id: int
+    group: LessonGroup
+    text_md: str
+
+
+class GuardRef(Output):
+    id: int
+    name: str
+
+
+class ActionItemOut(Output):
+    id: int
+    title: str
+    group: LessonGroup
+    type: ActionType
+    details_md: str
+    owner: str
+    due_on: date | None
+    status: ActionStatus
+    wont_do_reason: str
+    completed_on: date | None
+    tracker_url: str
+    guards: list[GuardRef]
+
+
+class PostmortemSummary(Output):
+    id: int
+    key: str
+    url: str
+    title: str
+    summary: str
+    severity: Severity
+    status: IncidentStatus
+    team: str | None
+    started_at: datetime
+    is_near_miss: bool
+    exclude_from_metrics: bool
+    is_restricted: bool
+    version: int
+
+
+class Postmortem(PostmortemSummary):
+    affected_system: str
+    environment: str
+    started_is_estimated: bool
+    detected_at: datetime | None
+    detected_is_estimated: bool
+    mitigated_at: datetime | None
+    mitigated_is_estimated: bool
+    resolved_at: datetime | None
+    resolved_is_estimated: bool
+    what_happened_md: str
+    analysis_md: str
+    detection_md: str
+    response_md: str
+    went_well_md: str
+    got_lucky_md: str
+    tags: list[str]
+    recurrence_of: str | None
+    author: str | None
+    owner: str
+    created_at: datetime
+    updated_at: datetime
+    timeline: list[TimelineEventOut]
+    factors: list[FactorOut]
+    impacts: list[ImpactOut]
+    lessons: list[LessonOut]
+    action_items: list[ActionItemOut]
+    publish_problems: list[str] = Field(description="What publishing still needs.")
+    steps: list[Literal["submit", "publish", "send-back", "archive"]] = Field(
+        description="The workflow steps you may take now."
+    )
+
+
+class PostmortemPage(Output):
+    items: list[PostmortemSummary]
+    page: int
+    per_page: int
+    total: int
+    pages: int
+
+
+class FactorEntry(Output):
+    id: int
+    name: str
+    description: str
+
+
+class CategoryEntry(Output):
+    category: CauseCategory
+    label: str
+    factors: list[FactorEntry]
+
+
+class Taxonomy(Output):
+    categories: list[CategoryEntry]
+
+
+class Guard(Output):
+    id: int
+    name: str
+    kind: GuardKind
+    status: GuardStatus
+    location: str
+    owner: str
+    description_md: str
+    created_at: datetime
+    updated_at: datetime
+
+
+class GuardDetail(Guard):
+    postmortems: list[str] = Field(description="Keys of the postmortems it protects.")
+
+
+class GuardList(Output):
+    items: list[Guard]
+
+
+class Snapshot(Output):
+    on_date: date
+    headcount: int
+
+
+class TeamOut(Output):
+    id: int
+    name: str
+    description: str
+    snapshots: list[Snapshot]
+
+
+class TeamList(Output):
+    items: list[TeamOut]
+
+
+class Stage(Output):
+    id: int
+    name: str
+    min_headcount: int
+    max_headcount: int | None
+    description: str
+
+
+class StageList(Output):
+    items: list[Stage]
+
+
+class Report(BaseModel):
+    """A report's JSON, the same payload as the report pages' .json (see the README)."""
+
+    model_config = ConfigDict(extra="allow")

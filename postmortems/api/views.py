@@ -1,0 +1,412 @@
+"""The JSON API, /api/v1: the same services as the pages, authenticated by personal tokens.
+
+Only `Authorization: Bearer <token>` authenticates here; a session cookie is ignored, so a
+page on another site cannot make a signed-in browser call the API, and no CSRF token is
+needed. The token's user is the current user for everything the views call: their role and
+the postmortems they may see apply as on the pages.
+"""
+
+import json
+from typing import Any, TypeVar
+
+from flask import Blueprint, Response, current_app, g, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import AnonymousUserMixin, current_user
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
+
+from models import CauseCategory, ContributingFactor, GuardCheck, Incident, Team, User
+from postmortems.api import schemas, values
+from postmortems.api.errors import ApiError, json_response
+from postmortems.api.openapi import describe, openapi_document
+from postmortems.auth.access import visible_incidents
+from postmortems.db import commit_change, session
+from postmortems.domain import ConflictError, DomainError
+from postmortems.extensions import csrf
+from postmortems.guards.service import list_guards, protected_incidents
+from postmortems.incidents import workflow
+from postmortems.incidents.filing import file_postmortem, save_postmortem
+from postmortems.incidents.service import (
+    ORDER_INDEX_FROM_ROWS,
+    PAGE_OPTIONS,
+    IncidentFilters,
+    count_incidents,
+    list_incidents,
+)
+from postmortems.pagination import paginate
+from postmortems.policy import can
+from postmortems.reports import render
+from postmortems.reports.views import _quarterly as quarterly_from_request
+from postmortems.reports.views import _trend as trend_from_request
+from postmortems.teams.service import list_stages, list_teams
+from postmortems.tokens.service import authenticate
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)  # cookies never authenticate here, so a forged request carries no one's rights
+
+# Endpoints anyone may read: the API's description.
+PUBLIC = {"api.openapi", "api.reference"}
+M = TypeVar("M", bound=BaseModel)
+STEPS = {
+    "submit": workflow.submit_for_review,
+    "publish": workflow.publish,
+    "send-back": workflow.send_back,
+    "archive": workflow.archive,
+}
+MAX_NESTING = 20
+
+
+@bp.before_request
+def authenticate_token() -> None:
+    """The token's user becomes the current user; without a live token, 401."""
+    if request.endpoint in PUBLIC:
+        g._login_user = AnonymousUserMixin()
+        return
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    user_id = authenticate(secret.strip()) if scheme.lower() == "bearer" else None
+    user = session.get(User, user_id) if user_id is not None else None
+    if user is None or not user.is_active:
+        raise ApiError(401)
+    g._login_user = user  # Flask-Login's current user, for the services and the policy
+
+
+def _user() -> User:
+    return current_user._get_current_object()  # type: ignore[no-any-return]
+
+
+def _require(action: str, target: Incident | None = None) -> None:
+    if not can(current_user, action, target):
+        raise ApiError(403)
+
+
+def parse(model: type[M]) -> M:
+    """The request body as `model`: 400 when it is not JSON, 422 naming each bad field."""
+    raw = request.get_data(cache=False)  # over the size limit: 413
+    if not raw.strip():
+        raise ApiError(400, "Send a JSON object as the request body.")
+    try:
+        data = json.loads(raw)
+    except (ValueError, RecursionError) as exc:
+        raise ApiError(400, f"The body is not valid JSON: {exc}.") from None
+    data = _clean(data, 0)
+    try:
+        return model.model_validate_json(json.dumps(data))
+    except ValidationError as exc:
+        raise ApiError(
+            422, "Some fields are missing or not valid; see fields.", _fields(exc)
+        ) from None
+
+
+def _clean(value: Any, depth: int) -> Any:
+    """Drop NUL characters from strings (PostgreSQL refuses them; nobody types them) and
+    refuse text that is not valid Unicode or nesting deeper than any request needs."""
+    if depth > MAX_NESTING:
+        raise ApiError(400, "The body is nested too deeply.")
+    if isinstance(value, str):
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            raise ApiError(400, "The body holds text that is not valid Unicode.") from None
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_clean(v, depth + 1) for v in value]
+    if isinstance(value, dict):
+        return {_clean(k, depth + 1): _clean(v, depth + 1) for k, v in value.items()}
+    return value
+
+
+def _fields(exc: ValidationError) -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    for error in exc.errors(include_url=False):
+        name = ".".join(str(part) for part in error["loc"]) or "body"
+        fields.setdefault(name, []).append(error["msg"])
+    return fields
+
+
+def _query(model: type[M]) -> M:
+    args = {name: value.replace("\x00", "") for name, value in request.args.items()}
+    try:
+        return model.model_validate(args)
+    except ValidationError as exc:
+        raise ApiError(422, "Some parameters are not valid; see fields.", _fields(exc)) from None
+
+
+def _answer(model: type[BaseModel], payload: Any, status: int = 200, **headers: str) -> Response:
+    """The payload shaped by its answer model (what the OpenAPI document promises)."""
+    body = model.model_validate(payload).model_dump(mode="json")
+    return json_response(body, status, headers)
+
+
+def _refused(exc: DomainError) -> ApiError:
+    status = 409 if isinstance(exc, ConflictError) else 422
+    fields = values.api_fields(exc)
+    if isinstance(exc, workflow.WorkflowError) and exc.problems:
+        fields["publish"] = list(exc.problems)
+    return ApiError(status, exc.message, fields)
+
+
+# Postmortems.
+
+
+def _postmortem_url(incident: Incident) -> str:
+    return url_for("api.get_postmortem", key=incident.key)
+
+
+def _readable(key: str, *, whole: bool = False) -> Incident:
+    """The postmortem with this key if the token's user may see it; 404 otherwise."""
+    if "\x00" in key or len(key) > 20:
+        raise ApiError(404)
+    stmt = select(Incident).where(Incident.key == key, visible_incidents(_user()))
+    if whole:
+        stmt = stmt.options(*PAGE_OPTIONS).execution_options(populate_existing=True)
+    incident = session.scalar(stmt)
+    if incident is None:
+        raise ApiError(404)
+    g.setdefault("access_answers", {})[("read", _user().id, incident.id)] = True
+    return incident
+
+
+def _postmortem_answer(key: str, status: int = 200, **headers: str) -> Response:
+    incident = _readable(key, whole=True)
+    payload = values.postmortem(incident, _postmortem_url(incident), _user())
+    return _answer(schemas.Postmortem, payload, status, ETag=f'"{incident.version}"', **headers)
+
+
+@bp.get("/postmortems")
+def list_postmortems() -> ResponseReturnValue:
+    """The postmortems you may see, newest first, filtered and paginated as on the list page."""
+    query = _query(schemas.PostmortemQuery)
+    filters = IncidentFilters(
+        status=query.status,
+        severity=query.severity,
+        category=query.category,
+        factor_id=query.factor,
+        team_id=query.team,
+        stage_id=query.stage,
+        year=query.year,
+        tag=query.tag or None,
+    )
+    user = _user()
+    try:
+        total = count_incidents(user, filters)
+        stmt = list_incidents(user, filters, many=total >= ORDER_INDEX_FROM_ROWS)
+    except DomainError as exc:
+        raise _refused(exc) from None
+    per_page = int(current_app.config["INCIDENTS_PER_PAGE"])
+    page = paginate(stmt, query.page, per_page=per_page, total=total)
+    payload = {
+        "items": [values.summary(i, _postmortem_url(i)) for i in page.items],
+        "page": page.number,
+        "per_page": page.per_page,
+        "total": page.total,
+        "pages": page.pages,
+    }
+    return _answer(schemas.PostmortemPage, payload)
+
+
+@bp.post("/postmortems")
+def create_postmortem() -> ResponseReturnValue:
+    """File a draft with all its parts in one transaction: all of it is stored, or nothing."""
+    _require("file_incident")
+    body = parse(schemas.PostmortemIn)
+    user = _user()
+
+    def change() -> Incident:
+        incident_values = values.incident_values(body, user)
+        return file_postmortem(incident_values, values.part_values(body), author=user)
+
+    try:
+        incident = commit_change(change)
+    except DomainError as exc:
+        raise _refused(exc) from None
+    url = _postmortem_url(incident)
+    payload = {"id": incident.id, "key": incident.key, "url": url}
+    return _answer(schemas.Created, payload, 201, Location=url)
+
+
+@bp.get("/postmortems/<key>")
+def get_postmortem(key: str) -> ResponseReturnValue:
+    """One postmortem with every part; its `version` (also the ETag) is what PATCH needs."""
+    return _postmortem_answer(key)
+
+
+@bp.patch("/postmortems/<key>")
+def update_postmortem(key: str) -> ResponseReturnValue:
+    """Change fields and add parts, based on the version you read: 409 if it has changed."""
+    incident = _readable(key)
+    _require("edit", incident)
+    body = parse(schemas.PostmortemPatch)
+    version = body.version if body.version is not None else _if_match()
+    if version is None:
+        raise ApiError(
+            422,
+            "Send the version you read, as If-Match or as version.",
+            {"version": ["Required (or an If-Match header)."]},
+        )
+    user = _user()
+
+    def change() -> None:
+        incident_values = values.incident_values(body, user, incident)
+        save_postmortem(
+            incident,
+            incident_values,
+            values.part_values(body),
+            editor=user,
+            expected_version=version,
+        )
+
+    try:
+        commit_change(change)
+    except DomainError as exc:
+        raise _refused(exc) from None
+    return _postmortem_answer(incident.key)
+
+
+def _if_match() -> int | None:
+    text = request.headers.get("If-Match", "").strip()
+    if not text:
+        return None
+    text = text.removeprefix("W/").strip('"')
+    if not text.isdecimal() or len(text) > 10:
+        raise ApiError(422, "If-Match holds the version you read.", {"If-Match": ["A number."]})
+    return int(text)
+
+
+@bp.post("/postmortems/<key>/<any(submit, publish, 'send-back', archive):step>")
+def take_step(key: str, step: str) -> ResponseReturnValue:
+    """Move the postmortem along the review workflow, with an optional comment."""
+    incident = _readable(key)
+    body = parse(schemas.StepIn) if request.get_data(cache=True).strip() else schemas.StepIn()
+    allowed = [name for name, _ in workflow.available_steps(incident)]
+    if step not in allowed:
+        raise ApiError(
+            409,
+            f"This postmortem is {incident.status.label.lower()}; it allows "
+            f"{', '.join(allowed) or 'no step'}.",
+            {"status": [incident.status.name]},
+        )
+    _require(step, incident)
+    user = _user()
+    try:
+        commit_change(lambda: STEPS[step](incident, user, body.comment))
+    except DomainError as exc:
+        raise _refused(exc) from None
+    return _postmortem_answer(incident.key)
+
+
+# Reference data.
+
+
+@bp.get("/taxonomy")
+def taxonomy() -> ResponseReturnValue:
+    """The cause categories and the contributing factors in each."""
+    factors = list(session.scalars(select(ContributingFactor).order_by(ContributingFactor.name)))
+    payload = {
+        "categories": [
+            {
+                "category": category,
+                "label": category.label,
+                "factors": [
+                    {"id": f.id, "name": f.name, "description": f.description}
+                    for f in factors
+                    if f.category is category
+                ],
+            }
+            for category in CauseCategory
+        ]
+    }
+    return _answer(schemas.Taxonomy, payload)
+
+
+def _guard(guard: GuardCheck) -> dict[str, Any]:
+    names = [
+        "id",
+        "name",
+        "kind",
+        "status",
+        "location",
+        "owner",
+        "description_md",
+        "created_at",
+        "updated_at",
+    ]
+    return {name: getattr(guard, name) for name in names}
+
+
+@bp.get("/guards")
+def guards() -> ResponseReturnValue:
+    """Every guard check, by name."""
+    items = [_guard(guard) for guard in session.scalars(list_guards())]
+    return _answer(schemas.GuardList, {"items": items})
+
+
+@bp.get("/guards/<int:guard_id>")
+def guard(guard_id: int) -> ResponseReturnValue:
+    """One guard check, with the keys of the postmortems it protects that you may see."""
+    found = session.get(GuardCheck, guard_id)
+    if found is None:
+        raise ApiError(404)
+    keys = [i.key for i in session.scalars(protected_incidents(found, _user()))]
+    return _answer(schemas.GuardDetail, {**_guard(found), "postmortems": keys})
+
+
+def _team(team: Team) -> dict[str, Any]:
+    return {
+        "id": team.id,
+        "name": team.name,
+        "description": team.description,
+        "snapshots": [{"on_date": s.on_date, "headcount": s.headcount} for s in team.snapshots],
+    }
+
+
+@bp.get("/teams")
+def teams() -> ResponseReturnValue:
+    """Teams with their headcount snapshots (each holds until the team's next one)."""
+    items = [_team(team) for team in session.scalars(list_teams())]
+    return _answer(schemas.TeamList, {"items": items})
+
+
+@bp.get("/teams/<int:team_id>")
+def team(team_id: int) -> ResponseReturnValue:
+    found = session.get(Team, team_id)
+    if found is None:
+        raise ApiError(404)
+    return _answer(schemas.TeamOut, _team(found))
+
+
+@bp.get("/growth-stages")
+def growth_stages() -> ResponseReturnValue:
+    """The growth stages: named bands of company headcount."""
+    names = ["id", "name", "min_headcount", "max_headcount", "description"]
+    items = [{n: getattr(s, n) for n in names} for s in session.scalars(list_stages())]
+    return _answer(schemas.StageList, {"items": items})
+
+
+# Reports: the same payloads as the report pages' .json, from the same functions.
+
+
+@bp.get("/reports/trends")
+def trends() -> ResponseReturnValue:
+    _require("read_reports")
+    return json_response(render.trend_json(trend_from_request()))
+
+
+@bp.get("/reports/quarterly/<quarter>")
+def quarterly(quarter: str) -> ResponseReturnValue:
+    _require("read_reports")
+    return json_response(render.quarterly_json(quarterly_from_request(quarter)))
+
+
+# The description of all of the above.
+
+
+@bp.get("/openapi.json")
+def openapi() -> ResponseReturnValue:
+    """The OpenAPI 3.1 document of this API."""
+    return json_response(openapi_document())
+
+
+@bp.get("/")
+def reference() -> ResponseReturnValue:
+    """A readable reference, rendered from the OpenAPI document."""
+    return render_template("api/reference.html", doc=openapi_document(), describe=describe)

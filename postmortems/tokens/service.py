@@ -1,0 +1,111 @@
+"""Personal API tokens: made (the secret shown once), listed, revoked, and checked.
+
+A token is 32 random bytes; only the SHA-256 of its text is stored, with its first characters
+to tell it apart. The API authenticates with `authenticate` and nothing else: cookies never do.
+"""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import Select, select, update
+from sqlalchemy.orm import Session
+
+from models import ApiToken, User, utcnow
+from postmortems.audit.service import record_event
+from postmortems.db import session
+from postmortems.domain import DomainError, Problems
+
+# Every token starts with this, so that a secret scanner (or a person) can recognise one.
+TOKEN_PREFIX = "pmt_"
+PREFIX_SHOWN = len(TOKEN_PREFIX) + 6
+NAME_LENGTH = 120
+# Using a token moves its "last used" time at most this often: a write on every API request
+# would make every read wait for the database's write lock.
+LAST_USED_EVERY = timedelta(minutes=1)
+
+
+class TokenError(DomainError):
+    """A token change that would break a rule."""
+
+
+def hash_token(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def create_token(user: User, name: str) -> tuple[ApiToken, str]:
+    """Make a token for `user`; return it and its secret, which is never shown again."""
+    problems = Problems()
+    name = name.strip()
+    if not name:
+        problems.add("name", "Name the token after where it will be used (e.g. “CI”).")
+    problems.check_length("name", name, NAME_LENGTH)
+    if not user.is_active:
+        problems.add("email", "This account is deactivated.")
+    problems.raise_if_any(TokenError)
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken(
+        user_id=user.id, name=name, token_hash=hash_token(secret), prefix=secret[:PREFIX_SHOWN]
+    )
+    session.add(token)
+    session.flush()
+    record_event("created API token", "user", user.id, f"{user.email}: {name} ({token.prefix}…)")
+    return token, secret
+
+
+def list_tokens(user: User) -> Select[ApiToken]:
+    """The user's tokens, live ones first, newest first."""
+    return (
+        select(ApiToken)
+        .where(ApiToken.user_id == user.id)
+        .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc(), ApiToken.id.desc())
+    )
+
+
+def get_own_token(user: User, token_id: int) -> ApiToken | None:
+    return session.scalar(
+        select(ApiToken).where(ApiToken.id == token_id, ApiToken.user_id == user.id)
+    )
+
+
+def revoke_token(token: ApiToken) -> None:
+    """Revoke for good (revoking twice changes nothing)."""
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        session.flush()
+        record_event("revoked API token", "user", token.user_id, f"{token.name} ({token.prefix}…)")
+
+
+def authenticate(secret: str) -> int | None:
+    """The id of the active user whose live token this is, or None.
+
+    It runs before the request's own transaction, in short sessions of its own: the lookup
+    reads, and the "last used" time (at most once a minute) commits on its own, so that an API
+    request that only reads never waits for the write lock, and one that writes does not wait
+    for itself.
+    """
+    if not secret.startswith(TOKEN_PREFIX) or len(secret) > 200:
+        return None
+    stmt = (
+        select(ApiToken.id, ApiToken.user_id, ApiToken.last_used_at)
+        .join(User, User.id == ApiToken.user_id)
+        .where(
+            ApiToken.token_hash == hash_token(secret),
+            ApiToken.revoked_at.is_(None),
+            User.is_active.is_(True),
+        )
+    )
+    reader: Session
+    with current_app.extensions["db_sessionmaker"]() as reader:
+        row = reader.execute(stmt).first()
+    if row is None:
+        return None
+    token_id, user_id, last_used_at = row
+    now = utcnow()
+    if last_used_at is None or now - last_used_at >= LAST_USED_EVERY:
+        writer: Session
+        with current_app.extensions["db_write_sessionmaker"]() as writer:
+            writer.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
+            writer.commit()
+    return int(user_id)
