@@ -30,6 +30,7 @@ from postmortems.reports.views import bp as reports_bp
 from postmortems.security import init_security
 from postmortems.taxonomy.views import bp as taxonomy_bp
 from postmortems.teams.views import bp as teams_bp
+from postmortems.transfer.cli import backup_command, export_command, import_command
 from postmortems.users.views import bp as users_bp
 
 
@@ -159,3 +160,6 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(markdown_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(report_cli)
+    app.cli.add_command(export_command)
+    app.cli.add_command(import_command)
+    app.cli.add_command(backup_command)

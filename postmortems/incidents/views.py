@@ -18,7 +18,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import select
-from wtforms import IntegerField, TextAreaField
+from wtforms import IntegerField, SelectField, TextAreaField
 from wtforms.validators import NumberRange, Optional
 
 from models import (
@@ -108,6 +108,11 @@ class FilterForm(Form):
     stage = OptionalIdSelectField("Growth stage")
     year = IntegerField("Year", [Optional(), NumberRange(min=FIRST_YEAR, max=LAST_YEAR)])
     tag = QuickSelectField("Tag", coerce=lambda value: value or None)
+    origin = SelectField(
+        "Origin",
+        choices=[("", "Our postmortems"), ("external", "External references")],
+        validators=[Optional()],
+    )
     page = IntegerField("Page", [Optional(), NumberRange(min=1, max=1_000_000)])
 
     def __init__(self) -> None:
@@ -128,6 +133,7 @@ class FilterForm(Form):
             stage_id=self.stage.data,
             year=self.year.data,
             tag=self.tag.data or None,
+            external=self.origin.data == "external",
         )
 
 
