@@ -276,6 +276,7 @@ class ImportSummary:
 
     imported: int = 0
     updated: int = 0
+    postmortems: int = 0  # of those imported
     skipped: list[tuple[str, str]] = field(default_factory=list)  # (where, why)
     failed: list[tuple[str, str]] = field(default_factory=list)  # (where, why)
 
@@ -323,20 +324,21 @@ def _extra(read: Callable[[str], int], text: str) -> Callable[[], tuple[int, lis
 
 def _one_file(
     summary: ImportSummary, name: str, change: Callable[[], tuple[int, list[str]]]
-) -> None:
+) -> bool:
     """Run one file's import as one transaction; a refusal is recorded, not raised."""
     try:
         added, skipped = commit_change(change)
     except ImportProblem as exc:
         session.rollback()
         summary.failed.append((exc.where(name), exc.reason))
-        return
+        return False
     except DomainError as exc:
         session.rollback()
         summary.failed.append((name, exc.message))
-        return
+        return False
     summary.imported += added
     summary.skipped += [(name, why) for why in skipped]
+    return True
 
 
 def _yaml_file(text: str) -> Fields:
@@ -551,7 +553,8 @@ def import_postmortems(files: dict[str, str], summary: ImportSummary) -> None:
             if session.scalar(select(Incident.id).where(Incident.key == key)) is not None:
                 summary.skipped.append((path, f"{key} already exists"))
                 continue
-            _one_file(summary, path, _writing(parsed))
+            if _one_file(summary, path, _writing(parsed)):
+                summary.postmortems += 1
 
 
 def _writing(parsed: "ParsedPostmortem") -> Callable[[], tuple[int, list[str]]]:
