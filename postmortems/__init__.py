@@ -31,6 +31,7 @@ from postmortems.security import init_security
 from postmortems.taxonomy.views import bp as taxonomy_bp
 from postmortems.teams.views import bp as teams_bp
 from postmortems.transfer.cli import backup_command, export_command, import_command
+from postmortems.transfer.views import bp as transfer_bp
 from postmortems.users.views import bp as users_bp
 
 
@@ -143,6 +144,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(incidents_bp)
     app.register_blueprint(guards_bp)
+    app.register_blueprint(transfer_bp)
     app.register_blueprint(teams_bp)
     app.register_blueprint(taxonomy_bp)
     app.register_blueprint(reports_bp)

@@ -45,6 +45,7 @@ ROLE_ACTIONS = {
     "manage_taxonomy": Role.ADMIN,
     "manage_users": Role.ADMIN,
     "read_audit_log": Role.ADMIN,
+    "export_data": Role.ADMIN,
     "read_reports": Role.READER,
 }
 
