@@ -18,7 +18,8 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import select
-from wtforms import IntegerField, SelectField, TextAreaField
+from wtforms import IntegerField, TextAreaField
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # not in stubs
 from wtforms.validators import NumberRange, Optional
 
 from models import (
@@ -108,9 +109,12 @@ class FilterForm(Form):
     stage = OptionalIdSelectField("Growth stage")
     year = IntegerField("Year", [Optional(), NumberRange(min=FIRST_YEAR, max=LAST_YEAR)])
     tag = QuickSelectField("Tag", coerce=lambda value: value or None)
-    origin = SelectField(
+    origin = QuickSelectField(
         "Origin",
-        choices=[("", "Our postmortems"), ("external", "External references")],
+        choices=[
+            SelectChoice("", "Our postmortems"),
+            SelectChoice("external", "External references (other organisations')"),
+        ],
         validators=[Optional()],
     )
     page = IntegerField("Page", [Optional(), NumberRange(min=1, max=1_000_000)])
