@@ -4,6 +4,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
+from flask.cli import with_appcontext
 
 from postmortems.db import session
 from postmortems.transfer import backup, public
@@ -11,6 +12,7 @@ from postmortems.transfer.native import ImportSummary, export_files, import_file
 
 
 @click.command("export")
+@with_appcontext
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def export_command(directory: Path) -> None:
     """Write every postmortem (Markdown with YAML front matter) and the taxonomy, teams,
@@ -39,6 +41,7 @@ def read_files(directory: Path) -> dict[str, str]:
 
 
 @click.command("import")
+@with_appcontext
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--format",
@@ -77,6 +80,7 @@ def report(summary: ImportSummary) -> None:
 
 
 @click.command("backup")
+@with_appcontext
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
 def backup_command(file: Path) -> None:
     """Copy the live SQLite database into FILE with SQLite's online backup (consistent while
