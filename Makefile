@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format bench bench-load clean
+.PHONY: run test lint format bench bench-load bench-import clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ bench: $(VENV)/.installed-test
 # 20 clients file postmortems and add parts through the forms under gunicorn for 30 s, then
 # every acknowledged write is looked up in the database; fails on a lost write or a 5xx.
 # Runs again on PostgreSQL when BENCH_DATABASE_URL names a server (the role needs CREATEDB).
+# Import of the 281 public records in ../shared/datasets (target: under 5 s).
+bench-import: $(VENV)/.installed-test
+	$(BIN)/python -m bench.imports $(BENCH_IMPORT_ARGS)
+
 bench-load: $(VENV)/.installed-test
 	$(BIN)/python -m bench.load --database $(if $(BENCH_DATABASE_URL),all,sqlite) $(BENCH_LOAD_ARGS)
 

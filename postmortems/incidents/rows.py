@@ -60,6 +60,15 @@ def claim_incident_key(key: str) -> None:
     prefix, _, number_text = key.rpartition("-")
     number = int(number_text)
     counter = IncidentKeyCounter.__table__.c
+    moved = session.scalar(
+        update(IncidentKeyCounter)
+        .where(counter.prefix == prefix)
+        .values(last_number=case((counter.last_number < number, number), else_=counter.last_number))
+        .returning(counter.last_number)
+    )
+    if moved is not None:
+        return
+    # The prefix's first key: start after any key given out before counters existed.
     stmt = (
         dialect_insert(IncidentKeyCounter)
         .values(prefix=prefix, last_number=max(number, _highest_key_number(prefix)))

@@ -296,15 +296,17 @@ def create_incident(
     status: IncidentStatus = IncidentStatus.DRAFT,
     record: bool = True,
     key: str | None = None,
+    key_kind: str = "PM",
 ) -> Incident:
-    """File a new incident (a draft unless told otherwise) under the next key of its year, or
-    under `key` (an import keeping the keys it had: PM-2020-007, EXT-2019-001)."""
+    """File a new incident (a draft unless told otherwise) under the next key of its year
+    (`key_kind` "EXT" for external references: EXT-2019-001), or under `key` (an import
+    keeping the keys it had: PM-2020-007)."""
     check_incident(values, incident=None, viewer=author)
     if key is not None:
         _check_key(key)
         claim_incident_key(key)
     incident = Incident(
-        key=key or next_incident_key(values.started_at),
+        key=key or next_incident_key(values.started_at, key_kind),
         author_id=author.id if author else None,
         status=status,
         title=values.title,

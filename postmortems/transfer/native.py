@@ -760,7 +760,7 @@ def write_postmortem(parsed: ParsedPostmortem, *, summary_text: str = "imported"
     except DomainError as exc:
         raise _refused(record, exc) from exc
     if parsed.source is not None:
-        set_source(incident, **parsed.source)
+        set_source(incident, parsed.source)
     add_parts(incident, parsed.parts)
     history.record_change(incident, summary_text)
     if parsed.created_at is not None:
@@ -780,17 +780,23 @@ def add_parts(incident: Incident, parts: Iterable[Part]) -> None:
                 raise ImportProblem(f"refused: {exc.message}", line) from exc
 
 
-def set_source(
-    incident: Incident, *, collection: str, external_id: str, organisation: str, url: str
-) -> None:
-    """Mark the incident as an external reference: another organisation's, never counted."""
+def set_source(incident: Incident, source: dict[str, str], *, checked: bool = False) -> None:
+    """Mark the incident as an external reference (`source`: collection, external_id,
+    organisation, url): another organisation's, never counted. `checked`: the caller has just
+    looked for this collection and id and found none."""
+    collection, external_id = source["collection"], source["external_id"]
+    organisation, url = source["organisation"], source["url"]
     if url and not url.lower().startswith(("http://", "https://")):
         raise ImportProblem(f"source url: use an http:// or https:// link, not {url!r}")
-    taken = session.scalar(
-        select(Incident.id).where(
-            Incident.source_collection == collection,
-            Incident.external_id == external_id,
-            Incident.id != incident.id,
+    taken = (
+        None
+        if checked
+        else session.scalar(
+            select(Incident.id).where(
+                Incident.source_collection == collection,
+                Incident.external_id == external_id,
+                Incident.id != incident.id,
+            )
         )
     )
     if taken is not None:

@@ -41,7 +41,6 @@ from postmortems.incidents.parts import (
     delete_part,
     save_part,
 )
-from postmortems.incidents.rows import next_incident_key
 from postmortems.incidents.service import IncidentValues, create_incident, update_incident
 from postmortems.transfer.files import ImportProblem, Record, load_yaml, split_front_matter
 from postmortems.transfer.native import ImportSummary, set_source
@@ -192,17 +191,18 @@ def write_record(record: ExternalRecord) -> str:
             author=None,
             status=IncidentStatus.PUBLISHED,
             record=False,
-            key=next_incident_key(values.started_at, "EXT"),
+            key_kind="EXT",
         )
-        set_source(incident, **_source(record))
+        set_source(incident, _source(record), checked=True)
         for part in parts:
             save_part(incident, part, record=False)
-        history.record_change(incident, f"imported from {record.collection}")
+        # No revision for the first import: the source file is its history (and the import
+        # of a few hundred records stays within seconds); a later update records one.
         return "imported"
     if _same(existing, values, parts) and _source(record) == _source_of(existing):
         return "unchanged"
     update_incident(existing, values, editor=None, record=False)
-    set_source(existing, **_source(record))
+    set_source(existing, _source(record))
     old_parts: list[Part] = [*existing.timeline, *existing.action_items]
     for old in old_parts:
         delete_part(existing, old)
