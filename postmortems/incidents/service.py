@@ -62,9 +62,9 @@ class IncidentFilters:
     stage_id: int | None = None
     year: int | None = None
     tag: str | None = None
-    # Our own postmortems, or (True) only the external references imported from public
-    # collections: the two are never listed or counted together.
-    external: bool = False
+    # Our own postmortems (False), only the external references imported from public
+    # collections (True), or both (None: for search and reading paths, never for counts).
+    external: bool | None = False
 
 
 @dataclass(frozen=True)
@@ -161,11 +161,12 @@ def list_incidents(
         .order_by(Incident.started_at.desc(), Incident.id.desc())
     )
     stmt = newest_first(stmt, many)
-    stmt = stmt.where(
-        Incident.source_collection.is_not(None)
-        if filters.external
-        else Incident.source_collection.is_(None)
-    )
+    if filters.external is not None:
+        stmt = stmt.where(
+            Incident.source_collection.is_not(None)
+            if filters.external
+            else Incident.source_collection.is_(None)
+        )
     if filters.status is not None:
         stmt = stmt.where(Incident.status == filters.status)
     if filters.severity is not None:
