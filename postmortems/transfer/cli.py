@@ -70,11 +70,22 @@ def import_command(path: Path, source_format: str) -> None:
         raise click.exceptions.Exit(1)
 
 
+# From this many files skipped for the same reason, they are named in one line.
+GROUP_SKIPS_FROM = 6
+
+
 def report(summary: ImportSummary) -> None:
     for where, why in summary.failed:
         click.echo(f"{where}: {why}", err=True)
+    by_reason: dict[str, list[str]] = {}
     for where, why in summary.skipped:
-        click.echo(f"skipped {where}: {why}")
+        by_reason.setdefault(why, []).append(where)
+    for why, names in by_reason.items():
+        if len(names) < GROUP_SKIPS_FROM:
+            for where in names:
+                click.echo(f"skipped {where}: {why}")
+        else:
+            click.echo(f"skipped {len(names)} files: {why} ({', '.join(names)})")
     failed = f", failed {len(summary.failed)}" if summary.failed else ""
     click.echo(f"{summary.line()}{failed}")
 
