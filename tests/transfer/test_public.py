@@ -129,6 +129,8 @@ def test_the_page_names_the_organisation_and_links_the_source(runner, db, client
     html = client.get(f"/incidents/{incident_id}").get_data(as_text=True)
     assert "External reference:</strong> CCP Games" in html
     assert 'href="http://community.eveonline.com/news/dev-blogs/about-the-boot.ini-issue/"' in html
+    assert "not graded by the source" in html and "Company at the start" not in html
+    assert 'href="/incidents/?tag=cloud&amp;origin=external"' in html
 
 
 def test_external_references_never_count_as_ours(runner, db, client) -> None:
