@@ -30,7 +30,7 @@ from postmortems.incidents.parts import (
     TimelineEventValues,
     save_part,
 )
-from postmortems.transfer.native import export_files
+from postmortems.transfer.native import export_files, set_source
 from tests.conftest import Browser, make_user, sign_in
 from tests.factories import factor_named, make_incident, make_team, utc
 from tests.transfer.conftest import invoke, read_tree
@@ -80,6 +80,11 @@ def rich(db) -> None:
                          status=ActionStatus.WONT_DO, wont_do_reason="Too big"),
     ]:  # fmt: skip
         save_part(incident, part, record=False)
+    external = make_incident("Another company's outage", started_at=utc(2019, 1, 2))
+    set_source(
+        external,
+        {"collection": "icco", "external_id": "abc", "organisation": "Acme", "url": "https://x"},
+    )
     db.commit()
 
 
@@ -87,7 +92,7 @@ def test_export_import_export_gives_the_same_bytes(rich, runner, other_app, tmp_
     first, second = tmp_path / "first", tmp_path / "second"
     result = runner.invoke(args=["export", str(first)])
     assert result.exit_code == 0, result.output
-    assert "Exported 4 postmortems" in result.output
+    assert "Exported 5 postmortems" in result.output
     imported = invoke(other_app, "import", str(first))
     assert imported.exit_code == 0, imported.output
     assert "skipped 0" in imported.output
@@ -104,6 +109,7 @@ def test_export_is_deterministic_and_shows_its_types_plainly(rich, db) -> None:
     assert "likely: '12345.670000'" in text or "likely: '12345.67'" in text
     assert "high: '99999999.999999'" in text
     assert "recurrence_of: PM-2020-001" in text and "- reader@example.com" in text
+    assert "collection: icco" in export_files()["postmortems/PM-2019-001.md"]
     assert "<!-- section: what_happened_md -->\n## What happened\n\nTwo lines" in text
 
 
