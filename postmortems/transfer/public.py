@@ -317,7 +317,7 @@ def read_icco(name: str, text: str) -> ExternalRecord:
         summary=summary or _first_sentence(body),
         affected_system=_text(fields, "product"),
         what_happened=what_happened,
-        tags=[str(c) for c in fields.get("categories") or []],
+        tags=_as_list(fields.get("categories")),
         details=details,
     )
 
@@ -376,6 +376,12 @@ def _instant(fields: Record, key: str) -> datetime | None:
 
 def _shown(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _as_list(value: Any) -> list[str]:
+    if value is None:
+        return []
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
 def _listed(value: Any) -> str:

@@ -202,3 +202,15 @@ def test_only_admins_see_the_export_page(app, db) -> None:
     client = sign_in(app.test_client(), author)
     assert client.get("/transfer/").status_code == 403
     assert client.get("/audit/").status_code == 403
+
+
+def test_a_bad_yaml_file_is_named_and_the_postmortems_still_import(runner, db, tmp_path) -> None:
+    folder = tmp_path / "in"
+    (folder / "postmortems").mkdir(parents=True)
+    (folder / "postmortems" / "good.md").write_text(GOOD)
+    (folder / "teams.yaml").write_text("format: 1\nteams:\n- name: Core\n  size: 3\n")
+    result = runner.invoke(args=["import", str(folder)])
+    assert result.exit_code == 1
+    assert "teams.yaml:4: unknown field 'size'" in result.output
+    assert "imported 1, updated 0, skipped 0, failed 1" in result.output
+    assert db.scalar(select(func.count()).select_from(Incident)) == 1
