@@ -214,3 +214,8 @@ def test_a_bad_yaml_file_is_named_and_the_postmortems_still_import(runner, db, t
     assert "teams.yaml:4: unknown field 'size'" in result.output
     assert "imported 1, updated 0, skipped 0, failed 1" in result.output
     assert db.scalar(select(func.count()).select_from(Incident)) == 1
+
+
+def test_the_list_answers_an_unknown_origin_with_a_message(client) -> None:
+    assert client.get("/incidents/?origin=martian").status_code == 400
+    assert client.get("/incidents/?origin=external").status_code == 200
