@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app app
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint format bench bench-load bench-reports bench-search bench-api clean
+.PHONY: run test lint format bench bench-load bench-reports bench-search bench-api bench-import clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,9 @@ bench-reports: $(VENV)/.installed-test
 # Search, similar postmortems and the filing form, in-process (BENCH_SIZES=1000 for a quick look).
 bench-search: $(VENV)/.installed-test
 	$(BIN)/python -m bench.search
+# Import of the 281 public records in ../shared/datasets (target: under 5 s).
+bench-import: $(VENV)/.installed-test
+	$(BIN)/python -m bench.imports $(BENCH_IMPORT_ARGS)
 
 bench-load: $(VENV)/.installed-test
 	$(BIN)/python -m bench.load --database $(if $(BENCH_DATABASE_URL),all,sqlite) $(BENCH_LOAD_ARGS)

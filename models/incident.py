@@ -122,7 +122,10 @@ class Incident(Base):
             "mitigated_at",
             "resolved_at",
             "recurrence_of_id",
+            "source_collection",
         ),
+        # An external reference is found again by its collection and its id there.
+        UniqueConstraint("source_collection", "external_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -177,6 +180,13 @@ class Incident(Base):
     recurrence_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("incident.id", ondelete="SET NULL"), index=True
     )
+    # An external reference postmortem: another organisation's incident, imported from a public
+    # collection (postmortems/transfer). Readable and searchable, never counted as ours. Both
+    # None for our own postmortems.
+    source_collection: Mapped[str | None] = mapped_column(String(40))  # "icco", "moj"
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    source_organisation: Mapped[str] = mapped_column(String(200), default="")
+    source_url: Mapped[str] = mapped_column(String(1000), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     # Bumped on every UPDATE; a save based on an older version is refused, not applied.
@@ -216,6 +226,11 @@ class Incident(Base):
     @property
     def owner_label(self) -> str:
         return self.owner.display_name if self.owner else self.owner_name
+
+    @property
+    def is_external(self) -> bool:
+        """Whether this is another organisation's incident, kept for reference only."""
+        return self.source_collection is not None
 
     @property
     def time_to_detect(self) -> timedelta | None:

@@ -39,6 +39,8 @@ from postmortems.taxonomy.views import bp as taxonomy_bp
 from postmortems.teams.views import bp as teams_bp
 from postmortems.tokens.cli import tokens_cli
 from postmortems.tokens.views import bp as tokens_bp
+from postmortems.transfer.cli import backup_command, export_command, import_command
+from postmortems.transfer.views import bp as transfer_bp
 from postmortems.users.views import bp as users_bp
 
 
@@ -153,6 +155,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(incidents_bp)
     app.register_blueprint(guards_bp)
+    app.register_blueprint(transfer_bp)
     app.register_blueprint(teams_bp)
     app.register_blueprint(taxonomy_bp)
     app.register_blueprint(reports_bp)
@@ -178,3 +181,6 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(guards_cli)
     app.cli.add_command(search_cli)
     app.cli.add_command(tokens_cli)
+    app.cli.add_command(export_command)
+    app.cli.add_command(import_command)
+    app.cli.add_command(backup_command)

@@ -46,6 +46,7 @@ ROLE_ACTIONS = {
     "manage_taxonomy": Role.ADMIN,
     "manage_users": Role.ADMIN,
     "read_audit_log": Role.ADMIN,
+    "export_data": Role.ADMIN,
     "read_reports": Role.READER,
     "freeze_reports": Role.REVIEWER,
     "curate_paths": Role.REVIEWER,

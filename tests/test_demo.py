@@ -169,3 +169,22 @@ def test_loading_the_demo_twice_adds_no_second_path_or_item(runner, loaded) -> N
     runner.invoke(args=["demo", "load"])
     assert loaded.scalar(select(func.count()).select_from(ReadingPath)) == 1
     assert loaded.scalar(select(func.count()).select_from(ReadingPathItem)) == 3
+
+
+def test_demo_action_items_were_not_done_before_their_incident_was_detected(loaded) -> None:
+    for incident in loaded.scalars(select(Incident)):
+        detected = incident.detected_at.date()
+        for item in incident.action_items:
+            assert item.completed_on is None or item.completed_on >= detected, item.title
+            assert "illustrative" in item.details_md  # the story gives no such date
+
+
+def test_demo_load_reads_the_shipped_files(loaded) -> None:
+    from postmortems.demo import demo_files
+
+    names = set(demo_files())
+    assert {"teams.yaml", "stages.yaml", "guards.yaml"} <= names
+    assert "users.yaml" not in names  # the CLI creates the demo admin itself
+    assert {n for n in names if n.startswith("postmortems/")} == {
+        f"postmortems/{key}.md" for key in loaded.scalars(select(Incident.key))
+    }

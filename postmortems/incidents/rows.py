@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 
 from models import Incident, IncidentKeyCounter, Tag
 from postmortems.db import dialect_insert, session
@@ -26,11 +26,11 @@ def lock_incident(incident: Incident, expected_version: int | None = None) -> No
         )
 
 
-def next_incident_key(started_at: datetime) -> str:
+def next_incident_key(started_at: datetime, kind: str = "PM") -> str:
     """Take the next key for the start year, PM-2020-001, PM-2020-002, ..., in one atomic
     upsert of the year's counter row: concurrent filings wait for each other there and never
-    get the same key."""
-    prefix = f"PM-{local_date(started_at).year}"
+    get the same key. External references count apart (`kind` "EXT": EXT-2020-001)."""
+    prefix = f"{kind}-{local_date(started_at).year}"
     counter = IncidentKeyCounter.__table__.c
     number = session.scalar(
         update(IncidentKeyCounter)
@@ -52,6 +52,36 @@ def next_incident_key(started_at: datetime) -> str:
     )
     number = session.execute(stmt).scalar_one()
     return f"{prefix}-{number:03d}"
+
+
+def claim_incident_key(key: str) -> None:
+    """Record that `key` (PM-2020-007, from an import) is taken: its prefix's counter moves up
+    to its number, so that the next key filed under that prefix comes after it."""
+    prefix, _, number_text = key.rpartition("-")
+    number = int(number_text)
+    counter = IncidentKeyCounter.__table__.c
+    moved = session.scalar(
+        update(IncidentKeyCounter)
+        .where(counter.prefix == prefix)
+        .values(last_number=case((counter.last_number < number, number), else_=counter.last_number))
+        .returning(counter.last_number)
+    )
+    if moved is not None:
+        return
+    # The prefix's first key: start after any key given out before counters existed.
+    stmt = (
+        dialect_insert(IncidentKeyCounter)
+        .values(prefix=prefix, last_number=max(number, _highest_key_number(prefix)))
+        .on_conflict_do_update(
+            index_elements=[IncidentKeyCounter.prefix],
+            set_={
+                "last_number": case(
+                    (counter.last_number < number, number), else_=counter.last_number
+                )
+            },
+        )
+    )
+    session.execute(stmt)
 
 
 def _highest_key_number(prefix: str) -> int:

@@ -6,6 +6,7 @@ call these functions.
 """
 
 import enum
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -35,7 +36,12 @@ from postmortems.db import session
 from postmortems.domain import DomainError, Problems
 from postmortems.guards.escapes import record_escapes
 from postmortems.incidents import history
-from postmortems.incidents.rows import lock_incident, next_incident_key, set_tags
+from postmortems.incidents.rows import (
+    claim_incident_key,
+    lock_incident,
+    next_incident_key,
+    set_tags,
+)
 from postmortems.teams.service import HeadcountOnDay, growth_periods, growth_timeline
 from postmortems.timezones import local_date, start_of_local_day, to_local
 
@@ -85,6 +91,9 @@ class IncidentFilters:
     year: int | None = None
     tag: str | None = None
     counting: Counting | None = None
+    # Our own postmortems (False), only the external references imported from public
+    # collections (True), or both (None: for search and reading paths, never for counts).
+    external: bool | None = False
 
 
 @dataclass(frozen=True)
@@ -181,6 +190,12 @@ def list_incidents(
         .order_by(Incident.started_at.desc(), Incident.id.desc())
     )
     stmt = newest_first(stmt, many)
+    if filters.external is not None:
+        stmt = stmt.where(
+            Incident.source_collection.is_not(None)
+            if filters.external
+            else Incident.source_collection.is_(None)
+        )
     if filters.status is not None:
         stmt = stmt.where(Incident.status == filters.status)
     if filters.severity is not None:
@@ -315,11 +330,18 @@ def create_incident(
     author: User | None,
     status: IncidentStatus = IncidentStatus.DRAFT,
     record: bool = True,
+    key: str | None = None,
+    key_kind: str = "PM",
 ) -> Incident:
-    """File a new incident (a draft unless told otherwise) under the next key of its year."""
+    """File a new incident (a draft unless told otherwise) under the next key of its year
+    (`key_kind` "EXT" for external references: EXT-2019-001), or under `key` (an import
+    keeping the keys it had: PM-2020-007)."""
     check_incident(values, incident=None, viewer=author)
+    if key is not None:
+        _check_key(key)
+        claim_incident_key(key)
     incident = Incident(
-        key=next_incident_key(values.started_at),
+        key=key or next_incident_key(values.started_at, key_kind),
         author_id=author.id if author else None,
         status=status,
         title=values.title,
@@ -383,6 +405,18 @@ def check_incident(
         problems.add("access_user_ids", "Some of these people no longer exist.")
     if values.recurrence_of_id is not None:
         _check_recurrence(values.recurrence_of_id, incident, viewer, problems)
+    problems.raise_if_any(IncidentError)
+
+
+KEY_PATTERN = re.compile(r"[A-Z]{2,8}-[0-9]{4}-[0-9]{3,6}")
+
+
+def _check_key(key: str) -> None:
+    problems = Problems()
+    if not KEY_PATTERN.fullmatch(key):
+        problems.add("key", "A key looks like PM-2020-007.")
+    elif session.scalar(select(Incident.id).where(Incident.key == key)) is not None:
+        problems.add("key", f"{key} is the key of another postmortem.")
     problems.raise_if_any(IncidentError)
 
 

@@ -119,6 +119,14 @@ class FilterForm(Form):
         coerce=lambda value: Counting(value) if value else None,
         validators=[Optional()],
     )
+    origin = QuickSelectField(
+        "Origin",
+        choices=[
+            SelectChoice("", "Our postmortems"),
+            SelectChoice("external", "External references (other organisations')"),
+        ],
+        validators=[Optional()],
+    )
     page = IntegerField("Page", [Optional(), NumberRange(min=1, max=1_000_000)])
 
     def __init__(self) -> None:
@@ -140,6 +148,7 @@ class FilterForm(Form):
             year=self.year.data,
             tag=self.tag.data or None,
             counting=self.metrics.data,
+            external=self.origin.data == "external",
         )
 
 

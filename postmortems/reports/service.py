@@ -1,6 +1,7 @@
 """Trend and quarterly report figures: each computed once, here, in SQL over date ranges.
 
-The counting rule (README, "Reports"): every incident not flagged `exclude_from_metrics`,
+The counting rule (README, "Reports"): every incident not flagged `exclude_from_metrics`
+and not an external reference (another organisation's, imported),
 whatever its review status, counts; near-misses are counted apart. Figures count every incident
 whoever asks (a draft or a restricted postmortem is still an incident); only lists of
 postmortems are cut to what the viewer may see. Days and quarters are in the team's zone.
@@ -250,7 +251,10 @@ class QuarterlyReport:
 def counted(filters: ReportFilters, *, dated: bool = True) -> list[ColumnElement[bool]]:
     """Incidents counted by the rule within the filters (near-misses included: split them
     with `Incident.is_near_miss`); `dated` False drops the date range."""
-    conditions: list[ColumnElement[bool]] = [Incident.exclude_from_metrics.is_(False)]
+    conditions: list[ColumnElement[bool]] = [
+        Incident.exclude_from_metrics.is_(False),
+        Incident.source_collection.is_(None),  # other organisations' incidents never count
+    ]
     if dated:
         conditions += [
             Incident.started_at >= start_of_local_day(filters.start),

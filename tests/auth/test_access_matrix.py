@@ -66,6 +66,8 @@ EXPECTED = {
     "users.create": ("GET", {}, ADMINS),
     "users.edit": ("GET", {"user_id"}, ADMINS),
     "audit.index": ("GET", {}, ADMINS),
+    "transfer.index": ("GET", {}, ADMINS),
+    "transfer.download": ("POST", {}, answers(403, admin=200)),
     "reports.trends": ("GET", {}, EVERYONE),
     "reports.trends_json": ("GET", {}, EVERYONE),
     "reports.quarterly_index": ("GET", {}, answers(302)),

@@ -1,0 +1,1 @@
+"""Export, import and backup: our own file format, public postmortem collections, SQLite copies."""

@@ -1,0 +1,290 @@
+"""The file format shared by export and import: YAML written the same way every time, Markdown
+files with YAML front matter, and the errors that name a file, a line and a reason."""
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+from typing import Any, TypeVar, cast
+
+import yaml
+
+try:  # libyaml's parser where it is built in (PyYAML's wheels have it): ten times faster
+    from yaml import CSafeLoader as SafeLoader
+except ImportError:  # pragma: no cover
+    from yaml import SafeLoader  # type: ignore[assignment]
+
+E = TypeVar("E", bound=Enum)
+
+
+class ImportProblem(Exception):
+    """One file (or one record of it) that cannot be imported: where, and why."""
+
+    def __init__(self, reason: str, line: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.line = line
+
+    def where(self, name: str) -> str:
+        return f"{name}:{self.line}" if self.line else name
+
+
+# Writing.
+
+
+class _Dumper(yaml.SafeDumper):
+    """Safe YAML; text of several lines as a literal block, so Markdown reads as Markdown."""
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def dump_yaml(data: Any) -> str:
+    """YAML for `data`: keys sorted, Unicode kept, block style; the same text every time."""
+    text: str = yaml.dump(
+        data, Dumper=_Dumper, sort_keys=True, allow_unicode=True, default_flow_style=False
+    )
+    return text
+
+
+def iso(value: datetime | None) -> str | None:
+    """An instant as ISO 8601 UTC with Z, seconds always shown."""
+    if value is None:
+        return None
+    text = value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
+    if value.microsecond:
+        text = value.astimezone(UTC).replace(tzinfo=None).isoformat(timespec="microseconds")
+    return text + "Z"
+
+
+def day(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()
+
+
+def decimal_text(value: Decimal | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def front_matter_file(fields: dict[str, Any], body: str) -> str:
+    return f"---\n{dump_yaml(fields)}---\n{body}"
+
+
+# Reading.
+
+
+class Record(dict[str, Any]):
+    """A YAML mapping that remembers the line of each key (1-based, in the whole file)."""
+
+    line: int | None = None
+    key_lines: dict[str, int]
+
+
+def _loader_for(first_line: int) -> type[SafeLoader]:
+    class Loader(SafeLoader):
+        pass
+
+    def construct_mapping(loader: SafeLoader, node: yaml.MappingNode) -> Record:
+        record = Record(cast(dict[str, Any], loader.construct_mapping(node, deep=True)))
+        record.line = node.start_mark.line + first_line
+        record.key_lines = {
+            str(key.value): key.start_mark.line + first_line
+            for key, _ in node.value
+            if isinstance(key, yaml.ScalarNode)
+        }
+        return record
+
+    Loader.add_constructor("tag:yaml.org,2002:map", construct_mapping)
+    return Loader
+
+
+def load_yaml(text: str, first_line: int = 1) -> Any:
+    """Parse YAML safely; a syntax error becomes an ImportProblem with its line."""
+    try:
+        return yaml.load(text, Loader=_loader_for(first_line))  # noqa: S506 (a SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + first_line if mark is not None else None
+        raise ImportProblem(f"broken YAML: {exc.problem or exc}", line) from exc
+    except yaml.YAMLError as exc:
+        raise ImportProblem(f"broken YAML: {exc}") from exc
+
+
+FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)^---[ \t]*\r?\n?", re.DOTALL | re.MULTILINE)
+
+
+def split_front_matter(text: str) -> tuple[Record, str, int]:
+    """The front matter (a Record), the body after it, and the body's first line number."""
+    match = FRONT_MATTER.match(text)
+    if match is None:
+        raise ImportProblem("no front matter: the file must start with a line '---'", 1)
+    data = load_yaml(match.group(1), first_line=2)
+    if not isinstance(data, Record):
+        raise ImportProblem("the front matter is not a mapping of fields", 2)
+    body_line = text.count("\n", 0, match.end()) + 1
+    return data, text[match.end() :], body_line
+
+
+@dataclass
+class Fields:
+    """Reads typed values out of one Record, and refuses fields nobody reads."""
+
+    record: Record
+
+    def __post_init__(self) -> None:
+        self.read: set[str] = set()
+
+    def line(self, name: str | None = None) -> int | None:
+        if name is not None and name in self.record.key_lines:
+            return self.record.key_lines[name]
+        return self.record.line
+
+    def problem(self, name: str, reason: str) -> ImportProblem:
+        return ImportProblem(f"{name}: {reason}", self.line(name))
+
+    def raw(self, name: str, default: Any = None) -> Any:
+        self.read.add(name)
+        value = self.record.get(name, default)
+        return default if value is None else value
+
+    def text(self, name: str, default: str = "") -> str:
+        value = self.raw(name, default)
+        if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
+            raise self.problem(name, "expected text")
+        return str(value)
+
+    def required_text(self, name: str) -> str:
+        if self.raw(name) in (None, ""):
+            raise self.problem(name, "missing")
+        return self.text(name)
+
+    def optional_text(self, name: str) -> str | None:
+        return None if self.raw(name) is None else self.text(name)
+
+    def flag(self, name: str) -> bool:
+        value = self.raw(name, False)
+        if not isinstance(value, bool):
+            raise self.problem(name, "expected true or false")
+        return value
+
+    def integer(self, name: str) -> int | None:
+        value = self.raw(name)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.problem(name, "expected a whole number")
+        return value
+
+    def enum(self, name: str, kind: type[E], default: E | None = None) -> E:
+        value = self.raw(name)
+        if value is None and default is not None:
+            return default
+        try:
+            return kind[str(value)]
+        except KeyError:
+            names = ", ".join(member.name for member in kind)
+            raise self.problem(name, f"{value!r} is not one of {names}") from None
+
+    def optional_enum(self, name: str, kind: type[E]) -> E | None:
+        return None if self.raw(name) is None else self.enum(name, kind)
+
+    def instant(self, name: str) -> datetime | None:
+        value = self.raw(name)
+        if value is None:
+            return None
+        parsed = _parse_instant(value)
+        if parsed is None:
+            raise self.problem(name, f"{value!r} is not a date and time (2020-08-17T09:30:00Z)")
+        return parsed
+
+    def required_instant(self, name: str) -> datetime:
+        value = self.instant(name)
+        if value is None:
+            raise ImportProblem(f"{name}: missing", self.record.line)
+        return value
+
+    def day(self, name: str) -> date | None:
+        value = self.raw(name)
+        if value is None or isinstance(value, date) and not isinstance(value, datetime):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            raise self.problem(name, f"{value!r} is not a date (2020-08-17)") from None
+
+    def decimal(self, name: str) -> Decimal | None:
+        value = self.raw(name)
+        if value is None:
+            return None
+        if isinstance(value, bool | float):
+            raise self.problem(name, "write the number in quotes, as exact text ('12.50')")
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            raise self.problem(name, f"{value!r} is not a number") from None
+        if not number.is_finite():
+            raise self.problem(name, f"{value!r} is not a number")
+        return number
+
+    def strings(self, name: str) -> list[str]:
+        value = self.raw(name, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.problem(name, "expected a list of text")
+        return list(value)
+
+    def records(self, name: str) -> list[Record]:
+        value = self.raw(name, [])
+        if not isinstance(value, list) or not all(isinstance(v, Record) for v in value):
+            raise self.problem(name, "expected a list of mappings")
+        return list(value)
+
+    def mapping(self, name: str) -> Record | None:
+        value = self.raw(name)
+        if value is not None and not isinstance(value, Record):
+            raise self.problem(name, "expected a mapping")
+        return value
+
+    def finish(self) -> None:
+        """Refuse any field that was not read: a typo must not be dropped silently."""
+        unknown = sorted(set(self.record) - self.read, key=str)
+        if unknown:
+            raise ImportProblem(f"unknown field {unknown[0]!r}", self.line(str(unknown[0])))
+
+
+def _parse_instant(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)  # YAML: no zone is UTC
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
+
+
+def each_record(records: list[Record], read: Callable[[Fields], Any]) -> Iterator[Any]:
+    """Read every record with `read`, refusing unknown fields in each."""
+    for record in records:
+        fields = Fields(record)
+        value = read(fields)
+        fields.finish()
+        yield value
+
+
+@contextmanager
+def at_line(line: int | None) -> Iterator[None]:
+    """Give a problem raised inside (a service's refusal) the line of the record it came from."""
+    try:
+        yield
+    except ImportProblem as exc:
+        if exc.line is None:
+            exc.line = line
+        raise
