@@ -99,7 +99,7 @@ def test_one_click_marks_a_recurrence_and_shows_the_guards_meant_to_prevent_it(d
     db.expire_all()
     assert db.get(Incident, later.id).recurrence_of_id == first.id
     panel = browser.get(f"/incidents/{later.id}/similar").get_data(as_text=True)
-    assert "Was meant to prevent this" in panel and "Result-unchanged test" in panel
+    assert "were meant to prevent this" in panel and "Result-unchanged test" in panel
 
 
 def test_marking_a_recurrence_needs_the_form_token(db, client):
