@@ -3,15 +3,15 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 from wtforms import HiddenField, IntegerField, StringField
 from wtforms.validators import NumberRange, Optional
 
-from models import CauseCategory, LessonGroup
+from models import CauseCategory, Incident, LessonGroup
 from postmortems.auth.access import get_editable_incident_or_404, get_readable_incident_or_404
 from postmortems.db import commit_change
 from postmortems.domain import ConflictError, DomainError
 from postmortems.forms import Form, LocalDateTimeField, parse_tags
-from postmortems.incidents.service import PAGE_OPTIONS
 from postmortems.knowledge.service import (
     Traits,
     factors_by_category,
@@ -68,7 +68,9 @@ def lessons() -> ResponseReturnValue:
 def similar(incident_id: int) -> ResponseReturnValue:
     """Similar earlier postmortems, and the guard checks that were meant to prevent this one:
     a panel loaded into the postmortem's page by htmx, or a page of its own."""
-    incident = get_readable_incident_or_404(incident_id, PAGE_OPTIONS)
+    incident = get_readable_incident_or_404(
+        incident_id, [selectinload(Incident.factors), selectinload(Incident.tags)]
+    )
     items = similar_incidents(current_user, traits_of(incident))
     template = (
         "knowledge/_similar.html"
