@@ -188,3 +188,12 @@ def test_demo_load_reads_the_shipped_files(loaded) -> None:
     assert {n for n in names if n.startswith("postmortems/")} == {
         f"postmortems/{key}.md" for key in loaded.scalars(select(Incident.key))
     }
+
+
+def test_a_new_hire_finds_the_founding_incidents_by_search_in_russian_and_english(
+    loaded, client
+) -> None:
+    russian = client.get("/search?q=ошибку").get_data(as_text=True)
+    assert all(key in russian for key in ("PM-2020-001", "PM-2020-002", "PM-2022-001"))
+    english = client.get("/search?q=rounding").get_data(as_text=True)
+    assert "PM-2020-002" in english
