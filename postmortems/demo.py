@@ -12,7 +12,8 @@ a reader of your own file in `postmortems.transfer.native.EXTRA_IMPORTS`.
 
 Two things are added by code after the files: guard runs, which are dated relative to the
 moment the demo is loaded (so that its guards show each state), and the onboarding reading
-path over the founding postmortems (the export format has no reading paths yet).
+path over the founding postmortems (kept in code here; the export format now carries
+reading paths too, so it could move to `demo_data/reading_paths.yaml`).
 """
 
 from datetime import UTC, datetime, timedelta

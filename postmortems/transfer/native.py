@@ -1,5 +1,5 @@
 """Our own file format: every postmortem as Markdown with YAML front matter, and YAML files for
-the taxonomy, teams and headcount, growth stages, guard checks and users.
+the taxonomy, teams and headcount, growth stages, guard checks, users and reading paths.
 
 `export_files()` returns the files as {relative path: text}; the same data always gives the same
 bytes (sorted keys and ids, ISO UTC instants with Z, decimals as text). `import_files()` reads
@@ -32,6 +32,8 @@ from models import (
     Incident,
     IncidentStatus,
     LessonGroup,
+    ReadingPath,
+    ReadingPathItem,
     Role,
     Severity,
     Team,
@@ -53,6 +55,7 @@ from postmortems.incidents.parts import (
     save_part,
 )
 from postmortems.incidents.service import PAGE_OPTIONS, IncidentValues, create_incident
+from postmortems.paths.service import PathValues, add_item, create_path
 from postmortems.taxonomy.service import create_factor, update_factor
 from postmortems.teams import service as teams
 from postmortems.transfer.files import (
@@ -80,6 +83,7 @@ TAXONOMY, TEAMS, STAGES, USERS, GUARDS = (
     "users.yaml",
     "guards.yaml",
 )
+PATHS = "reading_paths.yaml"  # imported after the postmortems it names
 SECTION_LABELS = dict(SECTIONS)
 SECTION_MARK = re.compile(r"^<!-- section: ([a-z_]+) -->\n", re.MULTILINE)
 
@@ -95,6 +99,7 @@ def export_files() -> dict[str, str]:
         STAGES: dump_yaml({"format": FORMAT_VERSION, "stages": _stages()}),
         USERS: dump_yaml({"format": FORMAT_VERSION, "users": _users()}),
         GUARDS: dump_yaml({"format": FORMAT_VERSION, "guards": _guards()}),
+        PATHS: dump_yaml({"format": FORMAT_VERSION, "paths": _paths()}),
     }
     stmt = select(Incident).options(*PAGE_OPTIONS).order_by(Incident.key)
     for incident in session.scalars(stmt):
@@ -175,6 +180,28 @@ def _guards() -> list[dict[str, Any]]:
             "updated_at": iso(g.updated_at),
         }
         for g in session.scalars(select(GuardCheck).order_by(GuardCheck.name))
+    ]
+
+
+def _paths() -> list[dict[str, Any]]:
+    """Reading paths with their items in order (who has read what is not exported)."""
+    stmt = select(ReadingPath).options(
+        selectinload(ReadingPath.team),
+        selectinload(ReadingPath.created_by),
+        selectinload(ReadingPath.items).selectinload(ReadingPathItem.incident),
+    )
+    return [
+        {
+            "title": p.title,
+            "description_md": p.description_md,
+            "team": p.team.name if p.team else None,
+            "for_new_users": p.for_new_users,
+            "created_by": p.created_by.email if p.created_by else None,
+            "created_at": iso(p.created_at),
+            "updated_at": iso(p.updated_at),
+            "items": [{"key": i.incident.key, "note_md": i.note_md} for i in p.items],
+        }
+        for p in session.scalars(stmt.order_by(ReadingPath.title))
     ]
 
 
@@ -303,10 +330,12 @@ def import_files(files: dict[str, str]) -> ImportSummary:
         if path.startswith(f"{POSTMORTEMS_DIR}/") and path.endswith(".md")
     }
     import_postmortems(postmortems, summary)
+    if PATHS in files:
+        _one_file(summary, PATHS, _reading(_import_paths, files[PATHS]))
     for name, read_extra in EXTRA_IMPORTS.items():
         if name in files:
             _one_file(summary, name, _extra(read_extra, files[name]))
-    known = {name for name, _ in readers} | set(postmortems) | set(EXTRA_IMPORTS)
+    known = {name for name, _ in readers} | {PATHS} | set(postmortems) | set(EXTRA_IMPORTS)
     for path in sorted(set(files) - known):
         summary.skipped.append((path, "not a file of this format"))
     return summary
@@ -484,6 +513,43 @@ def _import_guards(top: Fields) -> tuple[int, list[str]]:
         # When it was added is part of the record: the quarterly review lists guards by it.
         guard.created_at = created_at or guard.created_at
         guard.updated_at = updated_at or guard.updated_at
+        added += 1
+    top.finish()
+    return added, skipped
+
+
+def _import_paths(top: Fields) -> tuple[int, list[str]]:
+    """Reading paths through the paths service, items in the order given."""
+    added, skipped = 0, []
+    for record in top.records("paths"):
+        f = Fields(record)
+        title = f.required_text("title")
+        description, team_name = f.text("description_md"), f.optional_text("team")
+        for_new_users, creator = f.flag("for_new_users"), f.optional_text("created_by")
+        created_at, updated_at = f.instant("created_at"), f.instant("updated_at")
+        items = [
+            (i.required_text("key"), i.text("note_md"), i) for i in map(Fields, f.records("items"))
+        ]
+        f.finish()
+        for _, _, item in items:
+            item.finish()
+        if session.scalar(select(ReadingPath.id).where(ReadingPath.title == title)) is not None:
+            skipped.append(f"reading path {title!r} already exists")
+            continue
+        creator_id = _user_id(creator, record, "created_by")
+        try:
+            path = create_path(
+                PathValues(title, description, _team_id(team_name, record), for_new_users),
+                by=session.get(User, creator_id) if creator_id is not None else None,
+            )
+            for key, note, item in items:
+                with at_line(item.record.line):
+                    add_item(path, key, note, curator=None)
+        except DomainError as exc:
+            raise _refused(record, exc) from exc
+        path.created_at = created_at or path.created_at
+        path.updated_at = updated_at or path.updated_at
+        session.flush()
         added += 1
     top.finish()
     return added, skipped

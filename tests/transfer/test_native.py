@@ -30,6 +30,7 @@ from postmortems.incidents.parts import (
     TimelineEventValues,
     save_part,
 )
+from postmortems.paths.service import PathValues, add_item, create_path
 from postmortems.transfer.native import export_files, set_source
 from tests.conftest import Browser, make_user, sign_in
 from tests.factories import factor_named, make_incident, make_team, utc
@@ -80,6 +81,9 @@ def rich(db) -> None:
                          status=ActionStatus.WONT_DO, wont_do_reason="Too big"),
     ]:  # fmt: skip
         save_part(incident, part, record=False)
+    path = create_path(PathValues("First week", "Read *these*", team.id, True), by=owner)
+    add_item(path, "PM-2021-001", "the billing one", curator=None)
+    add_item(path, "PM-2020-001", "", curator=None)
     external = make_incident("Another company's outage", started_at=utc(2019, 1, 2))
     set_source(
         external,
@@ -110,6 +114,8 @@ def test_export_is_deterministic_and_shows_its_types_plainly(rich, db) -> None:
     assert "high: '99999999.999999'" in text
     assert "recurrence_of: PM-2020-001" in text and "- reader@example.com" in text
     assert "collection: icco" in export_files()["postmortems/PM-2019-001.md"]
+    paths = files["reading_paths.yaml"]
+    assert "- key: PM-2021-001\n    note_md: the billing one\n  - key: PM-2020-001" in paths
     assert "<!-- section: what_happened_md -->\n## What happened\n\nTwo lines" in text
 
 
