@@ -218,9 +218,9 @@ def test_a_count_kept_for_a_page_changes_with_the_next_write(browser, db, client
     before = client.get("/taxonomy/").get_data(as_text=True)
     browser.submit(f"/incidents/{incident.id}/factors/new", {"factor_id": str(fatigue.id)})
     after = client.get("/taxonomy/").get_data(as_text=True)
-    link = f'href="/incidents/?factor={fatigue.id}">'
-    assert f"{link}0 postmortems" in before
-    assert f"{link}1 postmortem<" in after
+    link = f'href="/incidents/?factor={fatigue.id}&amp;metrics=1"'
+    assert f'{link} data-count="0">0 incidents' in before
+    assert f'{link} data-count="1">1 incident<' in after
     assert "1 postmortem." in client.get(url).get_data(as_text=True)
 
 
