@@ -315,12 +315,6 @@ def list_tags(viewer: User) -> list[str]:
     return list(cached(("tags", viewer_key(viewer)), names))
 
 
-def recurrence_candidates(viewer: User, incident: Incident | None) -> Select[Incident]:
-    """Incidents that the given one may be a recurrence of: any other the viewer sees."""
-    stmt = select(Incident).where(visible_incidents(viewer)).order_by(Incident.started_at.desc())
-    return stmt if incident is None else stmt.where(Incident.id != incident.id)
-
-
 # Writes.
 
 
