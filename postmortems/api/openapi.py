@@ -28,6 +28,7 @@ INPUTS: list[type[BaseModel]] = [
     schemas.PostmortemIn,
     schemas.PostmortemPatch,
     schemas.StepIn,
+    schemas.GuardRunIn,
     schemas.PostmortemQuery,
 ]
 OUTPUTS: list[type[BaseModel]] = [
@@ -38,6 +39,8 @@ OUTPUTS: list[type[BaseModel]] = [
     schemas.Taxonomy,
     schemas.GuardList,
     schemas.GuardDetail,
+    schemas.GuardRunOut,
+    schemas.GuardsHealth,
     schemas.TeamList,
     schemas.TeamOut,
     schemas.StageList,
@@ -218,6 +221,30 @@ def _paths() -> dict[str, Any]:
                     "guards",
                     schemas.GuardDetail,
                     parameters=[_path("guard_id", ID_SCHEMA)],
+                )
+            },
+            "/api/v1/guards/{guard_id}/runs": {
+                "post": _operation(
+                    "Report a run of a guard check",
+                    "guards",
+                    schemas.GuardRunOut,
+                    status="201",
+                    body=schemas.GuardRunIn,
+                    parameters=[_path("guard_id", ID_SCHEMA)],
+                    headers={"Location": {"required": True, "schema": {"type": "string"}}},
+                    description=(
+                        "What a CI job sends after the check ran: pass or fail, when, a link. "
+                        "A reviewer's (or admin's) token."
+                    ),
+                )
+            },
+            "/api/v1/guards/health": {
+                "get": _operation(
+                    "Failing and stale guards, overdue action items",
+                    "guards",
+                    schemas.GuardsHealth,
+                    description="The same as `flask guards check`; `clean` is false when it "
+                    "would exit non-zero.",
                 )
             },
             "/api/v1/teams": {

@@ -176,6 +176,19 @@ class StepIn(Input):
     comment: str = text(LONG_TEXT, "What the reviewer says; sending back needs one.")
 
 
+class GuardRunIn(Input):
+    """One run of a guard check, as a CI job reports it."""
+
+    status: Literal["pass", "fail"]
+    ran_at: datetime | None = Field(
+        default=None,
+        description="When it ran, with `Z` or an offset; left out: now. Not in the future.",
+        examples=["2026-11-20T10:00:00Z"],
+    )
+    url: str | None = Field(default=None, max_length=2000, description="A link to the run.")
+    details: str = text(2000, "A short note: what it checked, why it failed.")
+
+
 class PostmortemQuery(Input):
     """The list's filters and page, as on the postmortems page."""
 
@@ -339,6 +352,7 @@ class Guard(Output):
     name: str
     kind: GuardKind
     status: GuardStatus
+    freshness_days: int = Field(description="How often it must be seen passing.")
     location: str
     owner: str
     description_md: str
@@ -346,8 +360,56 @@ class Guard(Output):
     updated_at: datetime
 
 
+GuardStateName = Literal["HEALTHY", "FAILING", "STALE", "NEVER_VERIFIED"]
+
+
 class GuardDetail(Guard):
     postmortems: list[str] = Field(description="Keys of the postmortems it protects.")
+    state: GuardStateName = Field(description="From its runs, now.")
+    last_run_at: datetime | None
+    last_pass_at: datetime | None
+
+
+class GuardRunOut(Output):
+    id: int
+    guard_id: int
+    status: Literal["PASS", "FAIL"]
+    ran_at: datetime
+    url: str | None
+    details: str
+    reported_by: str | None = Field(description="The email of the token's person.")
+    state: GuardStateName = Field(description="The guard's state with this run counted.")
+
+
+class GuardHealthRow(Output):
+    id: int
+    name: str
+    owner: str
+    status: GuardStatus
+    state: GuardStateName
+    freshness_days: int
+    last_run_at: datetime | None
+    last_pass_at: datetime | None
+
+
+class OverdueActionItem(Output):
+    id: int
+    title: str
+    owner: str
+    due_on: date
+    postmortem: str = Field(description="Its postmortem's key.")
+
+
+class GuardsHealth(Output):
+    """What `flask guards check` reports: `clean` is false when it would exit non-zero."""
+
+    as_of: datetime
+    clean: bool
+    failing: list[GuardHealthRow]
+    stale: list[GuardHealthRow]
+    never_verified: int
+    overdue_action_items: list[OverdueActionItem] = Field(description="The first 100.")
+    overdue_action_items_total: int
 
 
 class GuardList(Output):

@@ -112,6 +112,8 @@ EXPECTED = {
     "api.taxonomy": ("GET", {}, API),
     "api.guards": ("GET", {}, API),
     "api.guard": ("GET", {"guard_id"}, API),
+    "api.report_run": ("POST", {"guard_id"}, API),
+    "api.guards_health": ("GET", {}, API),
     "api.teams": ("GET", {}, API),
     "api.team": ("GET", {"team_id"}, API),
     "api.growth_stages": ("GET", {}, API),
