@@ -113,7 +113,7 @@ EXPECTED = {
     "api.guards": ("GET", {}, API),
     "api.guard": ("GET", {"guard_id"}, API),
     "api.report_run": ("POST", {"guard_id"}, API),
-    "api.guards_health": ("GET", {}, API),
+    "api.guards_health_report": ("GET", {}, API),
     "api.teams": ("GET", {}, API),
     "api.team": ("GET", {"team_id"}, API),
     "api.growth_stages": ("GET", {}, API),
