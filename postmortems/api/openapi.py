@@ -30,6 +30,7 @@ INPUTS: list[type[BaseModel]] = [
     schemas.StepIn,
     schemas.GuardRunIn,
     schemas.PostmortemQuery,
+    schemas.SearchQuery,
 ]
 OUTPUTS: list[type[BaseModel]] = [
     schemas.Error,
@@ -41,6 +42,7 @@ OUTPUTS: list[type[BaseModel]] = [
     schemas.GuardDetail,
     schemas.GuardRunOut,
     schemas.GuardsHealth,
+    schemas.SearchResults,
     schemas.TeamList,
     schemas.TeamOut,
     schemas.StageList,
@@ -211,6 +213,19 @@ def _paths() -> dict[str, Any]:
         }
     paths.update(
         {
+            "/api/v1/search": {
+                "get": _operation(
+                    "Search postmortems, lessons, action items and guard checks",
+                    "postmortems",
+                    schemas.SearchResults,
+                    parameters=[
+                        {**p, "required": p["name"] == "q"}
+                        for p in _query_parameters(schemas.SearchQuery)
+                    ],
+                    description="Best first, among what you may see; each hit names its "
+                    "postmortem's key.",
+                )
+            },
             "/api/v1/taxonomy": {
                 "get": _operation("Cause categories and factors", "reference", schemas.Taxonomy)
             },

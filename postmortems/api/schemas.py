@@ -24,6 +24,7 @@ from models import (
     Severity,
 )
 from postmortems.db import MAX_ID
+from postmortems.search.service import KINDS as SEARCH_KINDS
 
 # Long enough for any section anyone writes; the request size cap bounds the whole body.
 LONG_TEXT = 100_000
@@ -187,6 +188,16 @@ class GuardRunIn(Input):
     )
     url: str | None = Field(default=None, max_length=2000, description="A link to the run.")
     details: str = text(2000, "A short note: what it checked, why it failed.")
+
+
+class SearchQuery(Input):
+    """Words to search for, as in the search box; a result kind narrows it."""
+
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+    q: str = Field(max_length=1000, description="Words; Russian and English stems match.")
+    kind: Annotated[str, Field(pattern="^(" + "|".join(SEARCH_KINDS) + ")$")] | None = None
+    page: int = Field(default=1, ge=1, le=1_000_000)
 
 
 class PostmortemQuery(Input):
@@ -442,6 +453,26 @@ class Stage(Output):
 
 class StageList(Output):
     items: list[Stage]
+
+
+class SearchHit(Output):
+    kind: str
+    id: int
+    incident_id: int | None
+    incident_key: str | None = Field(description="The key of the postmortem it belongs to.")
+    title_html: str = Field(description="Escaped, the matched words in <mark>.")
+    snippet_html: str
+
+
+class SearchResults(Output):
+    query: str
+    kind: str | None
+    page: int
+    per_page: int
+    total: int
+    total_is_capped: bool = Field(description="More than `total` matched.")
+    message: str | None
+    results: list[SearchHit]
 
 
 class Report(BaseModel):

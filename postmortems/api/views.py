@@ -41,6 +41,7 @@ from postmortems.policy import can
 from postmortems.reports import render
 from postmortems.reports.views import _quarterly as quarterly_from_request
 from postmortems.reports.views import _trend as trend_from_request
+from postmortems.search.service import search
 from postmortems.teams.service import list_stages, list_teams
 from postmortems.tokens.service import authenticate
 
@@ -295,6 +296,14 @@ def take_step(key: str, step: str) -> ResponseReturnValue:
     except DomainError as exc:
         raise _refused(exc) from None
     return _postmortem_answer(incident.key)
+
+
+@bp.get("/search")
+def search_postmortems() -> ResponseReturnValue:
+    """The search box's results, among what the token's user may see."""
+    query = _query(schemas.SearchQuery)
+    results = search(_user(), query.q, page=query.page, kind=query.kind)
+    return _answer(schemas.SearchResults, results.to_json())
 
 
 # Reference data.

@@ -110,6 +110,7 @@ EXPECTED = {
     "api.update_postmortem": ("PATCH", {"key"}, API),
     "api.take_step": ("POST", {"key", "step"}, API),
     "api.taxonomy": ("GET", {}, API),
+    "api.search_postmortems": ("GET", {}, API),
     "api.guards": ("GET", {}, API),
     "api.guard": ("GET", {"guard_id"}, API),
     "api.report_run": ("POST", {"guard_id"}, API),
