@@ -1,15 +1,17 @@
 """Writes through the JSON API while people read pages, under gunicorn, then a count in the
 database (`make bench-api`).
 
-Half the clients are scripts with an author's API token: each files postmortems with all their
-parts (two timeline events, a factor, an impact, a lesson, an action item with a new guard
-check), one `POST /api/v1/postmortems` each, as fast as the server answers. The other half are
-people signed in through the sign-in form who read postmortem pages and, after each,
-`/healthz` (a bare Flask route with one `SELECT 1`). A write is acknowledged when the API
-answers 201 with its id and key. After the run the server is stopped and every write is looked
-up in the database with its parts: acknowledged writes must all be stored whole, under the id
-and key the API gave, and nothing may be stored that the API refused. Exits non-zero on a lost,
-partial or phantom write, a 5xx, a dropped connection or "database is locked".
+Half the clients are scripts with a reviewer's API token: each files postmortems with all
+their parts (two timeline events, a factor, an impact, a lesson, an action item with a new
+guard check), one `POST /api/v1/postmortems` each, and after each reports a run of a guard
+check (`POST /api/v1/guards/<id>/runs`, as a CI job does), as fast as the server answers. The
+other half are people signed in through the sign-in form who read postmortem pages and, after
+each, `/healthz` (a bare Flask route with one `SELECT 1`). A write is acknowledged when the
+API answers 201 (with the postmortem's id and key, or the run's id). After the run the server
+is stopped and every write is looked up in the database (a postmortem with its parts):
+acknowledged writes must all be stored whole, under the id and key the API gave, and nothing
+may be stored that the API refused. Exits non-zero on a lost, partial or phantom write, a 5xx,
+a dropped connection or "database is locked".
 
 The page's throughput is compared with /healthz's in the same run, by the same clients: the
 ratio of the rates one client gets from each (the inverse of their mean latencies).
@@ -49,6 +51,9 @@ from bench.load import (
 )
 from models import (
     ActionItem,
+    GuardCheck,
+    GuardKind,
+    GuardRun,
     ImpactEstimate,
     Incident,
     IncidentFactor,
@@ -65,10 +70,13 @@ from postmortems.incidents.service import IncidentValues, create_incident
 from postmortems.tokens.service import create_token
 
 API_FILE = "POST /api/v1/postmortems"
+API_RUN = "POST /api/v1/guards/<id>/runs"
 PAGE = "GET  postmortem page"
 HEALTH = "GET  /healthz"
-KINDS = (API_FILE, PAGE, HEALTH)
+KINDS = (API_FILE, API_RUN, PAGE, HEALTH)
+WRITES = (API_FILE, API_RUN)
 SEEDED = 20  # published postmortems the readers read
+GUARDS = 5  # guard checks the writers report runs of
 # What each filed postmortem must have in the database: its parts, by model.
 PARTS = {TimelineEvent: 2, IncidentFactor: 1, ImpactEstimate: 1, Lesson: 1, ActionItem: 1}
 WHAT_HAPPENED = """\
@@ -91,9 +99,10 @@ class Sample:
 
 @dataclass
 class Write:
-    title: str
+    kind: str
+    title: str  # the postmortem's title, or the run's details: unique to this write
     acknowledged: bool
-    incident_id: int | None = None
+    incident_id: int | None = None  # a postmortem's id, or a run's
     key: str | None = None
 
 
@@ -108,16 +117,19 @@ class TimeUp(Exception):
     """The run's time is over; the client sends nothing more."""
 
 
-def prepare(url: str, writers: int, readers: int) -> tuple[list[str], list[str], list[int]]:
-    """Migrate; make an author with a token per writer, an account per reader and the
-    published postmortems they read. Returns the tokens, the readers' emails and the ids."""
+def prepare(
+    url: str, writers: int, readers: int
+) -> tuple[list[str], list[str], list[int], list[int]]:
+    """Migrate; make a reviewer with a token per writer, an account per reader, the published
+    postmortems they read and the guard checks runs are reported for. Returns the tokens, the
+    readers' emails, the postmortems' ids and the guards' ids."""
     command.upgrade(alembic_config(url), "head")
     app = create_app({"TESTING": True, "SECRET_KEY": "bench-setup", "DATABASE_URL": url})
-    tokens, emails, ids = [], [], []
+    tokens, emails, ids, guard_ids = [], [], [], []
     with app.app_context():
         for n in range(writers):
             email = f"api-writer-{n:02d}@example.com"
-            user = create_user(email, PASSWORD, Role.AUTHOR, name=f"Writer {n:02d}")
+            user = create_user(email, PASSWORD, Role.REVIEWER, name=f"Writer {n:02d}")
             tokens.append(create_token(user, "load")[1])
         for n in range(readers):
             email = f"page-reader-{n:02d}@example.com"
@@ -130,9 +142,14 @@ def prepare(url: str, writers: int, readers: int) -> tuple[list[str], list[str],
                 what_happened_md=WHAT_HAPPENED,
             )
             ids.append(create_incident(values, author=None, status=IncidentStatus.PUBLISHED).id)
+        for n in range(GUARDS):
+            guard = GuardCheck(name=f"Load guard {n}", kind=GuardKind.CI_GATE)
+            session.add(guard)
+            session.flush()
+            guard_ids.append(guard.id)
         session.commit()
     app.extensions["db_engine"].dispose()
-    return tokens, emails, ids
+    return tokens, emails, ids, guard_ids
 
 
 class Client:
@@ -180,13 +197,47 @@ class Client:
 class Writer(Client):
     """A script filing whole postmortems through the API with its token."""
 
-    def __init__(self, number: int, port: int, token: str, run_id: str) -> None:
+    def __init__(
+        self, number: int, port: int, token: str, run_id: str, guard_ids: list[int]
+    ) -> None:
         super().__init__(number, port)
-        self.token, self.run_id, self.attempt = token, run_id, 0
+        self.token, self.run_id, self.attempt, self.guard_ids = token, run_id, 0, guard_ids
         self.conn = http.client.HTTPConnection(HOST, port, timeout=60)
+
+    def post(self, kind: str, path: str, body: str) -> tuple[int, str]:
+        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
+        began = time.perf_counter()
+        try:
+            self.conn.request("POST", path, body, headers)
+            answer = self.conn.getresponse()
+            status, text = answer.status, answer.read().decode("utf-8", "replace")
+        except (OSError, http.client.HTTPException):
+            self.conn.close()
+            status, text = 0, ""
+        self.sample(kind, status, text, began)
+        return status, text
 
     def loop(self) -> None:
         self.check_time()
+        self.file_postmortem()
+        self.check_time()
+        self.report_run()
+
+    def report_run(self) -> None:
+        details = f"API load {self.run_id} w{self.number:02d} #{self.attempt:05d}: checked"
+        guard_id = self.rng.choice(self.guard_ids)
+        body = json.dumps(
+            {
+                "status": self.rng.choice(["pass", "pass", "pass", "fail"]),
+                "url": f"https://ci.example.com/jobs/{self.number}-{self.attempt}",
+                "details": details,
+            }
+        )
+        status, text = self.post(API_RUN, f"/api/v1/guards/{guard_id}/runs", body)
+        run_id = json.loads(text)["id"] if status == 201 else None
+        self.log.writes.append(Write(API_RUN, details, status == 201, run_id))
+
+    def file_postmortem(self) -> None:
         self.attempt += 1
         title = f"API load {self.run_id} w{self.number:02d} #{self.attempt:05d}: scores went flat"
         day = f"2026-{self.rng.randint(1, 12):02d}-{self.rng.randint(1, 28):02d}"
@@ -225,20 +276,11 @@ class Writer(Client):
                 ],
             }
         )
-        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
-        began = time.perf_counter()
-        try:
-            self.conn.request("POST", "/api/v1/postmortems", body, headers)
-            answer = self.conn.getresponse()
-            status, text = answer.status, answer.read().decode("utf-8", "replace")
-        except (OSError, http.client.HTTPException):
-            self.conn.close()
-            status, text = 0, ""
-        self.sample(API_FILE, status, text, began)
-        write = Write(title, acknowledged=False)
+        status, text = self.post(API_FILE, "/api/v1/postmortems", body)
+        write = Write(API_FILE, title, acknowledged=False)
         if status == 201:
             created = json.loads(text)
-            write = Write(title, True, created["id"], created["key"])
+            write = Write(API_FILE, title, True, created["id"], created["key"])
         self.log.writes.append(write)
 
 
@@ -296,10 +338,14 @@ class WriteCount:
     misfiled: int = 0  # stored under another id or key than the API answered
 
 
-def count_stored(url: str, writes: list[Write]) -> WriteCount:
-    """Look every write up in the database by its unique title, with its parts."""
+def count_stored(url: str, writes: list[Write]) -> dict[str, WriteCount]:
+    """Look every write up in the database by its unique text: a postmortem by its title,
+    with its parts; a run by its details."""
     engine = create_engine(url)
     with engine.connect() as conn:
+        runs: dict[str, list[tuple[int, None]]] = defaultdict(list)
+        for run_id, details in conn.execute(select(GuardRun.id, GuardRun.details)):
+            runs[details].append((run_id, None))
         by_title: dict[str, list[tuple[int, str]]] = defaultdict(list)
         for incident_id, key, title in conn.execute(
             select(Incident.id, Incident.key, Incident.title)
@@ -314,9 +360,10 @@ def count_stored(url: str, writes: list[Write]) -> WriteCount:
             for model in PARTS
         }
     engine.dispose()
-    count = WriteCount()
+    counts = {kind: WriteCount() for kind in WRITES}
     for write in writes:
-        rows = by_title.get(write.title, [])
+        count = counts[write.kind]
+        rows = (by_title if write.kind == API_FILE else runs).get(write.title, [])
         count.attempted += 1
         count.acknowledged += write.acknowledged
         count.stored += bool(rows)
@@ -324,9 +371,10 @@ def count_stored(url: str, writes: list[Write]) -> WriteCount:
         count.phantom += bool(rows) and not write.acknowledged
         if write.acknowledged and rows:
             count.misfiled += rows != [(write.incident_id, write.key)]
-            whole = all(part_counts[m].get(rows[0][0], 0) == n for m, n in PARTS.items())
-            count.partial += not whole
-    return count
+            if write.kind == API_FILE:
+                whole = all(part_counts[m].get(rows[0][0], 0) == n for m, n in PARTS.items())
+                count.partial += not whole
+    return counts
 
 
 def report(
@@ -334,7 +382,7 @@ def report(
     args: argparse.Namespace,
     logs: list[ClientLog],
     window_start: float,
-    count: WriteCount,
+    counts: dict[str, WriteCount],
     server_log: str,
 ) -> bool:
     """Print the results; return whether the run passes the gate."""
@@ -345,12 +393,13 @@ def report(
         f"{args.clients - args.clients // 2} reading pages) × {args.seconds:g} s, gunicorn "
         f"{args.workers} workers × {args.threads} threads, {os.cpu_count()} cores =="
     )
-    reads = [s for s in samples if s.kind != API_FILE]
-    writes = [s for s in samples if s.kind == API_FILE]
+    reads = [s for s in samples if s.kind not in WRITES]
+    writes = [s for s in samples if s.kind in WRITES]
+    acknowledged = sum(c.acknowledged for c in counts.values())
     print(
         f"{len(samples)} requests in {window:.1f} s: reads {len(reads) / window:.1f}/s, "
         f"writes {len(writes) / window:.1f}/s sent, "
-        f"{count.acknowledged / window:.1f}/s acknowledged"
+        f"{acknowledged / window:.1f}/s acknowledged"
     )
     print(f"\n{'request':28} {'count':>6} {'per s':>7} {'p50 ms':>8} {'p95 ms':>8}  statuses")
     means = {}
@@ -372,15 +421,19 @@ def report(
             f"{means[HEALTH] / means[PAGE]:.2f}"
         )
     print(
-        f"\nwrites: attempted {count.attempted}, acknowledged {count.acknowledged}, stored "
-        f"{count.stored}, lost {count.lost}, partial {count.partial}, phantom {count.phantom}, "
-        f"misfiled {count.misfiled}"
+        f"\n{'writes':30} {'attempted':>9} {'acked':>6} {'stored':>6} {'lost':>5} "
+        f"{'partial':>7} {'phantom':>7} {'misfiled':>8}"
     )
+    for kind, c in counts.items():
+        print(
+            f"{kind:30} {c.attempted:9} {c.acknowledged:6} {c.stored:6} {c.lost:5} "
+            f"{c.partial:7} {c.phantom:7} {c.misfiled:8}"
+        )
     server_errors = sum(s.status >= 500 for s in samples)
     no_answer = sum(s.status == 0 for s in samples)
     locked = sum(s.locked for s in samples)
     unexpected = Counter(
-        s.status for s in samples if s.status != (201 if s.kind == API_FILE else 200)
+        s.status for s in samples if s.status != (201 if s.kind in WRITES else 200)
     )
     exceptions = logged_exceptions(server_log)
     print(
@@ -398,7 +451,7 @@ def report(
     for error in failures:
         print(f"client stopped early: {error}")
     problems = []
-    if count.lost or count.partial or count.phantom or count.misfiled:
+    if any(c.lost or c.partial or c.phantom or c.misfiled for c in counts.values()):
         problems.append("acknowledged writes differ from stored writes")
     if server_errors:
         problems.append(f"{server_errors} responses with 5xx")
@@ -417,17 +470,19 @@ def report(
 def run(database: str, args: argparse.Namespace) -> bool:
     writers = args.clients // 2
     with DATABASES[database]() as url, tempfile.TemporaryDirectory() as folder:
-        tokens, emails, ids = prepare(url, writers, args.clients - writers)
+        tokens, emails, ids, guard_ids = prepare(url, writers, args.clients - writers)
         log_path = Path(folder) / "gunicorn.log"
         with gunicorn(url, args.workers, args.threads, log_path) as port:
             run_id = uuid.uuid4().hex[:8]
-            clients: list[Client] = [Writer(n, port, t, run_id) for n, t in enumerate(tokens)]
+            clients: list[Client] = [
+                Writer(n, port, t, run_id, guard_ids) for n, t in enumerate(tokens)
+            ]
             clients += [Reader(writers + n, port, e, ids) for n, e in enumerate(emails)]
             window_start = run_clients(clients, args.seconds)
         server_log = log_path.read_text(errors="replace")
         logs = [c.log for c in clients]
-        count = count_stored(url, [w for log in logs for w in log.writes])
-        return report(database, args, logs, window_start, count, server_log)
+        counts = count_stored(url, [w for log in logs for w in log.writes])
+        return report(database, args, logs, window_start, counts, server_log)
 
 
 def main() -> None:

@@ -28,7 +28,9 @@ INPUTS: list[type[BaseModel]] = [
     schemas.PostmortemIn,
     schemas.PostmortemPatch,
     schemas.StepIn,
+    schemas.GuardRunIn,
     schemas.PostmortemQuery,
+    schemas.SearchQuery,
 ]
 OUTPUTS: list[type[BaseModel]] = [
     schemas.Error,
@@ -38,6 +40,9 @@ OUTPUTS: list[type[BaseModel]] = [
     schemas.Taxonomy,
     schemas.GuardList,
     schemas.GuardDetail,
+    schemas.GuardRunOut,
+    schemas.GuardsHealth,
+    schemas.SearchResults,
     schemas.TeamList,
     schemas.TeamOut,
     schemas.StageList,
@@ -208,6 +213,19 @@ def _paths() -> dict[str, Any]:
         }
     paths.update(
         {
+            "/api/v1/search": {
+                "get": _operation(
+                    "Search postmortems, lessons, action items and guard checks",
+                    "postmortems",
+                    schemas.SearchResults,
+                    parameters=[
+                        {**p, "required": p["name"] == "q"}
+                        for p in _query_parameters(schemas.SearchQuery)
+                    ],
+                    description="Best first, among what you may see; each hit names its "
+                    "postmortem's key.",
+                )
+            },
             "/api/v1/taxonomy": {
                 "get": _operation("Cause categories and factors", "reference", schemas.Taxonomy)
             },
@@ -218,6 +236,30 @@ def _paths() -> dict[str, Any]:
                     "guards",
                     schemas.GuardDetail,
                     parameters=[_path("guard_id", ID_SCHEMA)],
+                )
+            },
+            "/api/v1/guards/{guard_id}/runs": {
+                "post": _operation(
+                    "Report a run of a guard check",
+                    "guards",
+                    schemas.GuardRunOut,
+                    status="201",
+                    body=schemas.GuardRunIn,
+                    parameters=[_path("guard_id", ID_SCHEMA)],
+                    headers={"Location": {"required": True, "schema": {"type": "string"}}},
+                    description=(
+                        "What a CI job sends after the check ran: pass or fail, when, a link. "
+                        "A reviewer's (or admin's) token."
+                    ),
+                )
+            },
+            "/api/v1/guards/health": {
+                "get": _operation(
+                    "Failing and stale guards, overdue action items",
+                    "guards",
+                    schemas.GuardsHealth,
+                    description="The same as `flask guards check`; `clean` is false when it "
+                    "would exit non-zero.",
                 )
             },
             "/api/v1/teams": {

@@ -24,6 +24,7 @@ from models import (
     Severity,
 )
 from postmortems.db import MAX_ID
+from postmortems.search.service import KINDS as SEARCH_KINDS
 
 # Long enough for any section anyone writes; the request size cap bounds the whole body.
 LONG_TEXT = 100_000
@@ -174,6 +175,29 @@ class PostmortemPatch(PostmortemIn):
 
 class StepIn(Input):
     comment: str = text(LONG_TEXT, "What the reviewer says; sending back needs one.")
+
+
+class GuardRunIn(Input):
+    """One run of a guard check, as a CI job reports it."""
+
+    status: Literal["pass", "fail"]
+    ran_at: datetime | None = Field(
+        default=None,
+        description="When it ran, with `Z` or an offset; left out: now. Not in the future.",
+        examples=["2026-11-20T10:00:00Z"],
+    )
+    url: str | None = Field(default=None, max_length=2000, description="A link to the run.")
+    details: str = text(2000, "A short note: what it checked, why it failed.")
+
+
+class SearchQuery(Input):
+    """Words to search for, as in the search box; a result kind narrows it."""
+
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+    q: str = Field(max_length=1000, description="Words; Russian and English stems match.")
+    kind: Annotated[str, Field(pattern="^(" + "|".join(SEARCH_KINDS) + ")$")] | None = None
+    page: int = Field(default=1, ge=1, le=1_000_000)
 
 
 class PostmortemQuery(Input):
@@ -339,6 +363,7 @@ class Guard(Output):
     name: str
     kind: GuardKind
     status: GuardStatus
+    freshness_days: int = Field(description="How often it must be seen passing.")
     location: str
     owner: str
     description_md: str
@@ -346,8 +371,56 @@ class Guard(Output):
     updated_at: datetime
 
 
+GuardStateName = Literal["HEALTHY", "FAILING", "STALE", "NEVER_VERIFIED"]
+
+
 class GuardDetail(Guard):
     postmortems: list[str] = Field(description="Keys of the postmortems it protects.")
+    state: GuardStateName = Field(description="From its runs, now.")
+    last_run_at: datetime | None
+    last_pass_at: datetime | None
+
+
+class GuardRunOut(Output):
+    id: int
+    guard_id: int
+    status: Literal["PASS", "FAIL"]
+    ran_at: datetime
+    url: str | None
+    details: str
+    reported_by: str | None = Field(description="The email of the token's person.")
+    state: GuardStateName = Field(description="The guard's state with this run counted.")
+
+
+class GuardHealthRow(Output):
+    id: int
+    name: str
+    owner: str
+    status: GuardStatus
+    state: GuardStateName
+    freshness_days: int
+    last_run_at: datetime | None
+    last_pass_at: datetime | None
+
+
+class OverdueActionItem(Output):
+    id: int
+    title: str
+    owner: str
+    due_on: date
+    postmortem: str = Field(description="Its postmortem's key.")
+
+
+class GuardsHealth(Output):
+    """What `flask guards check` reports: `clean` is false when it would exit non-zero."""
+
+    as_of: datetime
+    clean: bool
+    failing: list[GuardHealthRow]
+    stale: list[GuardHealthRow]
+    never_verified: int
+    overdue_action_items: list[OverdueActionItem] = Field(description="The first 100.")
+    overdue_action_items_total: int
 
 
 class GuardList(Output):
@@ -380,6 +453,26 @@ class Stage(Output):
 
 class StageList(Output):
     items: list[Stage]
+
+
+class SearchHit(Output):
+    kind: str
+    id: int
+    incident_id: int | None
+    incident_key: str | None = Field(description="The key of the postmortem it belongs to.")
+    title_html: str = Field(description="Escaped, the matched words in <mark>.")
+    snippet_html: str
+
+
+class SearchResults(Output):
+    query: str
+    kind: str | None
+    page: int
+    per_page: int
+    total: int
+    total_is_capped: bool = Field(description="More than `total` matched.")
+    message: str | None
+    results: list[SearchHit]
 
 
 class Report(BaseModel):

@@ -7,6 +7,7 @@ the postmortems they may see apply as on the pages.
 """
 
 import json
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, g, render_template, request, url_for
@@ -21,8 +22,10 @@ from postmortems.api.errors import ApiError, json_response
 from postmortems.api.openapi import describe, openapi_document
 from postmortems.auth.access import visible_incidents
 from postmortems.db import commit_change, session
-from postmortems.domain import ConflictError, DomainError
+from postmortems.domain import ConflictError, DomainError, NotFoundError, Problems
 from postmortems.extensions import csrf
+from postmortems.guards.health import guards_health
+from postmortems.guards.runs import guard_facts, record_run
 from postmortems.guards.service import list_guards, protected_incidents
 from postmortems.incidents import workflow
 from postmortems.incidents.filing import file_postmortem, save_postmortem
@@ -38,6 +41,7 @@ from postmortems.policy import can
 from postmortems.reports import render
 from postmortems.reports.views import _quarterly as quarterly_from_request
 from postmortems.reports.views import _trend as trend_from_request
+from postmortems.search.service import search
 from postmortems.teams.service import list_stages, list_teams
 from postmortems.tokens.service import authenticate
 
@@ -294,6 +298,14 @@ def take_step(key: str, step: str) -> ResponseReturnValue:
     return _postmortem_answer(incident.key)
 
 
+@bp.get("/search")
+def search_postmortems() -> ResponseReturnValue:
+    """The search box's results, among what the token's user may see."""
+    query = _query(schemas.SearchQuery)
+    results = search(_user(), query.q, page=query.page, kind=query.kind)
+    return _answer(schemas.SearchResults, results.to_json())
+
+
 # Reference data.
 
 
@@ -324,6 +336,7 @@ def _guard(guard: GuardCheck) -> dict[str, Any]:
         "name",
         "kind",
         "status",
+        "freshness_days",
         "location",
         "owner",
         "description_md",
@@ -340,14 +353,76 @@ def guards() -> ResponseReturnValue:
     return _answer(schemas.GuardList, {"items": items})
 
 
+@bp.get("/guards/health")
+def guards_health_report() -> ResponseReturnValue:
+    """Failing and stale guard checks and overdue action items, now: what `flask guards check`
+    reports (`clean` false where it exits non-zero); action items of postmortems you may see."""
+    health = guards_health(datetime.now(UTC), _user())
+    return _answer(schemas.GuardsHealth, health.to_json())
+
+
 @bp.get("/guards/<int:guard_id>")
 def guard(guard_id: int) -> ResponseReturnValue:
-    """One guard check, with the keys of the postmortems it protects that you may see."""
+    """One guard check, its state, and the keys of the postmortems it protects that you may
+    see."""
     found = session.get(GuardCheck, guard_id)
     if found is None:
         raise ApiError(404)
     keys = [i.key for i in session.scalars(protected_incidents(found, _user()))]
-    return _answer(schemas.GuardDetail, {**_guard(found), "postmortems": keys})
+    facts = guard_facts(found, datetime.now(UTC))
+    payload = {
+        **_guard(found),
+        "postmortems": keys,
+        "state": facts.state.name,
+        "last_run_at": facts.last_run_at,
+        "last_pass_at": facts.last_pass_at,
+    }
+    return _answer(schemas.GuardDetail, payload)
+
+
+@bp.post("/guards/<int:guard_id>/runs")
+def report_run(guard_id: int) -> ResponseReturnValue:
+    """Record a run of a guard check: what a CI job sends after the check ran."""
+    _require("record_guard_run")
+    body = parse(schemas.GuardRunIn)
+    user = _user()
+    problems = Problems()
+    ran_at = body.ran_at
+    if ran_at is not None and ran_at.tzinfo is None:  # a CI job's clock: no zone to assume
+        problems.add("ran_at", "Give the time with its zone (2026-11-20T10:00:00Z).")
+    else:
+        ran_at = values.instant(ran_at, "ran_at", problems)  # a year it could not convert: 422
+    if problems:
+        raise ApiError(422, "Some fields are not valid; see fields.", problems.fields)
+
+    def change() -> Any:
+        return record_run(
+            guard_id,
+            status=body.status,
+            ran_at=ran_at,
+            url=body.url,
+            details=body.details,
+            reporter=user,
+        )
+
+    try:
+        run = commit_change(change)
+    except NotFoundError:
+        raise ApiError(404, "No such guard check.") from None
+    except DomainError as exc:
+        raise _refused(exc) from None
+    guard_url = url_for("api.guard", guard_id=guard_id)
+    payload = {
+        "id": run.id,
+        "guard_id": guard_id,
+        "status": run.status.name,
+        "ran_at": run.ran_at,
+        "url": run.url,
+        "details": run.details,
+        "reported_by": user.email,
+        "state": guard_facts(run.guard, datetime.now(UTC)).state.name,
+    }
+    return _answer(schemas.GuardRunOut, payload, 201, Location=guard_url)
 
 
 def _team(team: Team) -> dict[str, Any]:

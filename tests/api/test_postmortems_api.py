@@ -343,3 +343,12 @@ def test_the_first_and_last_years_filter_without_error(berlin, app, db, year) ->
     api = Api(app, user_with_token(Role.READER)[1])
     listed = api.get(f"/api/v1/postmortems?year={year}").get_json()
     assert [i["title"] for i in listed["items"]] == ["Early" if year == 1970 else "Late"]
+
+
+def test_search_finds_what_the_token_may_see_with_its_key(app, db, restricted) -> None:
+    outsider = Api(app, user_with_token(Role.REVIEWER)[1])
+    assert outsider.get("/api/v1/search?q=patient").get_json()["total"] == 0
+    admin = Api(app, user_with_token(Role.ADMIN)[1])
+    found = admin.get("/api/v1/search?q=patient").get_json()
+    assert restricted.key in [hit["incident_key"] for hit in found["results"]]
+    assert admin.get("/api/v1/search?q=patient&kind=nonsense").status_code == 422
