@@ -39,8 +39,7 @@ from postmortems.incidents.service import (
 from postmortems.pagination import paginate
 from postmortems.policy import can
 from postmortems.reports import render
-from postmortems.reports.views import _quarterly as quarterly_from_request
-from postmortems.reports.views import _trend as trend_from_request
+from postmortems.reports.views import quarterly_from_request, trend_from_request
 from postmortems.search.service import search
 from postmortems.teams.service import list_stages, list_teams
 from postmortems.tokens.service import authenticate

@@ -33,7 +33,6 @@ from models import (
     IncidentRevision,
     IncidentStatus,
     Lesson,
-    LessonGroup,
     ReviewAction,
     Severity,
     Team,
@@ -48,9 +47,9 @@ from postmortems.cache import cached
 from postmortems.db import CONFLICT_MESSAGE, commit_change, get_or_404, session
 from postmortems.domain import ConflictError, DomainError
 from postmortems.forms import EnumSelectField, Form, OptionalIdSelectField, QuickSelectField
-from postmortems.guards.escapes import escaped_guards_of
 from postmortems.guards.risk import at_risk_action_items
 from postmortems.incidents import forms, history, parts, workflow
+from postmortems.incidents.article import render_article
 from postmortems.incidents.filing import file_postmortem, save_postmortem
 from postmortems.incidents.service import (
     FIRST_YEAR,
@@ -60,10 +59,8 @@ from postmortems.incidents.service import (
     IncidentFilters,
     count_incidents,
     delete_incident,
-    growth_at_start,
     list_incidents,
     list_tags,
-    load_incident_page,
 )
 from postmortems.incidents.sheet import ROW_KINDS, PostmortemForm
 from postmortems.markdown import render_markdown
@@ -200,7 +197,7 @@ def detail(incident_id: int) -> ResponseReturnValue:
     at_risk = at_risk_action_items(incident.id, datetime.now(UTC))
     article = cached(
         ("incident_article", incident.id, editable, deletable, at_risk),
-        lambda: _render_article(
+        lambda: render_article(
             incident.id, editable=editable, deletable=deletable, at_risk=at_risk
         ),
     )
@@ -215,26 +212,6 @@ def detail(incident_id: int) -> ResponseReturnValue:
         article=article,
         steps=steps,
         review_form=ReviewForm(),
-    )
-
-
-def _render_article(
-    incident_id: int, *, editable: bool, deletable: bool, at_risk: frozenset[int] = frozenset()
-) -> Markup:
-    incident = load_incident_page(incident_id)
-    return Markup(
-        render_template(
-            "incidents/_article.html",
-            incident=incident,
-            growth=growth_at_start(incident),
-            lesson_groups=list(LessonGroup),
-            categories=list(CauseCategory),
-            editable=editable,
-            deletable=deletable,
-            problems=workflow.publish_problems(incident),
-            at_risk=at_risk,
-            escaped_guards=escaped_guards_of(incident.id),
-        )
     )
 
 

@@ -18,7 +18,8 @@ from markupsafe import Markup, escape
 from models import CauseCategory, Incident, LessonGroup, ReadingPath, ReadingPathItem, utcnow
 from postmortems.cache import cached
 from postmortems.filters import format_amount, format_date, format_datetime, format_duration
-from postmortems.incidents.service import growth_at_start, load_incident_page
+from postmortems.incidents.article import render_article
+from postmortems.incidents.service import load_incident_page
 from postmortems.pdf import html_to_pdf
 
 STYLESHEET = "booklet.css"  # under static/
@@ -34,23 +35,10 @@ def file_name(path: ReadingPath, kind: str) -> str:
 def article(incident_id: int) -> Markup:
     """The postmortem's article as its page shows it to someone who may not change it, kept
     until the data changes (the same for every reader who may see it)."""
-
-    def render() -> Markup:
-        incident = load_incident_page(incident_id)
-        return Markup(
-            render_template(
-                "incidents/_article.html",
-                incident=incident,
-                growth=growth_at_start(incident),
-                lesson_groups=list(LessonGroup),
-                categories=list(CauseCategory),
-                editable=False,
-                deletable=False,
-                problems=[],
-            )
-        )
-
-    return cached(("booklet_article", incident_id), render)
+    return cached(
+        ("booklet_article", incident_id),
+        lambda: render_article(incident_id, editable=False, deletable=False),
+    )
 
 
 def _stylesheet() -> str:

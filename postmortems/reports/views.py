@@ -103,7 +103,8 @@ def _trend_filters() -> tuple[ReportFilters, date]:
     return filters, today
 
 
-def _trend() -> TrendReport:
+def trend_from_request() -> TrendReport:
+    """The trend report for this request's filters (pages, JSON, the API), kept per data version."""
     filters, today = _trend_filters()
     return cached(
         ("trend_report", filters, today),
@@ -111,7 +112,8 @@ def _trend() -> TrendReport:
     )
 
 
-def _quarterly(quarter_name: str) -> QuarterlyReport:
+def quarterly_from_request(quarter_name: str) -> QuarterlyReport:
+    """The quarterly review named in the URL for this request's filters and viewer."""
     try:
         quarter = Quarter.parse(quarter_name)
     except ReportError:
@@ -178,7 +180,7 @@ def json_response(payload: dict[str, Any]) -> Response:
 @requires("read_reports")
 def trends() -> ResponseReturnValue:
     """Incidents per quarter and per growth stage, with rates, durations, impact and follow-up."""
-    report = _trend()
+    report = trend_from_request()
     return render_template(
         "reports/trends.html",
         report=report,
@@ -193,7 +195,7 @@ def trends() -> ResponseReturnValue:
 @bp.route("/trends.json")
 @requires("read_reports")
 def trends_json() -> ResponseReturnValue:
-    return json_response(render.trend_json(_trend()))
+    return json_response(render.trend_json(trend_from_request()))
 
 
 @bp.route("/trends.svg")
@@ -201,7 +203,7 @@ def trends_json() -> ResponseReturnValue:
 def trends_svg() -> ResponseReturnValue:
     """The trend page's chart (the page's table under it holds the same numbers)."""
     filters, today = _trend_filters()
-    svg = cached(("trend_chart", filters, today), lambda: trend_chart_svg(_trend()))
+    svg = cached(("trend_chart", filters, today), lambda: trend_chart_svg(trend_from_request()))
     return svg_response(svg)
 
 
@@ -221,7 +223,7 @@ def quarterly(quarter: str) -> ResponseReturnValue:
     frozen_id = _frozen_id()
     if frozen_id is not None:
         return _frozen_page(quarter, frozen_id)
-    report = _quarterly(quarter)
+    report = quarterly_from_request(quarter)
     return quarterly_html(report, **_frozen_versions(report))
 
 
@@ -232,7 +234,7 @@ def _frozen(quarter: str, frozen_id: int) -> tuple[FrozenVersion, QuarterlyRepor
         version = get_frozen(Quarter.parse(quarter), frozen_id)
     except ReportError:
         abort(404)
-    report = _quarterly(quarter)
+    report = quarterly_from_request(quarter)
     if filters_query(report.filters) != version.filters:
         target = url_for(
             request.endpoint or "reports.quarterly",
@@ -292,7 +294,7 @@ def quarterly_json(quarter: str) -> ResponseReturnValue:
     and by whom, and the figures today's data gives differently."""
     frozen_id = _frozen_id()
     if frozen_id is None:
-        return json_response(render.quarterly_json(_quarterly(quarter)))
+        return json_response(render.quarterly_json(quarterly_from_request(quarter)))
     version, report = _frozen(quarter, frozen_id)
     changes = changed_figures(version.figures, render.quarterly_figures_json(report))
     return json_response(
@@ -315,7 +317,7 @@ def quarterly_json(quarter: str) -> ResponseReturnValue:
 @requires("read_reports")
 def quarterly_pdf(quarter: str) -> ResponseReturnValue:
     """The quarterly page as a PDF (kept per data version and reader, like the figures)."""
-    report = _quarterly(quarter)
+    report = quarterly_from_request(quarter)
     key = ("quarterly_pdf", report.quarter, report.filters, viewer_key(current_user))
     pdf = cached(key, lambda: html_to_pdf(quarterly_html(report)))
     return Response(
@@ -328,7 +330,7 @@ def quarterly_pdf(quarter: str) -> ResponseReturnValue:
 @bp.route("/quarterly/<quarter>.md")
 @requires("read_reports")
 def quarterly_markdown(quarter: str) -> ResponseReturnValue:
-    report = _quarterly(quarter)
+    report = quarterly_from_request(quarter)
     return Response(
         render.quarterly_markdown(report),
         mimetype="text/markdown",
