@@ -42,6 +42,7 @@ def desk_of(user: User) -> Desk:
             in_review, Incident.author_id.is_distinct_from(user.id), visible_incidents(user)
         )
         review = newest_first(review, waiting >= ORDER_INDEX_FROM_ROWS)
+        review = review.options(selectinload(Incident.author))  # the list names each author
         to_review = list(session.scalars(review.order_by(*newest).limit(SHOWN)))
     items = (
         select(ActionItem)

@@ -4,7 +4,6 @@ A token is 32 random bytes; only the SHA-256 of its text is stored, with its fir
 to tell it apart. The API authenticates with `authenticate` and nothing else: cookies never do.
 """
 
-import hashlib
 import secrets
 from datetime import timedelta
 
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from models import ApiToken, User, utcnow
 from postmortems.audit.service import record_event
+from postmortems.auth.service import hash_token
 from postmortems.db import session
 from postmortems.domain import DomainError, Problems
 
@@ -28,10 +28,6 @@ LAST_USED_EVERY = timedelta(minutes=1)
 
 class TokenError(DomainError):
     """A token change that would break a rule."""
-
-
-def hash_token(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def create_token(user: User, name: str) -> tuple[ApiToken, str]:

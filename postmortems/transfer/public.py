@@ -553,10 +553,11 @@ def _moj_times(
     status_match = re.search(r"(\d{4}-\d{2}-\d{2}) (\d{1,2}):(\d{2}) UTC", status)
     if "resolved" not in found and status_match:
         day, hour, minute = status_match.groups()
-        found["resolved"] = (
-            datetime.combine(date.fromisoformat(day), time(int(hour), int(minute)), UTC),
-            False,
-        )
+        try:
+            resolved = datetime.combine(date.fromisoformat(day), time(int(hour), int(minute)), UTC)
+        except ValueError:
+            raise ImportProblem(f"status: no such date or time {status_match.group(0)!r}") from None
+        found["resolved"] = (resolved, False)
     previous: datetime | None = None
     for name in ("started", "detected", "mitigated", "resolved"):
         if name not in found:
