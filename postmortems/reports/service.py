@@ -541,7 +541,14 @@ def _actions(
             func.count(),
             counting(ActionItem.status == ActionStatus.DONE),
             counting(ActionItem.status == ActionStatus.WONT_DO),
-            counting(and_(open_, ActionItem.due_on < _as_of_day(bucket, as_of))),
+            # Open on the as-of day: not closed yet, or closed from that day on (a quarter's
+            # figures are as of its end, whatever happened to the item since).
+            counting(
+                and_(
+                    or_(open_, ActionItem.completed_on >= _as_of_day(bucket, as_of)),
+                    ActionItem.due_on < _as_of_day(bucket, as_of),
+                )
+            ),
             counting(ActionItem.type == ActionType.PREVENTIVE),
             counting(and_(ActionItem.type == ActionType.PREVENTIVE, guarded)),
         )

@@ -263,7 +263,10 @@ def reference_group(incidents: list[Incident], as_of: date, zone: str) -> dict[s
             len(items),
             sum(a.status is ActionStatus.DONE for a in items),
             sum(
-                a.status not in (ActionStatus.DONE, ActionStatus.WONT_DO)
+                (
+                    a.status not in (ActionStatus.DONE, ActionStatus.WONT_DO)
+                    or (a.completed_on is not None and a.completed_on >= as_of)
+                )
                 and a.due_on is not None
                 and a.due_on < as_of
                 for a in items
@@ -387,3 +390,25 @@ def test_quarterly_review_counts_restricted_incidents_without_detailing_them(app
     assert report.figures.incidents == 3  # the draft and the restricted one count
     assert [i.title for i in report.incidents] == [visible.title]
     assert report.hidden == 2
+
+
+def test_a_past_quarter_counts_as_overdue_what_was_open_at_its_end(db) -> None:
+    """An item due in Q1 and done in Q2 was overdue at Q1's end, whatever it is today: the
+    quarter's figures and its action items at quarter end agree."""
+    from models import ActionItem, ActionType, LessonGroup
+    from postmortems.reports.periods import Quarter
+    from postmortems.reports.service import quarterly_report
+    from tests.factories import make_incident, utc
+
+    incident = make_incident("Late fix", started_at=utc(2021, 1, 10, 12))
+    incident.action_items.append(
+        ActionItem(title="Fix it", group=LessonGroup.TECHNICAL, type=ActionType.CORRECTIVE,
+                   due_on=date(2021, 2, 1), status=ActionStatus.DONE,
+                   completed_on=date(2021, 4, 5))
+    )  # fmt: skip
+    db.commit()
+    report = quarterly_report(Quarter.parse("2021Q1"), None, now=datetime.now(UTC))
+    assert report.figures.actions.overdue == 1
+    assert report.actions_overdue_at_end == 1
+    later = quarterly_report(Quarter.parse("2021Q2"), None, now=datetime.now(UTC))
+    assert later.previous.actions.overdue == 1
