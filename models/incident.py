@@ -5,7 +5,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, LabelledEnum, utcnow
@@ -124,8 +124,17 @@ class Incident(Base):
             "recurrence_of_id",
             "source_collection",
         ),
-        # An external reference is found again by its collection and its id there.
-        UniqueConstraint("source_collection", "external_id"),
+        # An external reference is found again by its collection and its id there. Partial, so
+        # that it holds no row of our own incidents: a planner looking for "no collection"
+        # (every report figure) walked the whole of it instead of the covering index above.
+        Index(
+            "uq_incident_source",
+            "source_collection",
+            "external_id",
+            unique=True,
+            sqlite_where=text("source_collection IS NOT NULL"),
+            postgresql_where=text("source_collection IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -141,7 +150,9 @@ class Incident(Base):
     affected_system: Mapped[str] = mapped_column(String(200), default="", index=True)
     environment: Mapped[str] = mapped_column(String(60), default="")
 
-    started_at: Mapped[datetime]
+    # The old value is loaded when a new one is set: a move to another month must move the
+    # figure versions of both months (reports/versions.py).
+    started_at: Mapped[datetime] = mapped_column(active_history=True)
     started_is_estimated: Mapped[bool] = mapped_column(default=False)
     detected_at: Mapped[datetime | None]
     detected_is_estimated: Mapped[bool] = mapped_column(default=False)

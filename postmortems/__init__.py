@@ -30,6 +30,7 @@ from postmortems.incidents.views import bp as incidents_bp
 from postmortems.knowledge.views import bp as knowledge_bp
 from postmortems.paths.views import bp as paths_bp
 from postmortems.policy import init_policy
+from postmortems.reports.versions import init_figure_versions
 from postmortems.reports.views import bp as reports_bp
 from postmortems.search.cli import search_cli
 from postmortems.search.index import init_search
@@ -62,6 +63,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     init_proxy(app)
     init_db(app)
     init_search(app)
+    init_figure_versions(app)
     csrf.init_app(app)
     init_login(app)
     init_security(app)

@@ -36,11 +36,16 @@ from postmortems.reports.periods import Quarter
 from postmortems.reports.service import (
     ReportFilters,
     quarterly_report,
-    seconds,
     trend_report,
 )
 from tests.conftest import make_user
 from tests.factories import make_stage, make_team
+
+
+def seconds(delta: timedelta) -> Decimal:
+    """A duration in seconds, exactly (microseconds included)."""
+    return Decimal(delta.days * 86400 + delta.seconds) + Decimal(delta.microseconds) / 1_000_000
+
 
 ZONES = ["UTC", "Asia/Tokyo", "America/Los_Angeles"]
 FIRST, LAST = date(2020, 1, 1), date(2021, 12, 31)

@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from postmortems.reports.service import _local_day_offsets
+from postmortems.reports.pieces import _local_day_offsets
 
 
 @pytest.fixture

@@ -1,0 +1,153 @@
+"""What a report's figures are: the filters, the figures of one group of incidents, and the
+counting rule as SQL (README, "Reports").
+
+The counting rule: every incident not flagged `exclude_from_metrics` and not an external
+reference (another organisation's, imported), whatever its review status, counts; near-misses
+are counted apart. Figures count every incident whoever asks (a draft or a restricted postmortem
+is still an incident); only lists of postmortems are cut to what the viewer may see.
+"""
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from fractions import Fraction
+
+from sqlalchemy import ColumnElement
+
+from models import ActionStatus, CauseCategory, ImpactKind, Incident, IncidentStatus, Severity
+from postmortems.reports.periods import ReportError
+from postmortems.reports.stats import ratio
+from postmortems.timezones import start_of_local_day
+
+TOP_FACTORS = 5
+
+DURATIONS = ("time_to_detect", "time_to_mitigate", "time_to_resolve")
+CLOSED = (ActionStatus.DONE, ActionStatus.WONT_DO)
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    """What a report covers: local days `start` to `end` (both included) and the narrowing
+    filters. `near_misses` False leaves the near-miss figures out of what is shown."""
+
+    start: date
+    end: date
+    team_id: int | None = None
+    severity: Severity | None = None
+    status: IncidentStatus | None = None
+    near_misses: bool = True
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise ReportError(fields={"to": ["Cannot be before the start."]})
+
+    @property
+    def end_exclusive(self) -> date:
+        return self.end + timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class DurationStats:
+    """Median and 90th percentile of one duration over the incidents that have it."""
+
+    n: int
+    median: Decimal | None  # seconds
+    p90: Decimal | None
+
+
+@dataclass(frozen=True)
+class FactorCount:
+    factor_id: int
+    name: str
+    category: CauseCategory
+    incidents: int
+
+
+@dataclass(frozen=True)
+class ImpactTotal:
+    """Sums of the low / likely / high values of one kind in one currency or unit; `n` is the
+    number of estimates, `n_low` … how many gave that bound (a missing bound adds nothing)."""
+
+    kind: ImpactKind
+    unit: str  # ISO currency for money, the unit otherwise
+    n: int
+    low: Decimal
+    likely: Decimal
+    high: Decimal
+    n_low: int
+    n_likely: int
+    n_high: int
+
+
+@dataclass(frozen=True)
+class LevelCount:
+    kind: ImpactKind
+    level: str
+    n: int
+
+
+@dataclass(frozen=True)
+class ActionFigures:
+    total: int
+    done: int
+    wont_do: int
+    overdue: int  # neither done nor won't do, due before the as-of day
+    as_of: date
+    days_to_done: DurationStats  # in days, from the incident's start (local day) to done
+    preventive: int
+    preventive_guarded: int
+
+    @property
+    def share_done(self) -> Fraction | None:
+        return ratio(self.done, self.total)
+
+    @property
+    def share_overdue(self) -> Fraction | None:
+        return ratio(self.overdue, self.total)
+
+    @property
+    def share_preventive_guarded(self) -> Fraction | None:
+        return ratio(self.preventive_guarded, self.preventive)
+
+
+@dataclass(frozen=True)
+class GroupFigures:
+    """Every figure of one group of incidents (a growth stage, a quarter, the whole range)."""
+
+    incidents: int  # counted, near-misses apart
+    near_misses: int
+    by_category: dict[CauseCategory, int]
+    top_factors: tuple[FactorCount, ...]
+    durations: dict[str, DurationStats]
+    impacts: tuple[ImpactTotal, ...]
+    levels: tuple[LevelCount, ...]
+    actions: ActionFigures
+    recurrences: int
+    small: bool  # fewer incidents than REPORT_MIN_SAMPLE_SIZE
+
+    def share(self, category: CauseCategory) -> Fraction | None:
+        return ratio(self.by_category[category], self.incidents)
+
+
+# The counting rule, as SQL.
+
+
+def counted(filters: ReportFilters, *, dated: bool = True) -> list[ColumnElement[bool]]:
+    """Incidents counted by the rule within the filters (near-misses included: split them
+    with `Incident.is_near_miss`); `dated` False drops the date range."""
+    conditions: list[ColumnElement[bool]] = [
+        Incident.exclude_from_metrics.is_(False),
+        Incident.source_collection.is_(None),  # other organisations' incidents never count
+    ]
+    if dated:
+        conditions += [
+            Incident.started_at >= start_of_local_day(filters.start),
+            Incident.started_at < start_of_local_day(filters.end_exclusive),
+        ]
+    if filters.team_id is not None:
+        conditions.append(Incident.team_id == filters.team_id)
+    if filters.severity is not None:
+        conditions.append(Incident.severity == filters.severity)
+    if filters.status is not None:
+        conditions.append(Incident.status == filters.status)
+    return conditions

@@ -1,0 +1,133 @@
+"""Figure versions per month: every commit that writes a row the report figures read moves the
+version of the UTC months of the incidents it touched, so that the figures kept for other
+months stand (pieces.py). A change that may move any month's figures moves "*".
+
+What moves which version:
+- an incident written: the months of its start before and after the change; removed: "*"
+  (the database clears other incidents' "recurrence of" it);
+- a factor, impact estimate or action item of an incident (its guard checks too): the month
+  of that incident's start;
+- a contributing factor changed or removed, a guard check's action items changed or the check
+  removed, a team removed: "*";
+- a bulk statement on any of those tables: "*".
+Other rows (users, sessions, history, search index, guard runs, reading paths) move nothing.
+"""
+
+from datetime import UTC, datetime
+from itertools import chain
+from typing import Any
+
+from flask import Flask
+from sqlalchemy import inspect, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+
+ALL_MONTHS = "*"
+PENDING = "figure_months"
+PENDING_INCIDENTS = "figure_incidents"
+# Tables whose bulk statements (not through the session's objects) may move any figure.
+FIGURE_TABLES = {
+    "incident",
+    "incident_factor",
+    "impact_estimate",
+    "action_item",
+    "action_item_guard",
+    "contributing_factor",
+    "guard_check",
+    "team",
+}
+
+
+def month_scope(instant: datetime) -> str:
+    """The UTC month of an instant, as a figure version's scope: "2024-03"."""
+    at = instant.astimezone(UTC) if instant.tzinfo else instant
+    return f"{at.year:04d}-{at.month:02d}"
+
+
+def _note_written(db_session: Session, *_args: Any) -> None:
+    """After each flush: which months' figures may this flush have moved?"""
+    from models import ActionItem, ImpactEstimate, Incident, IncidentFactor
+
+    months: set[str] = db_session.info.setdefault(PENDING, set())
+    incident_ids: set[int] = db_session.info.setdefault(PENDING_INCIDENTS, set())
+    deleted = set(db_session.deleted)
+    for obj in chain(db_session.new, db_session.dirty, deleted):
+        if isinstance(obj, Incident):
+            if obj in deleted:
+                months.add(ALL_MONTHS)
+            elif obj.__dict__.get("id") is not None:
+                incident_ids.add(obj.__dict__["id"])  # its start now, read at commit
+            # Its start before the change (loaded when set: active_history on the column).
+            for started_at in inspect(obj).attrs.started_at.history.deleted:
+                if started_at is not None:
+                    months.add(month_scope(started_at))
+        elif isinstance(obj, IncidentFactor | ImpactEstimate | ActionItem):
+            incident_id = obj.__dict__.get("incident_id")
+            if incident_id is not None:
+                incident_ids.add(incident_id)
+        elif _moves_any_month(obj, db_session.new, deleted):
+            months.add(ALL_MONTHS)
+
+
+def _moves_any_month(obj: object, new: Any, deleted: set[object]) -> bool:
+    """A contributing factor changed or removed (its name and category are in every month's
+    figures), a guard check's action items changed or the check removed, a team removed."""
+    from models import ContributingFactor, GuardCheck, Team
+
+    if isinstance(obj, ContributingFactor):
+        return obj not in new
+    if isinstance(obj, GuardCheck):
+        return obj in deleted or inspect(obj).attrs.action_items.history.has_changes()
+    return isinstance(obj, Team) and obj in deleted
+
+
+def _note_statement(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        if getattr(table, "name", None) in FIGURE_TABLES:
+            state.session.info.setdefault(PENDING, set()).add(ALL_MONTHS)
+
+
+def _move_versions(db_session: Session) -> None:
+    """Before commit, after the last flush: move the versions of the months written."""
+    from models import FigureVersion, Incident
+
+    db_session.flush()
+    months: set[str] = db_session.info.pop(PENDING, set())
+    incident_ids: set[int] = db_session.info.pop(PENDING_INCIDENTS, set())
+    if incident_ids:
+        starts = db_session.scalars(
+            select(Incident.started_at).where(Incident.id.in_(sorted(incident_ids)))
+        )
+        months.update(month_scope(s) for s in starts if s is not None)
+    if not months:
+        return
+    dialect = db_session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    stmt = insert(FigureVersion).values([{"scope": m, "number": 1} for m in sorted(months)])
+    # Sorted, so that two transactions lock the rows in the same order and cannot deadlock.
+    db_session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[FigureVersion.scope],
+            set_={"number": FigureVersion.number + 1},
+        )
+    )
+
+
+def _forget(db_session: Session, *_args: Any) -> None:
+    db_session.info.pop(PENDING, None)
+    db_session.info.pop(PENDING_INCIDENTS, None)
+
+
+def init_figure_versions(app: Flask) -> None:
+    """Hook the figure versions into the app's sessions (the reading and the writing kind)."""
+    from sqlalchemy import event
+
+    for name in ("db_sessionmaker", "db_write_sessionmaker"):
+        factory: sessionmaker[Session] = app.extensions[name]
+        event.listen(factory, "after_flush", _note_written)
+        event.listen(factory, "do_orm_execute", _note_statement)
+        # Before the data version moves (db.py), which counts this upsert as a write too.
+        event.listen(factory, "before_commit", _move_versions, insert=True)
+        event.listen(factory, "after_rollback", _forget)
