@@ -448,7 +448,8 @@ class ActionItem(Base):
     due_on: Mapped[date | None]
     status: Mapped[ActionStatus] = mapped_column(default=ActionStatus.OPEN)
     wont_do_reason: Mapped[str] = mapped_column(Text, default="")
-    completed_on: Mapped[date | None]
+    # The quarterly review counts the items closed in its quarter, whatever the incident.
+    completed_on: Mapped[date | None] = mapped_column(index=True)
     tracker_url: Mapped[str] = mapped_column(String(500), default="")
 
     incident: Mapped[Incident] = relationship(back_populates="action_items")

@@ -175,7 +175,7 @@ def report_quarterly(quarter: str, output_format: str, output: str | None) -> No
     from postmortems.reports.views import quarterly_html
 
     try:
-        report = quarterly_report(Quarter.parse(quarter), None, now=datetime.now(UTC))
+        report = quarterly_report(Quarter.parse(quarter), None, now=datetime.now(UTC), page=None)
     except DomainError as exc:
         raise click.ClickException(exc.message) from exc
     if output_format == "md":

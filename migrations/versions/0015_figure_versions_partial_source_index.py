@@ -1,4 +1,5 @@
-"""figure versions per month; the external references' unique index made partial
+"""figure versions per month; the external references' unique index made partial; action
+items indexed by completion day
 
 Revision ID: 0015
 Revises: 0012
@@ -38,9 +39,12 @@ def upgrade() -> None:
         sqlite_where=OURS_LEFT_OUT,
         postgresql_where=OURS_LEFT_OUT,
     )
+    # The quarterly review counts the action items closed in its quarter.
+    op.create_index('ix_action_item_completed_on', 'action_item', ['completed_on'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_action_item_completed_on', table_name='action_item')
     op.drop_index('uq_incident_source', table_name='incident')
     with op.batch_alter_table('incident', schema=None) as batch_op:
         batch_op.create_unique_constraint(

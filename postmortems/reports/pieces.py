@@ -115,6 +115,21 @@ def group_figures(
     }
 
 
+def _overdue(pieces: Iterable[Piece], as_of: date) -> int:
+    return sum(
+        n
+        for piece in pieces
+        for due, closed_on, n in piece.may_be_overdue
+        if due < as_of and (closed_on is None or closed_on >= as_of)
+    )
+
+
+def overdue_on(filters: ReportFilters, start: date, end: date, as_of: date) -> int:
+    """Action items of the incidents started from `start` to `end` (exclusive) that were
+    overdue on `as_of`."""
+    return _overdue(pieces_for(filters, months_of(start, end)).values(), as_of)
+
+
 def months_of(start: date, end: date) -> list[tuple[date, date]]:
     """The days `start` to `end` (exclusive) cut at the first of each month."""
     spans = []
@@ -296,12 +311,7 @@ def _merged_actions(pieces: Sequence[Piece], as_of: date) -> ActionFigures:
     total, done, wont_do, preventive, guarded = (sum(c) for c in columns) if pieces else [0] * 5
     # Overdue on the as-of day: due before it, and open then (not closed yet, or closed from
     # that day on: a quarter's figures are as of its end, whatever happened to the item since).
-    overdue = sum(
-        n
-        for piece in pieces
-        for due, closed_on, n in piece.may_be_overdue
-        if due < as_of and (closed_on is None or closed_on >= as_of)
-    )
+    overdue = _overdue(pieces, as_of)
     days: dict[int, int] = defaultdict(int)
     for piece in pieces:
         for n_days, n in piece.days_to_done.items():

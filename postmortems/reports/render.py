@@ -272,6 +272,9 @@ def quarterly_json(report: QuarterlyReport) -> dict[str, Any]:
             if report.filters.near_misses or not i.is_near_miss
         ],
         "postmortems_not_shown": report.hidden,
+        "postmortems_shown": report.listing.shown,
+        "page": report.listing.page,
+        "pages": report.listing.pages,
     }
 
 

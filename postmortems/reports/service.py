@@ -16,7 +16,7 @@ from fractions import Fraction
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, func, or_, select, true
+from sqlalchemy import ColumnElement, func, select, true
 
 from models import (
     ActionItem,
@@ -48,7 +48,7 @@ from postmortems.reports.figures import (
     counted,
 )
 from postmortems.reports.periods import Quarter, Step, person_quarters, quarters_between
-from postmortems.reports.pieces import Ranges, group_figures, months_of, pieces_for
+from postmortems.reports.pieces import Ranges, group_figures, months_of, overdue_on, pieces_for
 from postmortems.reports.stats import poisson_interval
 from postmortems.teams.service import StageBand, growth_timeline
 from postmortems.timezones import local_date, start_of_local_day
@@ -131,9 +131,16 @@ class QuarterlyReport:
     actions_closed: int  # completed in the quarter (any incident counted by the rule)
     actions_overdue_at_end: int
     guards_added: tuple[str, ...]
-    incidents: tuple[ListedIncident, ...]  # what the viewer may see, counted incidents first
-    hidden: int  # counted incidents or near-misses of the quarter the viewer may not see
+    listing: "Listing"  # a page of the postmortems the viewer may see
     computed_at: datetime
+
+    @property
+    def incidents(self) -> tuple[ListedIncident, ...]:
+        return self.listing.incidents
+
+    @property
+    def hidden(self) -> int:
+        return self.listing.hidden
 
 
 # Headcount and rates.
@@ -257,26 +264,30 @@ def quarter_filters(quarter: Quarter, **narrowing: Any) -> ReportFilters:
     return ReportFilters(quarter.first_day, quarter.last_day, **narrowing)
 
 
+LISTING_PAGE = 100  # postmortems per page of the quarterly review
+
+
 def quarterly_report(
-    quarter: Quarter, viewer: User | None, *, now: datetime, **narrowing: Any
+    quarter: Quarter,
+    viewer: User | None,
+    *,
+    now: datetime,
+    page: int | None = 1,
+    **narrowing: Any,
 ) -> QuarterlyReport:
     """The quarterly review: the quarter's figures against the previous quarter and the same
     quarter a year before, action items at the quarter's end, and the postmortems themselves
-    (those the viewer may see, the others only counted; viewer None, the command line: all)."""
+    (those the viewer may see, the others only counted; viewer None, the command line: all),
+    a page of LISTING_PAGE at a time (`page` None: every one, for a document)."""
     filters = quarter_filters(quarter, **narrowing)
-    # The three quarters' figures in one set of grouped queries, each quarter a bucket; each
-    # quarter's action items count as overdue when due before its end.
+    # Each quarter's action items count as overdue when due before its end.
     compared = {"this": quarter, "previous": quarter.previous, "year_before": quarter.year_before}
     figures = group_figures(
-        ReportFilters(quarter.year_before.first_day, quarter.last_day, **narrowing),
+        filters,
         [(label, q.first_day, q.next_first_day) for label, q in compared.items()],
         {label: q.next_first_day for label, q in compared.items()},
     )
-    where = counted(filters)
     start, end = start_of_local_day(quarter.first_day), start_of_local_day(quarter.next_first_day)
-    opened = session.scalar(
-        select(func.count()).select_from(Incident).join(ActionItem).where(*where)
-    )
     closed = session.scalar(
         select(func.count())
         .select_from(Incident)
@@ -288,21 +299,6 @@ def quarterly_report(
             ActionItem.completed_on <= quarter.last_day,
         )
     )
-    # Open at the quarter's end: not closed, or closed after it; and due before it ended.
-    overdue = session.scalar(
-        select(func.count())
-        .select_from(Incident)
-        .join(ActionItem)
-        .where(
-            *counted(filters, dated=False),
-            Incident.started_at < end,
-            ActionItem.due_on <= quarter.last_day,
-            or_(
-                ActionItem.status.not_in(CLOSED),
-                ActionItem.completed_on > quarter.last_day,
-            ),
-        )
-    )
     guards = tuple(
         session.scalars(
             select(GuardCheck.name)
@@ -310,7 +306,7 @@ def quarterly_report(
             .order_by(GuardCheck.name)
         )
     )
-    listed, hidden = _listed_incidents(where, viewer)
+    listing = _listed_incidents(counted(filters), viewer, page, near_misses=filters.near_misses)
     return QuarterlyReport(
         quarter=quarter,
         filters=filters,
@@ -318,21 +314,62 @@ def quarterly_report(
         figures=figures["this"],
         previous=figures["previous"],
         year_before=figures["year_before"],
-        actions_opened=opened or 0,
+        actions_opened=figures["this"].actions.total,  # the items of the quarter's incidents
         actions_closed=closed or 0,
-        actions_overdue_at_end=overdue or 0,
+        actions_overdue_at_end=_overdue_at_end(filters, quarter),
         guards_added=guards,
-        incidents=listed,
-        hidden=hidden,
+        listing=listing,
         computed_at=now,
     )
 
 
+def _overdue_at_end(filters: ReportFilters, quarter: Quarter) -> int:
+    """Action items of every counted incident started before the quarter's end that were
+    open at its end and due before it: from the kept months since the first incident."""
+    first = session.scalar(
+        select(func.min(Incident.started_at)).where(*counted(filters, dated=False))
+    )
+    if first is None or local_date(first) >= quarter.next_first_day:
+        return 0
+    return overdue_on(filters, local_date(first), quarter.next_first_day, quarter.next_first_day)
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One page of the quarter's postmortems that the viewer may see, counted ones first."""
+
+    incidents: tuple[ListedIncident, ...]
+    page: int
+    pages: int
+    shown: int  # how many the viewer may see (near-misses left out when the filter says so)
+    hidden: int  # counted incidents or near-misses of the quarter the viewer may not see
+
+
 def _listed_incidents(
-    where: list[ColumnElement[bool]], viewer: User | None
-) -> tuple[tuple[ListedIncident, ...], int]:
+    where: list[ColumnElement[bool]], viewer: User | None, page: int | None, *, near_misses: bool
+) -> Listing:
     seen = true() if viewer is None else visible_incidents(viewer)
     total = session.scalar(select(func.count()).select_from(Incident).where(*where)) or 0
+    visible = session.scalar(select(func.count()).select_from(Incident).where(*where, seen)) or 0
+    shown_where = (
+        [*where, seen] if near_misses else [*where, seen, Incident.is_near_miss.is_(False)]
+    )
+    shown = (
+        visible
+        if near_misses
+        else (session.scalar(select(func.count()).select_from(Incident).where(*shown_where)) or 0)
+    )
+    pages = max(1, -(-shown // LISTING_PAGE))
+    number = 1 if page is None else min(max(1, page), pages)
+    ids = (
+        select(Incident.id)
+        .where(*shown_where)
+        .order_by(Incident.is_near_miss, Incident.started_at, Incident.id)
+    )
+    if page is not None:
+        ids = ids.limit(LISTING_PAGE).offset((number - 1) * LISTING_PAGE)
+    # The page's incidents and their parts, chosen by one subquery (no parameter per incident).
+    on_page = Incident.id.in_(ids.scalar_subquery())
     rows = session.execute(
         select(
             Incident.id,
@@ -344,19 +381,17 @@ def _listed_incidents(
             Incident.is_near_miss,
             Incident.recurrence_of_id,
         )
-        .where(*where, seen)
+        .where(on_page)
         .order_by(Incident.is_near_miss, Incident.started_at, Incident.id)
     ).all()
     categories: dict[int, set[CauseCategory]] = defaultdict(set)
     impacts: dict[int, list[str]] = defaultdict(list)
     keys: dict[int, str] = {}
     if rows:
-        # The listed incidents' parts, joined on the same conditions (no parameter per incident).
         for incident_id, category in session.execute(
             select(IncidentFactor.incident_id, ContributingFactor.category)
             .join(ContributingFactor)
-            .join(Incident, Incident.id == IncidentFactor.incident_id)
-            .where(*where, seen)
+            .where(IncidentFactor.incident_id.in_(ids.scalar_subquery()))
         ):
             categories[incident_id].add(category)
         for incident_id, kind, level, low, likely, high, currency, unit in session.execute(
@@ -370,8 +405,7 @@ def _listed_incidents(
                 ImpactEstimate.currency,
                 ImpactEstimate.unit,
             )
-            .join(Incident, Incident.id == ImpactEstimate.incident_id)
-            .where(*where, seen)
+            .where(ImpactEstimate.incident_id.in_(ids.scalar_subquery()))
             .order_by(ImpactEstimate.id)
         ):
             impacts[incident_id].append(
@@ -401,7 +435,7 @@ def _listed_incidents(
         )
         for row in rows
     )
-    return listed, total - len(listed)
+    return Listing(listed, number, pages, shown, total - visible)
 
 
 def describe_impact(estimate: ImpactEstimate) -> str:

@@ -112,20 +112,32 @@ def trend_from_request() -> TrendReport:
     )
 
 
-def quarterly_from_request(quarter_name: str) -> QuarterlyReport:
-    """The quarterly review named in the URL for this request's filters and viewer."""
+def quarterly_from_request(quarter_name: str, *, whole: bool = False) -> QuarterlyReport:
+    """The quarterly review named in the URL for this request's filters and viewer: the page
+    of its postmortems that `page` asks for, or (`whole`, for a document) every one."""
     try:
         quarter = Quarter.parse(quarter_name)
     except ReportError:
         abort(404)
     try:
         narrowing = _narrowing()
+        page = None if whole else _page()
     except DomainError as exc:
         abort(400, description=exc.message)
+    key = ("quarterly_report", quarter, tuple(sorted(narrowing.items())), page)
     return cached(
-        ("quarterly_report", quarter, tuple(sorted(narrowing.items())), viewer_key(current_user)),
-        lambda: quarterly_report(quarter, current_user, now=datetime.now(UTC), **narrowing),
+        (*key, viewer_key(current_user)),
+        lambda: quarterly_report(
+            quarter, current_user, now=datetime.now(UTC), page=page, **narrowing
+        ),
     )
+
+
+def _page() -> int:
+    value = request.args.get("page", "1")
+    if not value.isdecimal() or not 0 < int(value) <= MAX_ID:
+        raise ReportError(fields={"page": ["Give a page number: 1, 2, …"]})
+    return int(value)
 
 
 def _teams() -> list[tuple[int, str]]:
@@ -224,7 +236,8 @@ def quarterly(quarter: str) -> ResponseReturnValue:
     if frozen_id is not None:
         return _frozen_page(quarter, frozen_id)
     report = quarterly_from_request(quarter)
-    return quarterly_html(report, **_frozen_versions(report))
+    page_query = filters_args(filters_query(report.filters))
+    return quarterly_html(report, page_query=page_query, **_frozen_versions(report))
 
 
 def _frozen(quarter: str, frozen_id: int) -> tuple[FrozenVersion, QuarterlyReport]:
@@ -317,7 +330,7 @@ def quarterly_json(quarter: str) -> ResponseReturnValue:
 @requires("read_reports")
 def quarterly_pdf(quarter: str) -> ResponseReturnValue:
     """The quarterly page as a PDF (kept per data version and reader, like the figures)."""
-    report = quarterly_from_request(quarter)
+    report = quarterly_from_request(quarter, whole=True)
     key = ("quarterly_pdf", report.quarter, report.filters, viewer_key(current_user))
     pdf = cached(key, lambda: html_to_pdf(quarterly_html(report)))
     return Response(
@@ -330,7 +343,7 @@ def quarterly_pdf(quarter: str) -> ResponseReturnValue:
 @bp.route("/quarterly/<quarter>.md")
 @requires("read_reports")
 def quarterly_markdown(quarter: str) -> ResponseReturnValue:
-    report = quarterly_from_request(quarter)
+    report = quarterly_from_request(quarter, whole=True)
     return Response(
         render.quarterly_markdown(report),
         mimetype="text/markdown",
