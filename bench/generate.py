@@ -7,7 +7,7 @@
 The schema comes from the Alembic migrations; the rows go in with SQLAlchemy Core bulk
 inserts (executemany, one transaction per chunk of postmortems), not through the services:
 the services would take an hour at 100,000. The data is seeded, so the same size and seed
-give the same database: 8 teams growing through 6 years and 4 growth stages, postmortems
+give the same database: 20 teams growing through 10 years and 4 growth stages, postmortems
 spread over those years in proportion to headcount (mostly published, some drafts, in review
 or archived; mixed severities; some restricted, near-misses or excluded from metrics), each
 with ~3 timeline events, 2 factors, 2 impact estimates, a lesson and 2 action items linked to
@@ -78,7 +78,7 @@ from models import (
 from postmortems.cli import alembic_config
 
 # Bump when the generated data changes, so that cached databases are made again.
-GENERATOR_VERSION = 2  # 2: a share of the postmortems written in Russian (search)
+GENERATOR_VERSION = 3  # 2: a share in Russian (search); 3: 20 teams over 10 years (issue 9)
 SEED = 20200801
 ROOT = Path(__file__).resolve().parent.parent
 CACHE_DIR = ROOT / ".bench-cache"
@@ -88,7 +88,7 @@ READER_EMAIL = "bench-reader@example.com"
 PASSWORD = "bench-password-1234"  # every generated account's; the file is throwaway
 
 CHUNK = 5_000  # postmortems per transaction
-FIRST_DAY = date(2020, 1, 1)
+FIRST_DAY = date(2016, 1, 1)  # ten years, all before today
 GUARDS = 300
 TAGS = 60
 # Distinct texts per kind of Markdown section. Repeating them lets the generator render each
@@ -275,8 +275,8 @@ def cached_database(incidents: int, seed: int = SEED) -> Path:
 def generate(
     path: str | os.PathLike[str],
     incidents: int = 1_000,
-    teams: int = 8,
-    years: int = 6,
+    teams: int = 20,
+    years: int = 10,
     seed: int = SEED,
 ) -> None:
     """Write a database of `incidents` postmortems to `path` (which must not exist)."""

@@ -163,3 +163,23 @@ def test_figures_kept_between_writes_are_reused_and_match_a_fresh_computation(
     app.extensions["figure_pieces"].clear()
     app.extensions["figure_cache"].clear()
     assert trend(client) == changed
+
+
+def test_the_quarterly_review_lists_its_postmortems_a_page_at_a_time(client, db) -> None:
+    for n in range(101):
+        make_incident(f"Incident {n:03d}", started_at=utc(2024, 4, 1 + n // 24, n % 24))
+    db.commit()
+    first = client.get("/reports/quarterly/2024Q2").get_data(as_text=True)
+    assert "Incident 000" in first and "Incident 099" in first and "Incident 100" not in first
+    assert "Page 1 of 2 (101 postmortems)" in first and "page=2" in first
+    second = client.get("/reports/quarterly/2024Q2?page=2").get_data(as_text=True)
+    assert "Incident 100" in second and "Incident 099" not in second
+    data = client.get("/reports/quarterly/2024Q2.json?page=2").get_json()
+    assert (data["page"], data["pages"], data["postmortems_shown"]) == (2, 2, 101)
+    assert [p["title"] for p in data["postmortems"]] == ["Incident 100"]
+    assert data["this_quarter"]["incidents"] == 101
+    assert client.get("/reports/quarterly/2024Q2.json?page=9").get_json()["page"] == 2
+    markdown = client.get("/reports/quarterly/2024Q2.md").get_data(as_text=True)
+    assert "Incident 000" in markdown and "Incident 100" in markdown
+    for bad in ("0", "x", "-1", "99999999999"):
+        assert client.get(f"/reports/quarterly/2024Q2?page={bad}").status_code == 400, bad
