@@ -1,6 +1,7 @@
 """The few statistics the reports use: percentiles by linear interpolation, exact Poisson
 intervals. Pure functions, tested on their own."""
 
+import functools
 import math
 from collections.abc import Sequence
 from decimal import Decimal
@@ -77,6 +78,7 @@ def _solve(k: int, target: float) -> float:
     return mu
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function of two numbers, asked again on each report
 def poisson_interval(count: int, confidence: float = 0.90) -> tuple[float, float]:
     """The exact (Garwood) two-sided interval for a Poisson mean from one observed `count`."""
     tail = (1 - confidence) / 2
