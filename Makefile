@@ -53,16 +53,17 @@ bench: $(VENV)/.installed-test
 bench-reports: $(VENV)/.installed-test
 	$(BIN)/python -m bench.reports
 
-# 20 clients file postmortems and add parts through the forms under gunicorn for 30 s, then
-# every acknowledged write is looked up in the database; fails on a lost write or a 5xx.
-# Runs again on PostgreSQL when BENCH_DATABASE_URL names a server (the role needs CREATEDB).
 # Search, similar postmortems and the filing form, in-process (BENCH_SIZES=1000 for a quick look).
 bench-search: $(VENV)/.installed-test
 	$(BIN)/python -m bench.search
+
 # Import of the 281 public records in ../shared/datasets (target: under 5 s).
 bench-import: $(VENV)/.installed-test
 	$(BIN)/python -m bench.imports $(BENCH_IMPORT_ARGS)
 
+# 20 clients file postmortems and add parts through the forms under gunicorn for 30 s, then
+# every acknowledged write is looked up in the database; fails on a lost write or a 5xx.
+# Runs again on PostgreSQL when BENCH_DATABASE_URL names a server (the role needs CREATEDB).
 bench-load: $(VENV)/.installed-test
 	$(BIN)/python -m bench.load --database $(if $(BENCH_DATABASE_URL),all,sqlite) $(BENCH_LOAD_ARGS)
 
