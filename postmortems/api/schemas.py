@@ -294,7 +294,7 @@ class PostmortemSummary(Output):
     severity: Severity
     status: IncidentStatus
     team: str | None
-    started_at: datetime
+    started_at: datetime | None  # None: an external reference whose source states no start
     is_near_miss: bool
     exclude_from_metrics: bool
     is_restricted: bool

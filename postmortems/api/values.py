@@ -78,7 +78,12 @@ def incident_values(
     for name in TIME_FIELDS:
         if incident is None or name in given:
             values[name] = instant(getattr(body, name), name, problems)
-    if incident is not None and "started_at" in given and body.started_at is None:
+    if (
+        incident is not None
+        and not incident.is_external  # another organisation's may have none
+        and "started_at" in given
+        and body.started_at is None
+    ):
         problems.add("started_at", "An incident has a start; give it.")
     if "team" in given:
         values["team_id"] = _team_id(body.team, problems)

@@ -234,7 +234,8 @@ def _check_action_item(
         problems.add("title", "Give the action item a title.")
     problems.check_length("title", values.title, 200)
     problems.check_length("owner", values.owner, 120)
-    started = local_date(incident.started_at)
+    # An external reference may have no known start: nothing to compare with then.
+    started = local_date(incident.started_at) if incident.started_at else date.min
     if values.due_on and values.due_on < started:
         problems.add("due_on", f"Cannot be before the incident started ({started}).")
     if values.status is ActionStatus.WONT_DO and not values.wont_do_reason.strip():
