@@ -371,7 +371,8 @@ def create_incident(
     _apply(incident, values)
     session.add(incident)
     session.flush()
-    record_escapes(incident)
+    if incident.recurrence_of_id is not None:  # a new incident has no escaped guards else
+        record_escapes(incident)
     if record:
         history.record_change(incident, f"filed {incident.key}")
     return incident
@@ -505,4 +506,6 @@ def _apply(incident: Incident, values: IncidentValues) -> None:
         setattr(incident, name, getattr(values, name))
     set_tags(incident, list(values.tags))
     ids = list(values.access_user_ids)
-    incident.access_users = list(session.scalars(select(User).where(User.id.in_(ids))))
+    incident.access_users = (
+        list(session.scalars(select(User).where(User.id.in_(ids)))) if ids else []
+    )

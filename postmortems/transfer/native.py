@@ -909,12 +909,14 @@ def _incident_values(parsed: ParsedPostmortem) -> IncidentValues:
 
 
 def add_parts(incident: Incident, parts: Iterable[Part]) -> None:
+    """Add the parts as one batch: the incident is new or locked already (update_incident)."""
     for line, make in parts:
         with at_line(line):
             try:
-                save_part(incident, make(), record=False)
+                save_part(incident, make(), record=False, batch=True)
             except DomainError as exc:
                 raise ImportProblem(f"refused: {exc.message}", line) from exc
+    session.flush()
 
 
 def external_source(

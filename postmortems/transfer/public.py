@@ -188,8 +188,9 @@ def write_record(record: ExternalRecord) -> str:
             key_kind="EXT",
             source=external_source(_source(record), checked=True),
         )
-        for part in parts:
-            save_part(incident, part, record=False)
+        for part in parts:  # one batch: the incident is new in this transaction
+            save_part(incident, part, record=False, batch=True)
+        session.flush()
         # No revision for the first import: the source file is its history (and the import
         # of a few hundred records stays within seconds); a later update records one.
         return "imported"
@@ -200,8 +201,8 @@ def write_record(record: ExternalRecord) -> str:
     old_parts: list[Part] = [*existing.timeline, *existing.action_items]
     for old in old_parts:
         delete_part(existing, old)
-    for part in parts:
-        save_part(existing, part, record=False)
+    for part in parts:  # one batch: update_incident locked it
+        save_part(existing, part, record=False, batch=True)
     history.record_change(existing, f"updated from {record.collection}")
     return "updated"
 
