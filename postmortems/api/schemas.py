@@ -291,7 +291,7 @@ class PostmortemSummary(Output):
     url: str
     title: str
     summary: str
-    severity: Severity
+    severity: Severity | None  # None: an external reference, not graded by its source
     status: IncidentStatus
     team: str | None
     started_at: datetime | None  # None: an external reference whose source states no start

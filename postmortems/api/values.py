@@ -253,7 +253,8 @@ def summary(incident: Incident, url: str) -> dict[str, Any]:
         "url": url,
         "title": incident.title,
         "summary": incident.summary,
-        "severity": incident.severity,
+        # An external reference's source grades none: null, not the SEV3 it is stored with.
+        "severity": None if incident.is_external else incident.severity,
         "status": incident.status,
         "team": incident.team.name if incident.team else None,
         "started_at": incident.started_at,

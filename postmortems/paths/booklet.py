@@ -175,7 +175,11 @@ def _heading(number: int, count: int, item: ReadingPathItem, incident: Incident)
 def _facts(incident: Incident) -> list[str]:
     facts = [
         ("Status", incident.status.label),
-        ("Severity", incident.severity.label),
+        # Another organisation's incident: its source grades none (stored SEV3, never counted).
+        (
+            "Severity",
+            "not graded by the source" if incident.is_external else incident.severity.label,
+        ),
         ("Team", incident.team.name if incident.team else "—"),
         ("Affected system", incident.affected_system or "—"),
         ("Environment", incident.environment or "—"),

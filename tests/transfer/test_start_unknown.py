@@ -95,6 +95,7 @@ def test_lists_show_start_unknown_and_put_it_last(references, client) -> None:
     assert [html.find(key) for key in keys] == sorted(html.find(key) for key in keys)
     assert -1 not in [html.find(key) for key in keys]
     assert "start unknown" in html
+    assert "not graded" in html and "sev-sev3" not in html
     ours = client.get("/incidents/").get_data(as_text=True)
     assert "EXT-" not in ours and "PM-2024-001" in ours
     assert client.get("/").status_code == 200
@@ -115,6 +116,7 @@ def test_a_reading_path_and_its_booklets_with_an_unknown_start(references, clien
     assert client.get(f"/paths/{path.id}").status_code == 200
     html = client.get(f"/paths/{path.id}/booklet.html").get_data(as_text=True)
     assert "start unknown" in html and "1628-08-10 12:00" in html
+    assert html.count("not graded by the source") == 2  # the two external references
     markdown = client.get(f"/paths/{path.id}/booklet.md").get_data(as_text=True)
     assert "start unknown" in markdown
     pdf = client.get(f"/paths/{path.id}/booklet.pdf")
@@ -125,6 +127,8 @@ def test_the_api_gives_an_unknown_start_as_null(references, app, db) -> None:
     api = Api(app, token_for(make_user(Role.READER, "reader@example.com")))
     body = api.get("/api/v1/postmortems/EXT-0000-001").get_json()
     assert body["started_at"] is None
+    assert body["severity"] is None  # not graded by the source, not the SEV3 stored
+    assert api.get("/api/v1/postmortems/PM-2024-001").get_json()["severity"] == "SEV3"
     assert (
         api.get("/api/v1/postmortems/EXT-1628-001")
         .get_json()["started_at"]
