@@ -89,6 +89,21 @@ def test_the_page_of_an_external_reference_says_start_unknown(references, client
     assert client.get(f"/incidents/{references['unknown'].id}/similar").status_code == 200
 
 
+def test_an_admin_edits_an_external_reference_and_its_start_stays_unknown(
+    references, browser, db
+) -> None:
+    incident = references["unknown"]
+    response = browser.submit_filled(
+        f"/incidents/{incident.id}/edit", {"summary": "Brokers fell over one by one"}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)[-2000:]
+    db.expire_all()
+    assert incident.summary == "Brokers fell over one by one" and incident.started_at is None
+    own = references["own"]
+    refused = browser.submit_filled(f"/incidents/{own.id}/edit", {"started_at": ""})
+    assert refused.status_code == 200 and "When did it start?" in refused.get_data(as_text=True)
+
+
 def test_lists_show_start_unknown_and_put_it_last(references, client) -> None:
     html = client.get("/incidents/?origin=external").get_data(as_text=True)
     keys = ["EXT-2019-001", "EXT-1628-001", "EXT-0000-001"]
