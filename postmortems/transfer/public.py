@@ -200,7 +200,7 @@ def write_record(record: ExternalRecord) -> str:
     set_source(existing, _source(record))
     old_parts: list[Part] = [*existing.timeline, *existing.action_items]
     for old in old_parts:
-        delete_part(existing, old)
+        delete_part(existing, old, record=False)  # one revision for the file, below
     for part in parts:  # one batch: update_incident locked it
         save_part(existing, part, record=False, batch=True)
     history.record_change(existing, f"updated from {record.collection}")

@@ -80,6 +80,7 @@ def test_a_changed_source_file_updates_its_postmortem(runner, db, tmp_path) -> N
     incident = db.scalars(select(Incident)).one()
     assert [a.title for a in incident.action_items][0] == "Buy bigger disks"
     assert len(incident.action_items) == 8
+    assert [r.summary for r in incident.revisions] == ["updated from moj"]  # one for the file
 
 
 def test_moj_key_events_are_london_time_and_review_actions_become_action_items(runner, db) -> None:
