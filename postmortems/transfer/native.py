@@ -321,8 +321,10 @@ class ImportSummary:
         return f"imported {self.imported}, updated {self.updated}, skipped {len(self.skipped)}"
 
 
-def import_files(files: dict[str, str]) -> ImportSummary:
-    """Import an export (relative path → text), file by file, each in its own transaction."""
+def import_files(files: dict[str, str], *, update: bool = True) -> ImportSummary:
+    """Import an export (relative path → text), file by file, each in its own transaction.
+    A postmortem whose key exists is updated when its file changed (`update` False: left as
+    it is, and skipped as existing)."""
     summary = ImportSummary()
     readers: list[tuple[str, Callable[[Fields], tuple[int, list[str]]]]] = [
         (TAXONOMY, _import_taxonomy),
@@ -339,7 +341,7 @@ def import_files(files: dict[str, str]) -> ImportSummary:
         for path, text in files.items()
         if path.startswith(f"{POSTMORTEMS_DIR}/") and path.endswith(".md")
     }
-    import_postmortems(postmortems, summary)
+    import_postmortems(postmortems, summary, update=update)
     if PATHS in files:
         _one_file(summary, PATHS, _reading(_import_paths, files[PATHS]))
     for name, read_extra in EXTRA_IMPORTS.items():
@@ -605,9 +607,12 @@ class ParsedPostmortem:
     record: Record
 
 
-def import_postmortems(files: dict[str, str], summary: ImportSummary) -> None:
+def import_postmortems(
+    files: dict[str, str], summary: ImportSummary, *, update: bool = True
+) -> None:
     """Import postmortem files, each in its own transaction; one named as the recurrence of
-    another waits for it, whatever order the files come in."""
+    another waits for it, whatever order the files come in. One whose key exists is compared
+    with its file: unchanged, it is skipped; changed, it is updated (with `update`)."""
     waiting: dict[str, tuple[str, ParsedPostmortem]] = {}
     for path in sorted(files):
         try:
@@ -630,6 +635,9 @@ def import_postmortems(files: dict[str, str], summary: ImportSummary) -> None:
             if existing_id is None:
                 if _one_file(summary, path, _writing(parsed)):
                     summary.postmortems += 1
+                continue
+            if not update:
+                summary.skipped.append((path, f"{key} already exists"))
                 continue
             try:
                 unchanged = postmortem_file(load_incident_page(existing_id)) == files[path]
