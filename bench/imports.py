@@ -1,10 +1,11 @@
 """Import of the 281 shared public records (icco 242 files, MoJ 39) into a fresh database,
-in-process, one transaction per file as `flask import` does (`make bench-import`).
+in-process, one transaction per file as `flask import` does (`make bench-import`), with its
+quick commits on SQLite (`--full-sync` measures without them).
 
 Target (issue 10): under 5 s. Prints the median of a few runs, wall and CPU time, and the
 second run over the same files (every record found unchanged).
 
-    python -m bench.imports --runs 3 [--database-url postgresql+psycopg://…/scratch]
+    python -m bench.imports --runs 3 [--full-sync] [--database-url postgresql+psycopg://…/x]
 """
 
 import argparse
