@@ -35,6 +35,18 @@ def in_stored_range(value: datetime) -> bool:
     return EARLIEST <= value <= LATEST
 
 
+# Another organisation's incident may be older than the tracker's range (a shipwreck of 1628,
+# a moon landing of 1969): its times, as its source states them, may go back to this. Years of
+# four digits keep SQLite's text order and strftime's %Y right, and no time zone conversion of
+# such a date can overflow. Our own incidents stay within EARLIEST–LATEST (the services).
+REFERENCE_EARLIEST = datetime(1000, 1, 1, tzinfo=UTC)
+
+
+def in_reference_range(value: datetime) -> bool:
+    """Whether an aware datetime lies between REFERENCE_EARLIEST and LATEST."""
+    return REFERENCE_EARLIEST <= value <= LATEST
+
+
 class UTCDateTime(TypeDecorator[datetime]):
     """Aware datetimes in, aware UTC datetimes out; stored as naive UTC on every database.
 
@@ -45,13 +57,17 @@ class UTCDateTime(TypeDecorator[datetime]):
     impl = DateTime
     cache_ok = True
 
+    def __init__(self, earliest: datetime = EARLIEST) -> None:
+        super().__init__()
+        self.earliest = earliest  # REFERENCE_EARLIEST for an incident's own times
+
     def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column; attach a time zone first")
-        if not in_stored_range(value):
-            raise ValueError(f"{value.isoformat()} is outside {EARLIEST.year}–{LATEST.year}")
+        if not self.earliest <= value <= LATEST:
+            raise ValueError(f"{value.isoformat()} is outside {self.earliest.year}–{LATEST.year}")
         return value.astimezone(UTC).replace(tzinfo=None)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:

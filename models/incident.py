@@ -5,10 +5,21 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import Base, LabelledEnum, utcnow
+from models.base import REFERENCE_EARLIEST, Base, LabelledEnum, UTCDateTime, utcnow
 from models.guard import GuardCheck
 from models.taxonomy import ContributingFactor
 from models.team import Team
@@ -135,6 +146,10 @@ class Incident(Base):
             sqlite_where=text("source_collection IS NOT NULL"),
             postgresql_where=text("source_collection IS NOT NULL"),
         ),
+        # Our own incidents always have a start; another organisation's may state none.
+        CheckConstraint(
+            "started_at IS NOT NULL OR source_collection IS NOT NULL", name="started_known"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -150,15 +165,20 @@ class Incident(Base):
     affected_system: Mapped[str] = mapped_column(String(200), default="", index=True)
     environment: Mapped[str] = mapped_column(String(60), default="")
 
-    # The old value is loaded when a new one is set: a move to another month must move the
-    # figure versions of both months (reports/versions.py).
-    started_at: Mapped[datetime] = mapped_column(active_history=True)
+    # None only for an external reference whose source states no start ("start unknown").
+    # The four times may go back to REFERENCE_EARLIEST, as an external source states them; the
+    # services keep our own incidents within 1970–2100. The old value is loaded when a new one
+    # is set: a move to another month must move the figure versions of both months
+    # (reports/versions.py).
+    started_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(REFERENCE_EARLIEST), active_history=True
+    )
     started_is_estimated: Mapped[bool] = mapped_column(default=False)
-    detected_at: Mapped[datetime | None]
+    detected_at: Mapped[datetime | None] = mapped_column(UTCDateTime(REFERENCE_EARLIEST))
     detected_is_estimated: Mapped[bool] = mapped_column(default=False)
-    mitigated_at: Mapped[datetime | None]
+    mitigated_at: Mapped[datetime | None] = mapped_column(UTCDateTime(REFERENCE_EARLIEST))
     mitigated_is_estimated: Mapped[bool] = mapped_column(default=False)
-    resolved_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime(REFERENCE_EARLIEST))
     resolved_is_estimated: Mapped[bool] = mapped_column(default=False)
 
     what_happened_md: Mapped[str] = mapped_column(Text, default="")
@@ -245,7 +265,9 @@ class Incident(Base):
 
     @property
     def time_to_detect(self) -> timedelta | None:
-        return None if self.detected_at is None else self.detected_at - self.started_at
+        if self.detected_at is None or self.started_at is None:
+            return None
+        return self.detected_at - self.started_at
 
     @property
     def time_to_mitigate(self) -> timedelta | None:
@@ -255,7 +277,9 @@ class Incident(Base):
 
     @property
     def time_to_resolve(self) -> timedelta | None:
-        return None if self.resolved_at is None else self.resolved_at - self.started_at
+        if self.resolved_at is None or self.started_at is None:
+            return None
+        return self.resolved_at - self.started_at
 
 
 class TimelineEvent(Base):

@@ -44,9 +44,10 @@ def load_demo_data() -> int:
     """Add whatever part of the demo data is missing; return how many postmortems were added.
 
     Each file is imported as its own transaction; what exists already (a team, a guard, a
-    postmortem with the same key) is left as it is, so a second run adds nothing.
+    postmortem with the same key) is left as it is, edits included, so a second run adds
+    nothing and changes nothing.
     """
-    summary = import_files(demo_files())
+    summary = import_files(demo_files(), update=False)
     if summary.failed:
         where, why = summary.failed[0]
         raise DomainError(f"{where}: {why}")

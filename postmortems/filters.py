@@ -31,6 +31,15 @@ def format_datetime(value: datetime | None) -> str:
     return "—" if value is None else to_local(value).strftime("%Y-%m-%d %H:%M")
 
 
+# An incident's start is unknown only for another organisation's whose source states none.
+START_UNKNOWN = "start unknown"
+
+
+def format_start(value: datetime | None) -> str:
+    """Show an incident's start in the team's zone, or that it is unknown."""
+    return START_UNKNOWN if value is None else format_datetime(value)
+
+
 def format_date(value: date | None) -> str:
     return "—" if value is None else value.isoformat()
 
@@ -62,6 +71,7 @@ def register_filters(app: Flask) -> None:
     app.add_template_filter(markdown_of, "markdown_of")
     app.add_template_filter(format_amount, "amount")
     app.add_template_filter(format_datetime, "datetime")
+    app.add_template_filter(format_start, "start")
     app.add_template_filter(format_date, "date")
     app.add_template_filter(format_duration, "duration")
     app.add_template_filter(inline_code, "inline_code")

@@ -1,5 +1,6 @@
 """User Markdown to safe HTML: `markdown` renders, `nh3` removes anything not on the allow-list."""
 
+import threading
 from collections.abc import Callable
 from functools import cache
 from typing import Any, cast
@@ -26,11 +27,24 @@ ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 EXTENSIONS = ["tables", "fenced_code", "sane_lists"]
 
 
+_converters = threading.local()
+
+
+def _converter() -> md.Markdown:
+    """This thread's Markdown converter: building one (its extensions and patterns) costs more
+    than most conversions, and one instance must not convert two texts at once."""
+    converter: md.Markdown | None = getattr(_converters, "markdown", None)
+    if converter is None:
+        converter = md.Markdown(extensions=EXTENSIONS, output_format="html")
+        _converters.markdown = converter
+    return converter
+
+
 def render_markdown(text: str | None) -> Markup:
     """Render Markdown and sanitise the HTML; the only way user text becomes markup."""
     if not text:
         return Markup("")
-    html = md.markdown(text, extensions=EXTENSIONS, output_format="html")
+    html = _converter().reset().convert(text)
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,

@@ -32,6 +32,15 @@ def test_demo_load_is_idempotent(runner, loaded) -> None:
     assert loaded.scalar(select(func.count()).select_from(GuardCheck)) == 8
 
 
+def test_loading_the_demo_again_keeps_what_people_changed(runner, loaded) -> None:
+    incident = loaded.scalar(select(Incident).where(Incident.key == "PM-2020-001"))
+    incident.summary = "Edited by a reader of the demo"
+    loaded.commit()
+    runner.invoke(args=["demo", "load"])
+    loaded.expire_all()
+    assert incident.summary == "Edited by a reader of the demo"
+
+
 def test_demo_incidents_are_published_with_keys(loaded) -> None:
     incidents = loaded.scalars(select(Incident).order_by(Incident.started_at)).all()
     assert [i.key for i in incidents] == ["PM-2020-001", "PM-2020-002", "PM-2022-001"]

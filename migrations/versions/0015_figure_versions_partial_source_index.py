@@ -2,7 +2,7 @@
 items indexed by completion day
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0013
 Create Date: 2026-11-29 03:20:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 
 
 revision: str = '0015'
-down_revision: str | None = '0012'
+down_revision: str | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

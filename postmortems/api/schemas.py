@@ -291,10 +291,10 @@ class PostmortemSummary(Output):
     url: str
     title: str
     summary: str
-    severity: Severity
+    severity: Severity | None  # None: an external reference, not graded by its source
     status: IncidentStatus
     team: str | None
-    started_at: datetime
+    started_at: datetime | None  # None: an external reference whose source states no start
     is_near_miss: bool
     exclude_from_metrics: bool
     is_restricted: bool

@@ -78,7 +78,12 @@ def incident_values(
     for name in TIME_FIELDS:
         if incident is None or name in given:
             values[name] = instant(getattr(body, name), name, problems)
-    if incident is not None and "started_at" in given and body.started_at is None:
+    if (
+        incident is not None
+        and not incident.is_external  # another organisation's may have none
+        and "started_at" in given
+        and body.started_at is None
+    ):
         problems.add("started_at", "An incident has a start; give it.")
     if "team" in given:
         values["team_id"] = _team_id(body.team, problems)
@@ -248,7 +253,8 @@ def summary(incident: Incident, url: str) -> dict[str, Any]:
         "url": url,
         "title": incident.title,
         "summary": incident.summary,
-        "severity": incident.severity,
+        # An external reference's source grades none: null, not the SEV3 it is stored with.
+        "severity": None if incident.is_external else incident.severity,
         "status": incident.status,
         "team": incident.team.name if incident.team else None,
         "started_at": incident.started_at,

@@ -103,6 +103,10 @@ class IncidentForm(Form):
         super().__init__(*args, obj=incident, **kwargs)
         self.incident = incident
         self._viewer = viewer
+        if incident is not None and incident.is_external:
+            # Another organisation's incident may state no start: left empty, it stays unknown.
+            self.started_at.validators = [Optional()]
+            self.started_at.flags.required = False
         self.team_id.choices = [NO_CHOICE] + [(t.id, t.name) for t in session.scalars(list_teams())]
         people = user_choices()
         self.owner_id.choices = [NO_CHOICE, *people]

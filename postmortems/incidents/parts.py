@@ -108,13 +108,17 @@ def save_part(
     *,
     expected_version: int | None = None,
     record: bool = True,
+    batch: bool = False,
 ) -> Part:
     """Add a part to the incident (`part` None) or change one of its parts.
 
     `expected_version` is the part's version the editor started from; a change based on an
-    older one is refused with ConflictError rather than applied over someone else's.
+    older one is refused with ConflictError rather than applied over someone else's. With
+    `batch` (an import adding many parts in one change) the caller has locked the incident and
+    flushes after the last part: one lock and one flush instead of one per part.
     """
-    lock_incident(incident)
+    if not batch:
+        lock_incident(incident)
     kind = KINDS[type(values)]
     if part is not None:
         if part.incident_id != incident.id or not isinstance(part, kind.model):
@@ -128,7 +132,8 @@ def save_part(
         part = kind.model(incident=incident)
         session.add(part)
     kind.apply(part, values)
-    session.flush()
+    if not batch:
+        session.flush()
     if record:
         history.record_change(incident, f"saved {kind.label_with_article}")
     return part
@@ -234,7 +239,8 @@ def _check_action_item(
         problems.add("title", "Give the action item a title.")
     problems.check_length("title", values.title, 200)
     problems.check_length("owner", values.owner, 120)
-    started = local_date(incident.started_at)
+    # An external reference may have no known start: nothing to compare with then.
+    started = local_date(incident.started_at) if incident.started_at else date.min
     if values.due_on and values.due_on < started:
         problems.add("due_on", f"Cannot be before the incident started ({started}).")
     if values.status is ActionStatus.WONT_DO and not values.wont_do_reason.strip():
@@ -252,8 +258,11 @@ def _check_action_item(
         is None
     ):
         problems.add("owner_id", "No such person.")
-    known = set(session.scalars(select(GuardCheck.id).where(GuardCheck.id.in_(values.guard_ids))))
-    if set(values.guard_ids) - known:
+    ids = values.guard_ids
+    known = (
+        set(session.scalars(select(GuardCheck.id).where(GuardCheck.id.in_(ids)))) if ids else set()
+    )
+    if set(ids) - known:
         problems.add("guard_ids", "Some of these guard checks no longer exist.")
     if values.new_guard is not None:
         _check_new_guard(values.new_guard, problems)
@@ -296,7 +305,7 @@ def _apply_action_item(part: ActionItem, values: ActionItemValues) -> None:
     if part.status is not ActionStatus.WONT_DO:
         part.wont_do_reason = ""
     ids = list(values.guard_ids)
-    guards = list(session.scalars(select(GuardCheck).where(GuardCheck.id.in_(ids))))
+    guards = list(session.scalars(select(GuardCheck).where(GuardCheck.id.in_(ids)))) if ids else []
     if values.new_guard is not None:
         owner = session.get(User, values.owner_id) if values.owner_id else None
         guard = GuardCheck(

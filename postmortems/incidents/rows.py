@@ -26,11 +26,13 @@ def lock_incident(incident: Incident, expected_version: int | None = None) -> No
         )
 
 
-def next_incident_key(started_at: datetime, kind: str = "PM") -> str:
+def next_incident_key(started_at: datetime | None, kind: str = "PM") -> str:
     """Take the next key for the start year, PM-2020-001, PM-2020-002, ..., in one atomic
     upsert of the year's counter row: concurrent filings wait for each other there and never
-    get the same key. External references count apart (`kind` "EXT": EXT-2020-001)."""
-    prefix = f"{kind}-{local_date(started_at).year}"
+    get the same key. External references count apart (`kind` "EXT": EXT-2020-001); one whose
+    start is unknown has year 0000 in its key (EXT-0000-001)."""
+    year = local_date(started_at).year if started_at is not None else 0
+    prefix = f"{kind}-{year:04d}"
     counter = IncidentKeyCounter.__table__.c
     number = session.scalar(
         update(IncidentKeyCounter)

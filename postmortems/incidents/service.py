@@ -27,7 +27,7 @@ from models import (
     Team,
     User,
 )
-from models.base import EARLIEST, LATEST, in_stored_range
+from models.base import EARLIEST, LATEST, REFERENCE_EARLIEST, in_reference_range, in_stored_range
 from models.incident import incident_tag
 from postmortems.audit.service import record_event
 from postmortems.auth.access import viewer_key, visible_incidents
@@ -101,7 +101,8 @@ class IncidentValues:
     """Everything a person writes about an incident itself (its parts come separately)."""
 
     title: str
-    started_at: datetime
+    # None only for an external reference whose source states no start.
+    started_at: datetime | None
     summary: str = ""
     severity: Severity = Severity.SEV3
     team_id: int | None = None
@@ -128,6 +129,17 @@ class IncidentValues:
     owner_name: str = ""
     is_restricted: bool = False
     access_user_ids: tuple[int, ...] = field(default=())
+
+
+@dataclass(frozen=True)
+class ExternalSource:
+    """Where an external reference postmortem comes from: another organisation's incident in
+    a public collection ("icco", "moj"), found again there by `external_id`."""
+
+    collection: str
+    external_id: str
+    organisation: str = ""
+    url: str = ""
 
 
 # Columns copied as they are from IncidentValues onto the incident.
@@ -183,11 +195,16 @@ def list_incidents(
     the newest-first index and checks each incident with a correlated EXISTS until a page is
     full, instead of collecting every match to sort it.
     """
+    # Our own incidents all have a start; where external references may be listed, those of
+    # unknown start come last (SQLite sorts NULL last going down by itself, PostgreSQL first).
+    started = Incident.started_at.desc()
     stmt = (
         select(Incident)
         .options(selectinload(Incident.team))  # the list shows each team: no query per row
         .where(visible_incidents(viewer))
-        .order_by(Incident.started_at.desc(), Incident.id.desc())
+        .order_by(
+            started if filters.external is False else started.nulls_last(), Incident.id.desc()
+        )
     )
     stmt = newest_first(stmt, many)
     if filters.external is not None:
@@ -292,7 +309,10 @@ def started_in_stage(stage_id: int) -> ColumnElement[bool]:
 
 
 def growth_at_start(incident: Incident) -> HeadcountOnDay | None:
-    """The company's headcount and growth stage on the day the incident started."""
+    """The company's headcount and growth stage on the day the incident started (None when
+    its start is unknown)."""
+    if incident.started_at is None:
+        return None
     return growth_timeline().on(local_date(incident.started_at))
 
 
@@ -326,11 +346,13 @@ def create_incident(
     record: bool = True,
     key: str | None = None,
     key_kind: str = "PM",
+    source: ExternalSource | None = None,
 ) -> Incident:
     """File a new incident (a draft unless told otherwise) under the next key of its year
     (`key_kind` "EXT" for external references: EXT-2019-001), or under `key` (an import
-    keeping the keys it had: PM-2020-007)."""
-    check_incident(values, incident=None, viewer=author)
+    keeping the keys it had: PM-2020-007). With `source` it is an external reference: another
+    organisation's incident, whose start may be unknown or before 1970."""
+    check_incident(values, incident=None, viewer=author, external=source is not None)
     if key is not None:
         _check_key(key)
         claim_incident_key(key)
@@ -341,10 +363,16 @@ def create_incident(
         title=values.title,
         started_at=values.started_at,
     )
+    if source is not None:
+        incident.source_collection = source.collection
+        incident.external_id = source.external_id[:200]
+        incident.source_organisation = source.organisation[:200]
+        incident.source_url = source.url[:1000]
     _apply(incident, values)
     session.add(incident)
     session.flush()
-    record_escapes(incident)
+    if incident.recurrence_of_id is not None:  # a new incident has no escaped guards else
+        record_escapes(incident)
     if record:
         history.record_change(incident, f"filed {incident.key}")
     return incident
@@ -361,7 +389,7 @@ def update_incident(
     """Change an incident's own fields; refused with ConflictError when `expected_version` (the
     version the editor started from) is no longer the saved one."""
     lock_incident(incident, expected_version)
-    check_incident(values, incident=incident, viewer=editor)
+    check_incident(values, incident=incident, viewer=editor, external=incident.is_external)
     _apply(incident, values)
     session.flush()
     record_escapes(incident)
@@ -377,15 +405,17 @@ def delete_incident(incident: Incident) -> None:
 
 
 def check_incident(
-    values: IncidentValues, *, incident: Incident | None, viewer: User | None
+    values: IncidentValues, *, incident: Incident | None, viewer: User | None, external: bool
 ) -> None:
-    """Raise IncidentError naming every field of `values` that breaks a rule."""
+    """Raise IncidentError naming every field of `values` that breaks a rule. Our own
+    incidents need a start within 1970–2100; an `external` reference's source may state none,
+    or one back to the year 1000."""
     problems = Problems()
     if not values.title.strip():
         problems.add("title", "Give the postmortem a title.")
     for name, limit in TEXT_LIMITS.items():
         problems.check_length(name, getattr(values, name), limit)
-    _check_times(values, problems)
+    _check_times(values, problems, external)
     for tag in values.tags:
         if len(tag) > MAX_TAG_LENGTH:
             problems.add("tags", f"Each tag can be at most {MAX_TAG_LENGTH} characters.")
@@ -414,16 +444,21 @@ def _check_key(key: str) -> None:
     problems.raise_if_any(IncidentError)
 
 
-def _check_times(values: IncidentValues, problems: Problems) -> None:
+def _check_times(values: IncidentValues, problems: Problems, external: bool) -> None:
     times = {
         "started_at": values.started_at,
         "detected_at": values.detected_at,
         "mitigated_at": values.mitigated_at,
         "resolved_at": values.resolved_at,
     }
+    if values.started_at is None and not external:
+        problems.add("started_at", "When did it start?")
+    in_range, first_year = (
+        (in_reference_range, REFERENCE_EARLIEST.year) if external else (in_stored_range, FIRST_YEAR)
+    )
     for name, value in times.items():
-        if value is not None and not in_stored_range(value):
-            problems.add(name, f"Choose a time from {FIRST_YEAR} to {LAST_YEAR}.")
+        if value is not None and not in_range(value):
+            problems.add(name, f"Choose a time from {first_year} to {LAST_YEAR}.")
     if problems:
         return
     order = [
@@ -471,4 +506,6 @@ def _apply(incident: Incident, values: IncidentValues) -> None:
         setattr(incident, name, getattr(values, name))
     set_tags(incident, list(values.tags))
     ids = list(values.access_user_ids)
-    incident.access_users = list(session.scalars(select(User).where(User.id.in_(ids))))
+    incident.access_users = (
+        list(session.scalars(select(User).where(User.id.in_(ids)))) if ids else []
+    )

@@ -76,7 +76,7 @@ class SimilarIncident:
     id: int
     key: str
     title: str
-    started_at: datetime
+    started_at: datetime | None  # None: an external reference whose source states no start
     score: float
     reasons: tuple[str, ...] = field(default=())
 
@@ -148,7 +148,15 @@ def similar_incidents(viewer: User, traits: Traits, limit: int = SHOWN) -> list[
         results.append(
             SimilarIncident(row.id, row.key, row.title, row.started_at, score, tuple(reasons))
         )
-    results.sort(key=lambda s: (-s.score, -s.started_at.timestamp(), -s.id))
+    # Best first; of equals the newest, those of unknown start after the dated ones.
+    results.sort(
+        key=lambda s: (
+            -s.score,
+            s.started_at is None,
+            -s.started_at.timestamp() if s.started_at else 0.0,
+            -s.id,
+        )
+    )
     return results[:limit]
 
 

@@ -17,7 +17,13 @@ from markupsafe import Markup, escape
 
 from models import CauseCategory, Incident, LessonGroup, ReadingPath, ReadingPathItem, utcnow
 from postmortems.cache import cached
-from postmortems.filters import format_amount, format_date, format_datetime, format_duration
+from postmortems.filters import (
+    format_amount,
+    format_date,
+    format_datetime,
+    format_duration,
+    format_start,
+)
 from postmortems.incidents.article import render_article
 from postmortems.incidents.service import load_incident_page
 from postmortems.pdf import html_to_pdf
@@ -136,6 +142,10 @@ def _bullet(text: str) -> list[str]:
     return [f"- {first}".rstrip(), *[f"  {line}".rstrip() for line in rest]]
 
 
+def _estimated(incident: Incident) -> str:
+    return " (estimated)" if incident.started_at and incident.started_is_estimated else ""
+
+
 def _when(value: datetime | None, estimated: bool) -> str:
     if value is None:
         return "—"
@@ -165,11 +175,15 @@ def _heading(number: int, count: int, item: ReadingPathItem, incident: Incident)
 def _facts(incident: Incident) -> list[str]:
     facts = [
         ("Status", incident.status.label),
-        ("Severity", incident.severity.label),
+        # Another organisation's incident: its source grades none (stored SEV3, never counted).
+        (
+            "Severity",
+            "not graded by the source" if incident.is_external else incident.severity.label,
+        ),
         ("Team", incident.team.name if incident.team else "—"),
         ("Affected system", incident.affected_system or "—"),
         ("Environment", incident.environment or "—"),
-        ("Started", _when(incident.started_at, incident.started_is_estimated)),
+        ("Started", format_start(incident.started_at) + _estimated(incident)),
         ("Detected", _when(incident.detected_at, incident.detected_is_estimated)),
         ("Mitigated", _when(incident.mitigated_at, incident.mitigated_is_estimated)),
         ("Resolved", _when(incident.resolved_at, incident.resolved_is_estimated)),

@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 
 from postmortems.db import session
 from postmortems.transfer import backup, public
+from postmortems.transfer.batch import quick_commits
 from postmortems.transfer.native import ImportSummary, export_files, import_files
 
 
@@ -58,11 +59,13 @@ def import_command(path: Path, source_format: str) -> None:
     if source_format == "native":
         if not path.is_dir():
             raise click.ClickException(f"{path} is not a directory written by `flask export`.")
-        summary = import_files(read_files(path))
+        with quick_commits():
+            summary = import_files(read_files(path))
     else:
         files = public.source_files(path, source_format)
         summary = ImportSummary()
-        with click.progressbar(files, label=f"Importing {source_format}", file=None) as bar:
+        bar = click.progressbar(files, label=f"Importing {source_format}", file=None)
+        with bar, quick_commits():
             for file in bar:
                 public.import_file(file, source_format, summary)
     report(summary)

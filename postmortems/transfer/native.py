@@ -52,9 +52,18 @@ from postmortems.incidents.parts import (
     LessonValues,
     PartValues,
     TimelineEventValues,
+    delete_part,
     save_part,
 )
-from postmortems.incidents.service import PAGE_OPTIONS, IncidentValues, create_incident
+from postmortems.incidents.parts import Part as StoredPart
+from postmortems.incidents.service import (
+    PAGE_OPTIONS,
+    ExternalSource,
+    IncidentValues,
+    create_incident,
+    load_incident_page,
+    update_incident,
+)
 from postmortems.paths.service import PathValues, add_item, create_path
 from postmortems.taxonomy.service import create_factor, update_factor
 from postmortems.teams import service as teams
@@ -85,6 +94,7 @@ TAXONOMY, TEAMS, STAGES, USERS, GUARDS = (
 )
 PATHS = "reading_paths.yaml"  # imported after the postmortems it names
 SECTION_LABELS = dict(SECTIONS)
+UNCHANGED = "unchanged since the last import"  # the reason a file found again is skipped
 SECTION_MARK = re.compile(r"^<!-- section: ([a-z_]+) -->\n", re.MULTILINE)
 
 
@@ -311,8 +321,10 @@ class ImportSummary:
         return f"imported {self.imported}, updated {self.updated}, skipped {len(self.skipped)}"
 
 
-def import_files(files: dict[str, str]) -> ImportSummary:
-    """Import an export (relative path → text), file by file, each in its own transaction."""
+def import_files(files: dict[str, str], *, update: bool = True) -> ImportSummary:
+    """Import an export (relative path → text), file by file, each in its own transaction.
+    A postmortem whose key exists is updated when its file changed (`update` False: left as
+    it is, and skipped as existing)."""
     summary = ImportSummary()
     readers: list[tuple[str, Callable[[Fields], tuple[int, list[str]]]]] = [
         (TAXONOMY, _import_taxonomy),
@@ -329,7 +341,7 @@ def import_files(files: dict[str, str]) -> ImportSummary:
         for path, text in files.items()
         if path.startswith(f"{POSTMORTEMS_DIR}/") and path.endswith(".md")
     }
-    import_postmortems(postmortems, summary)
+    import_postmortems(postmortems, summary, update=update)
     if PATHS in files:
         _one_file(summary, PATHS, _reading(_import_paths, files[PATHS]))
     for name, read_extra in EXTRA_IMPORTS.items():
@@ -595,9 +607,12 @@ class ParsedPostmortem:
     record: Record
 
 
-def import_postmortems(files: dict[str, str], summary: ImportSummary) -> None:
+def import_postmortems(
+    files: dict[str, str], summary: ImportSummary, *, update: bool = True
+) -> None:
     """Import postmortem files, each in its own transaction; one named as the recurrence of
-    another waits for it, whatever order the files come in."""
+    another waits for it, whatever order the files come in. One whose key exists is compared
+    with its file: unchanged, it is skipped; changed, it is updated (with `update`)."""
     waiting: dict[str, tuple[str, ParsedPostmortem]] = {}
     for path in sorted(files):
         try:
@@ -616,17 +631,36 @@ def import_postmortems(files: dict[str, str], summary: ImportSummary) -> None:
             ready = sorted(waiting)[:1]
         for key in sorted(ready):
             path, parsed = waiting.pop(key)
-            if session.scalar(select(Incident.id).where(Incident.key == key)) is not None:
+            existing_id = session.scalar(select(Incident.id).where(Incident.key == key))
+            if existing_id is None:
+                if _one_file(summary, path, _writing(parsed)):
+                    summary.postmortems += 1
+                continue
+            if not update:
                 summary.skipped.append((path, f"{key} already exists"))
                 continue
-            if _one_file(summary, path, _writing(parsed)):
-                summary.postmortems += 1
+            try:
+                unchanged = postmortem_file(load_incident_page(existing_id)) == files[path]
+            finally:
+                session.rollback()  # only read
+            if unchanged:
+                summary.skipped.append((path, UNCHANGED))
+            elif _one_file(summary, path, _updating(existing_id, parsed)):
+                summary.updated += 1
 
 
 def _writing(parsed: "ParsedPostmortem") -> Callable[[], tuple[int, list[str]]]:
     def write() -> tuple[int, list[str]]:
         write_postmortem(parsed)
         return 1, []
+
+    return write
+
+
+def _updating(incident_id: int, parsed: "ParsedPostmortem") -> Callable[[], tuple[int, list[str]]]:
+    def write() -> tuple[int, list[str]]:
+        update_postmortem(load_incident_page(incident_id), parsed)
+        return 0, []  # counted as updated by the caller
 
     return write
 
@@ -649,7 +683,7 @@ def parse_postmortem(text: str) -> ParsedPostmortem:
         "exclude_from_metrics": f.flag("exclude_from_metrics"),
         "owner_name": f.text("owner_name"),
         "is_restricted": f.flag("is_restricted"),
-        "started_at": f.required_instant("started_at"),
+        "started_at": f.instant("started_at"),  # the service requires it of our own
     }
     for moment in ("started", "detected", "mitigated", "resolved"):
         if moment != "started":
@@ -667,6 +701,8 @@ def parse_postmortem(text: str) -> ParsedPostmortem:
             "url": s.text("url"),
         }
         s.finish()
+    elif values["started_at"] is None:  # only another organisation's may have no start
+        raise ImportProblem("started_at: missing", record.key_lines.get("started_at", record.line))
     parts = (
         *each_record(f.records("timeline"), _timeline_event),
         *each_record(f.records("factors"), _factor),
@@ -796,6 +832,67 @@ def _action(f: Fields) -> Part:
 def write_postmortem(parsed: ParsedPostmortem, *, summary_text: str = "imported") -> Incident:
     """Create one parsed postmortem through the services (the caller commits)."""
     record = parsed.record
+    values = _incident_values(parsed)
+    author_id = _user_id(parsed.author, record, "author")
+    author = session.get(User, author_id) if author_id is not None else None
+    source = None if parsed.source is None else external_source(parsed.source)
+    try:
+        incident = create_incident(
+            values, author=author, status=parsed.status, record=False, key=parsed.key, source=source
+        )
+    except DomainError as exc:
+        raise _refused(record, exc) from exc
+    add_parts(incident, parsed.parts)
+    history.record_change(incident, summary_text)
+    _keep_stamps(incident, parsed)
+    return incident
+
+
+def update_postmortem(incident: Incident, parsed: ParsedPostmortem) -> None:
+    """Bring an existing postmortem (same key) in line with its file: its fields, status,
+    author, source and parts; one revision records the change (the caller commits)."""
+    record = parsed.record
+    if (parsed.source is None) != (not incident.is_external):
+        raise ImportProblem(
+            "source: an external reference and one of our own postmortems cannot share a key",
+            record.key_lines.get("source"),
+        )
+    values = _incident_values(parsed)
+    try:
+        update_incident(incident, values, editor=None, record=False)
+    except DomainError as exc:
+        raise _refused(record, exc) from exc
+    if parsed.source is not None:
+        set_source(incident, parsed.source)
+    # As the file says: an import restores a state, it does not walk the review workflow.
+    incident.status = parsed.status
+    incident.author_id = _user_id(parsed.author, record, "author")
+    old_parts: list[StoredPart] = [
+        *incident.timeline,
+        *incident.factors,
+        *incident.impacts,
+        *incident.lessons,
+        *incident.action_items,
+    ]
+    for part in old_parts:
+        delete_part(incident, part, record=False)
+    add_parts(incident, parsed.parts)
+    history.record_change(incident, "updated from an import")
+    _keep_stamps(incident, parsed)
+
+
+def _keep_stamps(incident: Incident, parsed: ParsedPostmortem) -> None:
+    """When it was filed and last changed are part of the record, as the file gives them."""
+    if parsed.created_at is not None:
+        incident.created_at = parsed.created_at
+    if parsed.updated_at is not None:
+        incident.updated_at = parsed.updated_at
+    session.flush()
+
+
+def _incident_values(parsed: ParsedPostmortem) -> IncidentValues:
+    """The incident's own values, with the teams, accounts and postmortems it names found."""
+    record = parsed.record
     recurrence_id = None
     if parsed.recurrence_of is not None:
         by_key = select(Incident.id).where(Incident.key == parsed.recurrence_of)
@@ -810,65 +907,51 @@ def write_postmortem(parsed: ParsedPostmortem, *, summary_text: str = "imported"
         for email in parsed.access_users
         if (user_id := _user_id(email, record, "access_users")) is not None
     )
-    values = IncidentValues(
+    return IncidentValues(
         **parsed.values,
         team_id=_team_id(parsed.team, record),
         recurrence_of_id=recurrence_id,
         owner_id=_user_id(parsed.owner, record, "owner"),
         access_user_ids=access_ids,
     )
-    author_id = _user_id(parsed.author, record, "author")
-    author = session.get(User, author_id) if author_id is not None else None
-    try:
-        incident = create_incident(
-            values, author=author, status=parsed.status, record=False, key=parsed.key
-        )
-    except DomainError as exc:
-        raise _refused(record, exc) from exc
-    if parsed.source is not None:
-        set_source(incident, parsed.source)
-    add_parts(incident, parsed.parts)
-    history.record_change(incident, summary_text)
-    if parsed.created_at is not None:
-        incident.created_at = parsed.created_at
-    if parsed.updated_at is not None:
-        incident.updated_at = parsed.updated_at
-    session.flush()
-    return incident
 
 
 def add_parts(incident: Incident, parts: Iterable[Part]) -> None:
+    """Add the parts as one batch: the incident is new or locked already (update_incident)."""
     for line, make in parts:
         with at_line(line):
             try:
-                save_part(incident, make(), record=False)
+                save_part(incident, make(), record=False, batch=True)
             except DomainError as exc:
                 raise ImportProblem(f"refused: {exc.message}", line) from exc
+    session.flush()
 
 
-def set_source(incident: Incident, source: dict[str, str], *, checked: bool = False) -> None:
-    """Mark the incident as an external reference (`source`: collection, external_id,
-    organisation, url): another organisation's, never counted. `checked`: the caller has just
-    looked for this collection and id and found none."""
+def external_source(
+    source: dict[str, str], *, incident_id: int | None = None, checked: bool = False
+) -> ExternalSource:
+    """Check an external reference's `source` (collection, external_id, organisation, url):
+    an http(s) link, and no other postmortem (than `incident_id`) from the same collection and
+    id. `checked`: the caller has just looked for this collection and id and found none."""
     collection, external_id = source["collection"], source["external_id"]
     organisation, url = source["organisation"], source["url"]
     if url and not url.lower().startswith(("http://", "https://")):
         raise ImportProblem(f"source url: use an http:// or https:// link, not {url!r}")
-    taken = (
-        None
-        if checked
-        else session.scalar(
-            select(Incident.id).where(
-                Incident.source_collection == collection,
-                Incident.external_id == external_id,
-                Incident.id != incident.id,
-            )
+    if not checked:
+        stmt = select(Incident.id).where(
+            Incident.source_collection == collection, Incident.external_id == external_id
         )
-    )
-    if taken is not None:
-        raise ImportProblem(f"source: {collection} {external_id} is already imported")
-    incident.source_collection = collection
-    incident.external_id = external_id[:200]
-    incident.source_organisation = organisation[:200]
-    incident.source_url = url[:1000]
-    session.flush()
+        if incident_id is not None:
+            stmt = stmt.where(Incident.id != incident_id)
+        if session.scalar(stmt) is not None:
+            raise ImportProblem(f"source: {collection} {external_id} is already imported")
+    return ExternalSource(collection, external_id, organisation, url)
+
+
+def set_source(incident: Incident, source: dict[str, str]) -> None:
+    """Keep an external reference's source (another organisation's, never counted) as given."""
+    checked = external_source(source, incident_id=incident.id)
+    incident.source_collection = checked.collection
+    incident.external_id = checked.external_id[:200]
+    incident.source_organisation = checked.organisation[:200]
+    incident.source_url = checked.url[:1000]

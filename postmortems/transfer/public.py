@@ -13,8 +13,9 @@ Two sources, each read into `ExternalRecord`s and written through the incident s
 Nothing is left out silently: whatever has no field of its own goes into a "Source details"
 part of the "What happened" section. No date is made up: where a source states no start
 time, the best date it does state is used and marked as an estimate, and said so; a record
-that states no date at all is skipped, with that reason. A record found again (same
-collection and id) is updated when it changed, and skipped as unchanged otherwise.
+that states no date at all keeps its start unknown ("start unknown" wherever it shows). A
+start before 1970 (a shipwreck of 1628) is kept as the source states it. A record found again
+(same collection and id) is updated when it changed, and skipped as unchanged otherwise.
 """
 
 import re
@@ -29,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from models import ActionStatus, ActionType, Incident, IncidentStatus, LessonGroup, Severity
-from models.base import in_stored_range
+from models.base import in_reference_range
 from postmortems.db import commit_change, session
 from postmortems.domain import DomainError
 from postmortems.incidents import history
@@ -43,7 +44,7 @@ from postmortems.incidents.parts import (
 )
 from postmortems.incidents.service import IncidentValues, create_incident, update_incident
 from postmortems.transfer.files import ImportProblem, Record, load_yaml, split_front_matter
-from postmortems.transfer.native import ImportSummary, set_source
+from postmortems.transfer.native import UNCHANGED, ImportSummary, external_source, set_source
 
 LONDON = ZoneInfo("Europe/London")
 MOJ_ORGANISATION = "UK Ministry of Justice"
@@ -61,7 +62,7 @@ class ExternalRecord:
     organisation: str
     url: str
     title: str
-    started_at: datetime
+    started_at: datetime | None  # None: the source states no date at all
     started_is_estimated: bool = False
     detected_at: datetime | None = None
     mitigated_at: datetime | None = None
@@ -145,9 +146,6 @@ def import_file(path: Path, source_format: str, summary: ImportSummary) -> None:
     except UnicodeDecodeError as exc:
         summary.failed.append((path.name, f"not UTF-8 text: {exc.reason}"))
         return
-    except NoDate as exc:
-        summary.skipped.append((path.name, str(exc)))
-        return
     try:
         outcome = commit_change(lambda: write_record(record))
     except ImportProblem as exc:
@@ -163,11 +161,7 @@ def import_file(path: Path, source_format: str, summary: ImportSummary) -> None:
     elif outcome == "updated":
         summary.updated += 1
     else:
-        summary.skipped.append((path.name, "unchanged since the last import"))
-
-
-class NoDate(Exception):
-    """The record states no date at all: the tracker needs a start date and makes none up."""
+        summary.skipped.append((path.name, UNCHANGED))
 
 
 # Writing.
@@ -192,10 +186,11 @@ def write_record(record: ExternalRecord) -> str:
             status=IncidentStatus.PUBLISHED,
             record=False,
             key_kind="EXT",
+            source=external_source(_source(record), checked=True),
         )
-        set_source(incident, _source(record), checked=True)
-        for part in parts:
-            save_part(incident, part, record=False)
+        for part in parts:  # one batch: the incident is new in this transaction
+            save_part(incident, part, record=False, batch=True)
+        session.flush()
         # No revision for the first import: the source file is its history (and the import
         # of a few hundred records stays within seconds); a later update records one.
         return "imported"
@@ -205,9 +200,9 @@ def write_record(record: ExternalRecord) -> str:
     set_source(existing, _source(record))
     old_parts: list[Part] = [*existing.timeline, *existing.action_items]
     for old in old_parts:
-        delete_part(existing, old)
-    for part in parts:
-        save_part(existing, part, record=False)
+        delete_part(existing, old, record=False)  # one revision for the file, below
+    for part in parts:  # one batch: update_incident locked it
+        save_part(existing, part, record=False, batch=True)
     history.record_change(existing, f"updated from {record.collection}")
     return "updated"
 
@@ -278,7 +273,12 @@ def read_icco(name: str, text: str) -> ExternalRecord:
     started_at, estimated = _icco_start(start, published, end, details)
     resolved_at = None
     if end is not None:
-        if in_stored_range(end) and end >= started_at and not estimated:
+        if (
+            in_reference_range(end)
+            and started_at is not None
+            and end >= started_at
+            and not estimated
+        ):
             resolved_at = end
         else:
             details.append(f"- End time as the source states it: {_shown(end)}")
@@ -324,28 +324,25 @@ def read_icco(name: str, text: str) -> ExternalRecord:
 
 def _icco_start(
     start: datetime | None, published: datetime | None, end: datetime | None, details: list[str]
-) -> tuple[datetime, bool]:
-    """The start, or the best date the source states, marked as an estimate."""
-    if start is not None and in_stored_range(start):
+) -> tuple[datetime | None, bool]:
+    """The start, or the best date the source states, marked as an estimate; None (start
+    unknown) when it states none."""
+    if start is not None and in_reference_range(start):
         return start, False
     if start is not None:
         details.append(
             f"- Start time as the source states it: {_shown(start)}, outside the years this "
-            "tracker stores (1970–2100)"
+            "tracker stores (1000–2100)"
         )
     for label, value in (("publication date", published), ("end time", end)):
-        if value is not None and in_stored_range(value):
+        if value is not None and in_reference_range(value):
             details.append(
                 f"- Start time: {'not stated' if start is None else 'not storable'}; the "
                 f"date shown is the source's {label}, an estimate"
             )
             return value, True
-    if start is not None:
-        raise NoDate(
-            f"its start ({_shown(start)}) lies outside the years this tracker stores "
-            "(1970–2100), and it states no other date; none is made up"
-        )
-    raise NoDate("the source states no date for the incident; none is made up")
+    details.append("- Start time: the source states no date for the incident; none is made up")
+    return None, False
 
 
 def _text(fields: Record, key: str) -> str:
@@ -446,7 +443,7 @@ def read_moj(name: str, text: str) -> ExternalRecord:
     details: list[str] = []
     times = _moj_times(events, blocks.get("status", ""), details)
     if "started" not in times:
-        raise NoDate("no key event states a date; none is made up")
+        details.append("- Start time: no key event states a date; none is made up")
     impact = blocks.get("impact", "")
     what_happened = []
     for key, caption in (
@@ -480,8 +477,8 @@ def read_moj(name: str, text: str) -> ExternalRecord:
         organisation=MOJ_ORGANISATION,
         url=MOJ_URL.format(name),
         title=title,
-        started_at=times["started"][0],
-        started_is_estimated=times["started"][1],
+        started_at=times.get("started", (None, False))[0],
+        started_is_estimated=times.get("started", (None, False))[1],
         detected_at=times.get("detected", (None, False))[0],
         mitigated_at=times.get("mitigated", (None, False))[0],
         resolved_at=times.get("resolved", (None, False))[0],

@@ -188,7 +188,8 @@ def test_importing_the_same_export_again_adds_nothing(rich, runner, tmp_path, db
     before = db.scalar(select(func.count()).select_from(Incident))
     again = runner.invoke(args=["import", str(tmp_path / "out")])
     assert "imported 0" in again.output
-    assert "skipped postmortems/PM-2021-001.md: PM-2021-001 already exists" in again.output
+    assert "skipped postmortems/PM-2021-001.md: unchanged since the last import" in again.output
+    assert "updated 0" in again.output
     assert db.scalar(select(func.count()).select_from(Incident)) == before
 
 
@@ -225,3 +226,48 @@ def test_a_bad_yaml_file_is_named_and_the_postmortems_still_import(runner, db, t
 def test_the_list_answers_an_unknown_origin_with_a_message(client) -> None:
     assert client.get("/incidents/?origin=martian").status_code == 400
     assert client.get("/incidents/?origin=external").status_code == 200
+
+
+def test_a_changed_file_updates_its_postmortem_and_the_rest_are_unchanged(
+    rich, runner, tmp_path, db
+) -> None:
+    out = tmp_path / "out"
+    runner.invoke(args=["export", str(out)])
+    changed = out / "postmortems" / "PM-2021-001.md"
+    text = changed.read_text()
+    text = text.replace("title: 'Billing job ran twice", "title: 'Billing job ran three times")
+    text = text.replace(
+        "- group: PERSONAL\n  text_md: Sleep.", "- group: PERSONAL\n  text_md: Rest."
+    )
+    text = text.replace("severity: SEV3", "severity: SEV1")
+    changed.write_text(text)
+    revisions = len(db.scalar(select(Incident).where(Incident.key == "PM-2021-001")).revisions)
+    again = runner.invoke(args=["import", str(out)])
+    assert again.exit_code == 0, again.output
+    assert "imported 0, updated 1," in again.output
+    assert "skipped postmortems/PM-2020-001.md: unchanged since the last import" in again.output
+    db.expire_all()
+    incident = db.scalar(select(Incident).where(Incident.key == "PM-2021-001"))
+    assert incident.title.startswith("Billing job ran three times")
+    assert [lesson.text_md for lesson in incident.lessons] == ["Rest."]
+    assert len(incident.timeline) == 2 and len(incident.action_items) == 2
+    assert incident.action_items[0].guards[0].name == "Job lock test"
+    assert len(incident.revisions) == revisions + 1  # one revision for the whole file
+    assert export_files()["postmortems/PM-2021-001.md"] == text  # the file, as it now is
+    third = runner.invoke(args=["import", str(out)])
+    assert "imported 0, updated 0," in third.output
+
+
+def test_an_update_that_breaks_a_rule_leaves_the_postmortem_as_it_was(
+    rich, runner, tmp_path, db
+) -> None:
+    out = tmp_path / "out"
+    runner.invoke(args=["export", str(out)])
+    changed = out / "postmortems" / "PM-2021-001.md"
+    before = changed.read_text()
+    changed.write_text(before.replace("text_md: Sleep.", "text_md: ' '"))
+    again = runner.invoke(args=["import", str(out)])
+    assert again.exit_code == 1
+    assert "postmortems/PM-2021-001.md:" in again.output and "Write the lesson" in again.output
+    db.expire_all()
+    assert export_files()["postmortems/PM-2021-001.md"] == before  # nothing half-written

@@ -16,10 +16,10 @@ from tests.transfer.conftest import SHARED
 
 ICCO = SHARED / "icco-postmortems" / "data"
 MOJ = SHARED / "moj-cloud-platform" / "incidents"
-# icco: 242 files; 50 state no date for the incident at all, and one (the Vasa, 1628) only a
-# start before 1970, outside the years the tracker stores. Apollo 11 (1969) has a publication
-# date, taken as an estimate.
-ICCO_IMPORTED = 191
+# icco: 242 files, every one imported: 50 state no date for the incident at all (their start
+# stays unknown), two a start before 1970 (the Vasa, 1628; Apollo 11, 1969), kept as stated.
+ICCO_IMPORTED = 242
+ICCO_START_UNKNOWN = 50
 MOJ_IMPORTED = 39
 
 
@@ -36,11 +36,14 @@ def summary_line(output: str) -> str:
 def test_both_collections_import_with_every_file_accounted_for(runner, db) -> None:
     icco = runner.invoke(args=["import", str(ICCO), "--format", "icco"])
     assert icco.exit_code == 0, icco.output
-    assert summary_line(icco.output) == f"imported {ICCO_IMPORTED}, updated 0, skipped 51"
-    assert "skipped 50 files: the source states no date for the incident; none is made up (" in (
-        icco.output
-    )
-    assert icco.output.count("lies outside the years this tracker stores") == 1  # the Vasa
+    assert summary_line(icco.output) == f"imported {ICCO_IMPORTED}, updated 0, skipped 0"
+    unknown = db.scalars(select(Incident).where(Incident.started_at.is_(None))).all()
+    assert len(unknown) == ICCO_START_UNKNOWN
+    for incident in unknown:  # said so on the page, not left out silently
+        assert "the source states no date for the incident; none is made up" in (
+            incident.what_happened_md
+        )
+        assert incident.key.startswith("EXT-0000-") and not incident.started_is_estimated
     moj = runner.invoke(args=["import", str(MOJ), "--format", "moj"])
     assert moj.exit_code == 0, moj.output
     assert summary_line(moj.output) == f"imported {MOJ_IMPORTED}, updated 0, skipped 0"
@@ -56,6 +59,7 @@ def test_importing_again_creates_nothing(runner, db) -> None:
     again = runner.invoke(args=["import", str(ICCO), "--format", "icco"])
     assert summary_line(again.output) == "imported 0, updated 0, skipped 242"
     assert f"skipped {ICCO_IMPORTED} files: unchanged since the last import (" in again.output
+    assert "updated 0" in again.output
     again = runner.invoke(args=["import", str(MOJ), "--format", "moj"])
     assert summary_line(again.output) == "imported 0, updated 0, skipped 39"
     assert db.scalar(select(func.count()).select_from(Incident)) == ICCO_IMPORTED + MOJ_IMPORTED
@@ -76,6 +80,7 @@ def test_a_changed_source_file_updates_its_postmortem(runner, db, tmp_path) -> N
     incident = db.scalars(select(Incident)).one()
     assert [a.title for a in incident.action_items][0] == "Buy bigger disks"
     assert len(incident.action_items) == 8
+    assert [r.summary for r in incident.revisions] == ["updated from moj"]  # one for the file
 
 
 def test_moj_key_events_are_london_time_and_review_actions_become_action_items(runner, db) -> None:
@@ -119,6 +124,18 @@ def test_icco_without_a_start_time_takes_the_publication_date_as_an_estimate(run
     assert stated.source_organisation == "CCP Games"
     assert stated.source_url.startswith("http://community.eveonline.com/")
     assert {t.name for t in stated.tags} == {"cloud"}
+
+
+def test_a_start_before_1970_is_kept_as_the_source_states_it(runner, db) -> None:
+    runner.invoke(args=["import", str(ICCO), "--format", "icco"])
+    vasa = db.scalar(select(Incident).where(Incident.title.contains("Vasa")))
+    assert vasa.started_at == utc(1628, 8, 10, 12) and not vasa.started_is_estimated
+    assert vasa.resolved_at == utc(1628, 8, 10, 12, 20)
+    assert vasa.key.startswith("EXT-1628-")
+    apollo = db.scalar(
+        select(Incident).where(Incident.external_id == "2dcd8790-c8f7-4371-a0ac-849413aa4166")
+    )
+    assert apollo.started_at == utc(1969, 7, 20, 20, 8, 55) and not apollo.started_is_estimated
 
 
 def test_the_page_names_the_organisation_and_links_the_source(runner, db, client) -> None:
