@@ -1,5 +1,7 @@
 """Similar earlier postmortems (with why), one-click recurrence, and the recurrence picker."""
 
+from sqlalchemy import event
+
 from models import (
     ActionItem,
     ActionType,
@@ -220,3 +222,43 @@ def test_the_picker_never_suggests_a_hidden_postmortem(app, db):
     client = sign_in(app.test_client(), reader)
     assert "PM-2020" not in client.get("/search/incidents?q=PM-2020").get_data(as_text=True)
     assert "PM-2020" not in client.get("/search/incidents?q=secret").get_data(as_text=True)
+
+
+def test_the_panel_is_kept_until_a_change_and_a_change_shows_on_the_next_view(app, db, client):
+    first, later = founding(db)
+    url = f"/incidents/{later.id}/similar"
+    statements: list[str] = []
+    event.listen(app.extensions["db_engine"], "before_cursor_execute", _record(statements))
+    assert first.key in client.get(url).get_data(as_text=True)
+    assert [s for s in statements if "UNION ALL" in s]  # every trait in one statement
+    statements.clear()
+    assert first.key in client.get(url).get_data(as_text=True)
+    assert not [s for s in statements if "UNION ALL" in s]  # kept, not worked out again
+    again = with_factor(
+        make_incident("Threshold changed a third time", utc(2020, 12, 1), status=PUBLISHED),
+        "Fatigue",
+    )
+    db.commit()
+    assert again.key in client.get(url).get_data(as_text=True)
+    first.title = "Renamed after review"
+    db.commit()
+    assert "Renamed after review" in client.get(url).get_data(as_text=True)
+
+
+def test_a_postmortem_restricted_since_leaves_a_readers_panel(app, db):
+    first, later = founding(db)
+    reader = make_user(Role.READER)
+    db.commit()
+    reader_client = sign_in(app.test_client(), reader)
+    url = f"/incidents/{later.id}/similar"
+    assert first.key in reader_client.get(url).get_data(as_text=True)
+    first.is_restricted = True
+    db.commit()
+    assert first.key not in reader_client.get(url).get_data(as_text=True)
+
+
+def _record(statements: list[str]):
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    return record
