@@ -117,8 +117,6 @@ class SearchResults:
 
 
 NO_FILTERS = IncidentFilters()
-# A viewer who sees every incident, never stored: what the filters choose, before visibility.
-ANYONE = User(role=Role.ADMIN, is_active=True)
 NO_WORDS = "Type one or more words to search for."
 SHORTENED = "The query was long: only its first words were searched for."
 
@@ -228,7 +226,8 @@ def chosen(filters: IncidentFilters) -> Select[Any]:
     reading thousands of them cost more than the search (a severity filter took 300 ms)."""
     # Who may see what is asked of each match by candidates(): here only the filters count,
     # so the chosen ids come from the filters' indexes without reading any incident's row.
-    every = list_incidents(ANYONE, dataclasses.replace(filters, external=None))
+    anyone = User(role=Role.ADMIN, is_active=True)  # sees every incident; never stored
+    every = list_incidents(anyone, dataclasses.replace(filters, external=None))
     ids: Select[Any] = every.with_only_columns(Incident.id).order_by(None)
     if filters.external is None:
         return ids
