@@ -125,17 +125,25 @@ def _similar(viewer: User, traits: Traits, limit: int) -> list[SimilarIncident]:
     factor_ids = sorted(traits.factor_ids)[:MAX_TRAITS]
     tag_ids = sorted(names.tag_ids[t] for t in traits.tags if t in names.tag_ids)[:MAX_TRAITS]
     system = traits.affected_system.strip()
+    last_id = None
+    if traits.started_before is not None:
+        last_id = _last_id_before(traits.started_before)
+        if last_id is None:
+            return []  # nothing started earlier
     arms = [
-        _newest("factor", i, IncidentFactor.incident_id, IncidentFactor.factor_id == i, traits)
+        _newest(
+            "factor", i, IncidentFactor.incident_id, IncidentFactor.factor_id == i, traits, last_id
+        )
         for i in factor_ids
     ]
     arms += [
-        _newest("tag", i, incident_tag.c.incident_id, incident_tag.c.tag_id == i, traits)
+        _newest("tag", i, incident_tag.c.incident_id, incident_tag.c.tag_id == i, traits, last_id)
         for i in tag_ids
     ]
     if system:
-        arms.append(_newest("system", 0, Incident.id, Incident.affected_system == system, traits))
-    if (words := _by_words(traits)) is not None:
+        same = Incident.affected_system == system
+        arms.append(_newest("system", 0, Incident.id, same, traits, last_id))
+    if (words := _by_words(traits, last_id)) is not None:
         arms.append(words)
     if not arms:
         return []
@@ -196,10 +204,41 @@ def _trait_names() -> TraitNames:
     return TraitNames(factors, tags, {name: tag_id for tag_id, name in tags.items()})
 
 
-def _earlier(stmt: Select[Any], traits: Traits, incident_id: Any) -> Select[Any]:
+# Postmortems read newest first to find the latest that started before a given time.
+LAST_ID_PROBE = 2000
+
+
+def _last_id_before(started_before: datetime) -> int | None:
+    """The largest id of a postmortem that started before `started_before`. No postmortem
+    with a larger id started earlier, so the walks below start from it instead of stepping
+    past every later one (each walk did, once per shared trait: the older the postmortem,
+    the longer). Looked for among the newest ids first (a recent postmortem's is there), then
+    along the start-time index (an older one's: a shorter stretch of it)."""
+    newest = (
+        select(Incident.id, Incident.started_at)
+        .order_by(Incident.id.desc())
+        .limit(LAST_ID_PROBE)
+        .subquery()
+    )
+    found = session.scalar(
+        select(func.max(newest.c.id)).where(newest.c.started_at < started_before)
+    )
+    if found is not None:
+        return int(found)
+    stmt = select(func.max(Incident.id)).where(Incident.started_at < started_before)
+    stmt = stmt.with_hint(Incident, "INDEXED BY ix_incident_started_at_id", "sqlite")
+    found = session.scalar(stmt)
+    return None if found is None else int(found)
+
+
+def _earlier(
+    stmt: Select[Any], traits: Traits, incident_id: Any, last_id: int | None
+) -> Select[Any]:
     """Only other postmortems, and only those that started before this one."""
     if traits.exclude_id is not None:
         stmt = stmt.where(incident_id != traits.exclude_id)
+    if last_id is not None:
+        stmt = stmt.where(incident_id <= last_id)
     if traits.started_before is not None:
         if incident_id is not Incident.id:
             stmt = stmt.join(Incident, Incident.id == incident_id)
@@ -211,11 +250,14 @@ def _earlier(stmt: Select[Any], traits: Traits, incident_id: Any) -> Select[Any]
     return stmt
 
 
-def _newest(kind: str, value: int, incident_id: Any, condition: Any, traits: Traits) -> Select[Any]:
+def _newest(
+    kind: str, value: int, incident_id: Any, condition: Any, traits: Traits, last_id: int | None
+) -> Select[Any]:
     """(kind, value, id) of the newest CANDIDATES earlier postmortems meeting `condition`,
     read backwards along its (value, incident id) index: a bounded read however many share
     the value. A subquery, so that its LIMIT holds inside a UNION."""
-    stmt = _earlier(select(incident_id.label("incident_id")).where(condition), traits, incident_id)
+    stmt = select(incident_id.label("incident_id")).where(condition)
+    stmt = _earlier(stmt, traits, incident_id, last_id)
     newest = stmt.order_by(incident_id.desc()).limit(CANDIDATES).subquery()
     return select(
         literal(kind, String).label("kind"),
@@ -224,7 +266,7 @@ def _newest(kind: str, value: int, incident_id: Any, condition: Any, traits: Tra
     )
 
 
-def _by_words(traits: Traits) -> Select[Any] | None:
+def _by_words(traits: Traits, last_id: int | None) -> Select[Any] | None:
     """("words", 0, id) of postmortems whose titles hold two of the telling words of this
     one's title and summary (its KEY_WORDS longest stems that are not stop words), the
     CANDIDATES best matched among the WORD_CANDIDATES most recent matches."""
@@ -259,7 +301,7 @@ def _by_words(traits: Traits) -> Select[Any] | None:
             .order_by(doc.id.desc())
         )
     # As for search: the best among the most recent matches, never a rank of every match.
-    stmt = _earlier(stmt.where(doc.kind == "incident"), traits, doc.incident_id)
+    stmt = _earlier(stmt.where(doc.kind == "incident"), traits, doc.incident_id, last_id)
     recent = stmt.limit(WORD_CANDIDATES).subquery()
     best = (
         select(recent.c.incident_id)

@@ -1,5 +1,8 @@
 """Similar earlier postmortems (with why), one-click recurrence, and the recurrence picker."""
 
+import dataclasses
+
+import pytest
 from sqlalchemy import event
 
 from models import (
@@ -11,7 +14,8 @@ from models import (
     LessonGroup,
     Role,
 )
-from postmortems.knowledge.service import similar_incidents, traits_of
+from postmortems.knowledge import service
+from postmortems.knowledge.service import Traits, similar_incidents, traits_of
 from tests.conftest import Browser, field_errors, make_user, sign_in
 from tests.factories import factor_named, make_guard, make_incident, utc
 
@@ -262,3 +266,29 @@ def _record(statements: list[str]):
         statements.append(statement)
 
     return record
+
+
+@pytest.mark.parametrize("probe", [1, 2000])
+def test_postmortems_filed_out_of_order_are_offered_by_when_they_started(
+    db, admin, monkeypatch, probe
+):
+    """Ids follow filing, not start times: one filed late about an early incident is offered,
+    one filed early about a later incident is not, and with nothing earlier there is none
+    (whether the last earlier id is found among the newest ids or along the start times)."""
+    monkeypatch.setattr(service, "LAST_ID_PROBE", probe)
+    later_start = with_factor(
+        make_incident("Config drift in 2023", utc(2023, 1, 1), status=PUBLISHED), "Fatigue"
+    )
+    filed_late = with_factor(
+        make_incident("Config drift in 2019", utc(2019, 1, 1), status=PUBLISHED), "Fatigue"
+    )
+    db.commit()
+    traits = Traits(
+        factor_ids=frozenset(f.factor_id for f in filed_late.factors),
+        words="config drift",
+        started_before=utc(2020, 6, 1),
+    )
+    found = [s.key for s in similar_incidents(admin, traits)]
+    assert found == [filed_late.key] and later_start.key not in found
+    earliest = dataclasses.replace(traits, started_before=utc(2018, 1, 1))
+    assert similar_incidents(admin, earliest) == []
