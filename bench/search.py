@@ -6,10 +6,16 @@ For each size it copies the generated SQLite database (bench/generate.py; cached
 reports medians over repeated runs of:
 
 - `search()` as an admin and as a reader, for one- and three-word queries in English and in
-  Russian, and its ratio to the raw FTS5 query alone (the same MATCH, best 20 by bm25, no
-  visibility, no snippets) on a bare sqlite3 connection;
-- the /search page and /search.json through the test client (page rendering included);
-- the similar-postmortems panel of a postmortem and the filing form (`/incidents/new`).
+  Russian, and its ratio to the raw FTS5 query alone (the same MATCH, best 20 by bm25 over
+  every match, no visibility, no snippets) on a bare sqlite3 connection, measured in the same
+  run; also beside the same MATCH bounded as search() bounds it (the best 20 of the 1,001
+  most recent matches);
+- `search()` narrowed by a severity (one of five: a narrow filter; and the commonest one);
+- the /search page and /search.json through the test client (page rendering included), each
+  with its ratio to the raw FTS query of its words and the number of SQL statements it ran;
+- the similar-postmortems panel of a postmortem worked out (its figures emptied before each
+  run) and kept (a view again with nothing changed), the filing form (`/incidents/new`), and
+  the home page of a reviewer (admin).
 
 Target (issue 10): a search's median under 50 ms, and the filing form under 50 ms whatever
 the number of postmortems. The exit code is 0 even when targets fail: this is a measurement.
@@ -24,17 +30,19 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bench.generate import ADMIN_EMAIL, READER_EMAIL, cached_database, landmarks
-from models import User
+from models import Severity, User
 from postmortems import create_app
 from postmortems.auth.service import start_session
 from postmortems.auth.sessions import SESSION_TOKEN_KEY
 from postmortems.db import session
+from postmortems.incidents.service import IncidentFilters
 from postmortems.search.service import fts5_query, search
 from postmortems.search.text import parse_query
 
@@ -92,12 +100,13 @@ def bench_size(size: int, repeat: int) -> list[tuple[str, float, str]]:
             reader = session.scalars(select(User).where(User.email == READER_EMAIL)).one()
             token = start_session(admin)
             session.commit()
+            raws: dict[str, float] = {}
             for language, words, query in QUERIES:
-                raw = median_ms(raw_fts(path, query, RAW), repeat)
+                raw = raws[query] = median_ms(raw_fts(path, query, RAW), repeat)
                 bounded = median_ms(raw_fts(path, query, RAW_BOUNDED), repeat)
                 for who, viewer in (("admin", admin), ("reader", reader)):
                     found = search(viewer, query + " ")
-                    took = median_ms(lambda v=viewer, q=query: search(v, q + " "), repeat)
+                    took = median_ms(partial(search, viewer, query + " "), repeat)
                     name = f"search {language} {words}w {who:6} {query!r}"
                     note = (
                         f"{took / raw:4.1f}× raw FTS ({raw:.1f} ms), {took / bounded:4.1f}× "
@@ -105,34 +114,84 @@ def bench_size(size: int, repeat: int) -> list[tuple[str, float, str]]:
                     )
                     note += "+" if found.total_is_capped else ""
                     rows.append((name, took, note + " results"))
+            for severity in (Severity.SEV1, Severity.SEV3):
+                filters = IncidentFilters(severity=severity)
+                for query in ("threshold", "ошибку"):
+                    for who, viewer in (("admin", admin), ("reader", reader)):
+                        found = search(viewer, query + " ", filters)
+                        took = median_ms(partial(search, viewer, query + " ", filters), repeat)
+                        name = f"search {severity.name} {who:6} {query!r}"
+                        note = f"{took / raws[query]:4.1f}× raw FTS, {found.total:,}"
+                        note += "+" if found.total_is_capped else ""
+                        rows.append((name, took, note + " results"))
         client = app.test_client()
         with client.session_transaction() as flask_session:
             flask_session["_user_id"] = str(admin.id)
             flask_session["_fresh"] = True
             flask_session[SESSION_TOKEN_KEY] = token
 
-        def get(url: str) -> Callable[[], Any]:
+        statements = [0]
+
+        @event.listens_for(app.extensions["db_engine"], "before_cursor_execute")
+        def count(*_args: Any) -> None:
+            statements[0] += 1
+
+        def get(url: str, uncached: bool = False) -> Callable[[], Any]:
             def run() -> Any:
+                if uncached:  # every figure kept in this process, as after any write
+                    app.extensions.pop("figure_cache", None)
                 response = client.get(url)
                 assert response.status_code == 200, (url, response.status_code)
                 return response
 
             return run
 
+        similar = f"/incidents/{marks.postmortem_id}/similar"
         pages = [
-            ("/healthz (the floor, for scale)", "/healthz"),
-            ("page /search?q=threshold", "/search?q=threshold"),
-            ("page /search?q=ошибку", "/search?q=%D0%BE%D1%88%D0%B8%D0%B1%D0%BA%D1%83"),
-            ("page /search.json?q=rounded+scores", "/search.json?q=rounded+scores"),
-            ("page /search?q=… with severity", "/search?q=threshold&severity=SEV1"),
-            ("picker /search/incidents?q=PM-2024", "/search/incidents?q=PM-2024"),
-            ("picker /search/incidents?q=calibration", "/search/incidents?q=calibration"),
-            ("similar panel of a postmortem", f"/incidents/{marks.postmortem_id}/similar"),
-            ("lessons page", "/lessons"),
-            ("filing form /incidents/new", "/incidents/new"),
+            ("/healthz (the floor, for scale)", "/healthz", None, False),
+            ("page /search?q=threshold", "/search?q=threshold", "threshold", False),
+            (
+                "page /search?q=ошибку",
+                "/search?q=%D0%BE%D1%88%D0%B8%D0%B1%D0%BA%D1%83",
+                "ошибку",
+                False,
+            ),
+            ("page /search.json?q=rounded+scores", "/search.json?q=rounded+scores", None, False),
+            (
+                "page /search?q=threshold&severity=SEV1",
+                "/search?q=threshold&severity=SEV1",
+                "threshold",
+                False,
+            ),
+            (
+                "page /search?q=threshold&severity=SEV3",
+                "/search?q=threshold&severity=SEV3",
+                "threshold",
+                False,
+            ),
+            ("picker /search/incidents?q=PM-2024", "/search/incidents?q=PM-2024", None, False),
+            (
+                "picker /search/incidents?q=calibration",
+                "/search/incidents?q=calibration",
+                None,
+                False,
+            ),
+            ("similar panel, worked out (nothing kept)", similar, None, True),
+            ("similar panel, kept (viewed again)", similar, None, False),
+            ("lessons page", "/lessons", None, False),
+            ("filing form /incidents/new", "/incidents/new", None, False),
+            ("filing form, nothing kept", "/incidents/new", None, True),
+            ("home page of a reviewer (admin)", "/", None, False),
         ]
-        for name, url in pages:
-            rows.append((name, median_ms(get(url), repeat), ""))
+        for name, url, raw_words, uncached in pages:
+            run = get(url, uncached)
+            took = median_ms(run, repeat)
+            statements[0] = 0
+            run()
+            note = f"{statements[0]} SQL statements"
+            if raw_words is not None:
+                note = f"{took / raws[raw_words]:4.1f}× raw FTS, " + note
+            rows.append((name, took, note))
         app.extensions["db_engine"].dispose()
     return rows
 

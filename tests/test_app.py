@@ -141,3 +141,30 @@ def test_home_shows_my_drafts_reviews_and_overdue_action_items(app, db) -> None:
     assert draft.key in drafts and in_review.key not in drafts
     assert in_review.key in reviews and draft.key not in reviews
     assert "Add the test" in items and "overdue" in items
+
+
+def test_home_keeps_the_count_in_review_until_a_change(app, db) -> None:
+    """The number of postmortems in review (which picks how the list is read) is kept between
+    reviewers' visits; a postmortem sent for review shows on the next one."""
+    from models import Role
+    from postmortems.incidents.workflow import submit_for_review
+    from tests.conftest import make_user, sign_in
+    from tests.factories import make_incident
+
+    reviewer, author = make_user(Role.REVIEWER), make_user(Role.AUTHOR)
+    first = make_incident("First in review", author_id=author.id)
+    second = make_incident("Second in review", author_id=author.id)
+    submit_for_review(first, author)
+    db.commit()
+    browser = sign_in(app.test_client(), reviewer)
+    html = browser.get("/").get_data(as_text=True)
+    assert first.key in html and second.key not in html
+    kept = app.extensions["figure_cache"][("in_review_count",)]
+    assert kept[1] == 1
+    assert browser.get("/").status_code == 200
+    assert app.extensions["figure_cache"][("in_review_count",)] is kept  # not counted again
+    submit_for_review(second, author)
+    db.commit()
+    html = browser.get("/").get_data(as_text=True)
+    assert first.key in html and second.key in html
+    assert app.extensions["figure_cache"][("in_review_count",)][1] == 2

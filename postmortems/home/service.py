@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from models import ActionItem, ActionStatus, Incident, IncidentStatus, Role, User
 from postmortems.auth.access import named_incident_ids, visible_incidents
+from postmortems.cache import cached
 from postmortems.db import session
 from postmortems.incidents.service import ORDER_INDEX_FROM_ROWS, newest_first
 from postmortems.timezones import local_today
@@ -37,7 +38,7 @@ def desk_of(user: User) -> Desk:
     to_review: list[Incident] | None = None
     if user.can(Role.REVIEWER):
         in_review = Incident.status == IncidentStatus.IN_REVIEW
-        waiting = session.scalar(select(func.count()).where(in_review)) or 0
+        waiting = cached(("in_review_count",), in_review_count)
         review = select(Incident).where(
             in_review, Incident.author_id.is_distinct_from(user.id), visible_incidents(user)
         )
@@ -59,3 +60,11 @@ def desk_of(user: User) -> Desk:
         to_review=to_review,
         action_items=list(session.scalars(items)),
     )
+
+
+def in_review_count() -> int:
+    """How many postmortems wait for review, all told: it only picks the plan of the list, but
+    counting them on every reviewer's visit read the status index each time, so it is kept
+    until the data changes."""
+    in_review = Incident.status == IncidentStatus.IN_REVIEW
+    return session.scalar(select(func.count()).where(in_review)) or 0

@@ -27,8 +27,10 @@ from models import (
     Incident,
     LessonGroup,
     Severity,
+    Team,
     User,
 )
+from postmortems.cache import cached
 from postmortems.db import session
 from postmortems.forms import (
     EnumSelectField,
@@ -50,7 +52,6 @@ from postmortems.incidents.parts import (
 )
 from postmortems.incidents.service import PLAIN_FIELDS, IncidentValues
 from postmortems.search.picker import IncidentKeyField
-from postmortems.teams.service import list_teams
 
 NO_CHOICE: tuple[int | str, str] = ("", "—")
 MARKDOWN_HINT = "Markdown: **bold**, lists, tables, ```code```."
@@ -107,7 +108,7 @@ class IncidentForm(Form):
             # Another organisation's incident may state no start: left empty, it stays unknown.
             self.started_at.validators = [Optional()]
             self.started_at.flags.required = False
-        self.team_id.choices = [NO_CHOICE] + [(t.id, t.name) for t in session.scalars(list_teams())]
+        self.team_id.choices = [NO_CHOICE, *team_choices()]
         people = user_choices()
         self.owner_id.choices = [NO_CHOICE, *people]
         self.access_user_ids.choices = people
@@ -152,9 +153,28 @@ class IncidentForm(Form):
 
 
 def user_choices() -> list[tuple[int, str]]:
-    """Active accounts as select choices."""
-    users = session.scalars(select(User).where(User.is_active).order_by(User.name, User.email))
-    return [(u.id, u.display_name) for u in users]
+    """Active accounts as select choices: kept until the data changes (every form shows them,
+    several times; they are not worth a query per request)."""
+
+    def read() -> tuple[tuple[int, str], ...]:
+        users = session.execute(
+            select(User.id, User.name, User.email)
+            .where(User.is_active)
+            .order_by(User.name, User.email)
+        )
+        return tuple((i, name or email) for i, name, email in users)
+
+    return list(cached(("user_choices",), read))
+
+
+def team_choices() -> list[tuple[int, str]]:
+    """The teams as select choices (their names only: not their headcount history)."""
+
+    def read() -> tuple[tuple[int, str], ...]:
+        teams = session.execute(select(Team.id, Team.name).order_by(Team.name))
+        return tuple((i, name) for i, name in teams)
+
+    return list(cached(("team_choices",), read))
 
 
 class PartForm(Form):

@@ -31,6 +31,7 @@ from models import (
     Incident,
     LessonGroup,
 )
+from postmortems.cache import cached
 from postmortems.db import session
 from postmortems.domain import ConflictError
 from postmortems.forms import (
@@ -251,18 +252,11 @@ class PostmortemForm(IncidentForm):
         self.fill_row_choices()
 
     def fill_row_choices(self) -> None:
-        factors = session.scalars(
-            select(ContributingFactor).order_by(
-                ContributingFactor.category, ContributingFactor.name
-            )
-        ).all()
-        grouped: dict[str, list[tuple[int | str, str]]] = {c.label: [] for c in CauseCategory}
-        for factor in factors:
-            grouped[factor.category.label].append((factor.id, factor.name))
-        factor_choices = {"": [NO_CHOICE], **grouped}
+        factors, guards = cached(("part_row_choices",), _row_choices)
+        # Copies: what is kept is shared by every request.
+        factor_choices = {group: list(choices) for group, choices in factors}
+        guard_choices = list(guards)
         people = [NO_CHOICE, *user_choices()]
-        guards = session.execute(select(GuardCheck.id, GuardCheck.name).order_by(GuardCheck.name))
-        guard_choices = [NO_CHOICE, *((i, name) for i, name in guards)]
         for factor_row in self.factors:
             factor_row.form.factor_id.choices = factor_choices
         for action_row in self.actions:
@@ -294,6 +288,28 @@ class PostmortemForm(IncidentForm):
                 values = None if row.form.remove.data else row.form.values(part_values(part))
                 edits.append(PartEdit(row.name, part, values, row.form.expected_version()))
         return edits
+
+
+Choices = tuple[tuple[int | str, str], ...]
+
+
+def _row_choices() -> tuple[tuple[tuple[str, Choices], ...], Choices]:
+    """The factors by category and the guard checks the part rows choose from: kept until the
+    data changes, since every form shows them and the guard checks grow with the data."""
+    factors = session.execute(
+        select(
+            ContributingFactor.id, ContributingFactor.category, ContributingFactor.name
+        ).order_by(ContributingFactor.category, ContributingFactor.name)
+    ).all()
+    grouped: dict[str, list[tuple[int | str, str]]] = {"": [NO_CHOICE]}
+    grouped.update({c.label: [] for c in CauseCategory})
+    for factor_id, category, name in factors:
+        grouped[category.label].append((factor_id, name))
+    guards = session.execute(select(GuardCheck.id, GuardCheck.name).order_by(GuardCheck.name))
+    return (
+        tuple((group, tuple(choices)) for group, choices in grouped.items()),
+        (NO_CHOICE, *((i, name) for i, name in guards)),
+    )
 
 
 def saved_parts(incident: Incident, kind: str) -> list[Part]:

@@ -14,7 +14,17 @@ from datetime import datetime
 from typing import Any
 
 from markupsafe import Markup
-from sqlalchemy import Select, func, literal_column, select, text
+from sqlalchemy import (
+    Integer,
+    Select,
+    String,
+    func,
+    literal,
+    literal_column,
+    select,
+    text,
+    union_all,
+)
 
 from models import (
     ActionItem,
@@ -29,7 +39,8 @@ from models import (
     User,
 )
 from models.incident import action_item_guard, incident_tag
-from postmortems.auth.access import visible_incidents
+from postmortems.auth.access import viewer_key, visible_incidents
+from postmortems.cache import cached
 from postmortems.db import session
 from postmortems.incidents.service import (
     PLAIN_FIELDS,
@@ -98,24 +109,52 @@ def traits_of(incident: Incident) -> Traits:
 
 
 def similar_incidents(viewer: User, traits: Traits, limit: int = SHOWN) -> list[SimilarIncident]:
-    """The postmortems most like `traits` that `viewer` may see, best first, with why."""
-    evidence: dict[str, dict[int, set[Any]]] = {"factor": {}, "tag": {}, "system": {}}
-    for factor_id in sorted(traits.factor_ids)[:MAX_TRAITS]:
-        named = IncidentFactor.factor_id == factor_id
-        _add(evidence["factor"], factor_id, _newest(IncidentFactor.incident_id, named, traits))
-    if traits.tags:
-        tag_ids = session.scalars(select(Tag.id).where(Tag.name.in_(traits.tags))).all()
-        for tag_id in sorted(tag_ids)[:MAX_TRAITS]:
-            tagged = incident_tag.c.tag_id == tag_id
-            _add(evidence["tag"], tag_id, _newest(incident_tag.c.incident_id, tagged, traits))
+    """The postmortems most like `traits` that `viewer` may see, best first, with why.
+
+    Kept per viewer and traits until the data changes (any write moves the data version), so
+    a page viewed again costs no query; worked out, it takes two: every shared trait's
+    candidates and the word matches in one, then the rows of those the viewer may see."""
+    return cached(
+        ("similar_incidents", viewer_key(viewer), traits, limit),
+        lambda: _similar(viewer, traits, limit),
+    )
+
+
+def _similar(viewer: User, traits: Traits, limit: int) -> list[SimilarIncident]:
+    names = cached(("similar_trait_names",), _trait_names)
+    factor_ids = sorted(traits.factor_ids)[:MAX_TRAITS]
+    tag_ids = sorted(names.tag_ids[t] for t in traits.tags if t in names.tag_ids)[:MAX_TRAITS]
     system = traits.affected_system.strip()
+    last_id = None
+    if traits.started_before is not None:
+        last_id = _last_id_before(traits.started_before)
+        if last_id is None:
+            return []  # nothing started earlier
+    arms = [
+        _newest(
+            "factor", i, IncidentFactor.incident_id, IncidentFactor.factor_id == i, traits, last_id
+        )
+        for i in factor_ids
+    ]
+    arms += [
+        _newest("tag", i, incident_tag.c.incident_id, incident_tag.c.tag_id == i, traits, last_id)
+        for i in tag_ids
+    ]
     if system:
         same = Incident.affected_system == system
-        _add(evidence["system"], system, _newest(Incident.id, same, traits))
-    evidence["words"] = _by_words(traits)
+        arms.append(_newest("system", 0, Incident.id, same, traits, last_id))
+    if (words := _by_words(traits, last_id)) is not None:
+        arms.append(words)
+    if not arms:
+        return []
+    evidence: dict[str, dict[int, set[Any]]] = {kind: {} for kind in WEIGHTS}
+    # One statement for every trait: each arm still reads only its own bounded slice.
+    found = union_all(*arms) if len(arms) > 1 else arms[0]
+    for kind, value, incident_id in session.execute(found):
+        evidence[kind].setdefault(incident_id, set()).add(value)
     scores: dict[int, float] = defaultdict(float)
-    for kind, found in evidence.items():
-        for incident_id, shared in found.items():
+    for kind, by_incident in evidence.items():
+        for incident_id, shared in by_incident.items():
             scores[incident_id] += WEIGHTS[kind] * len(shared)
     if not scores:
         return []
@@ -124,8 +163,6 @@ def similar_incidents(viewer: User, traits: Traits, limit: int = SHOWN) -> list[
             Incident.id, Incident.key, Incident.title, Incident.started_at, Incident.team_id
         ).where(Incident.id.in_(list(scores)), visible_incidents(viewer))
     ).all()
-    factor_names = _names(ContributingFactor, evidence.get("factor", {}))
-    tag_names = _names(Tag, evidence["tag"])
     results = []
     for row in rows:
         score = scores[row.id]
@@ -133,13 +170,13 @@ def similar_incidents(viewer: User, traits: Traits, limit: int = SHOWN) -> list[
         if same_team:
             score += WEIGHTS["team"]
         reasons = []
-        if factors := evidence.get("factor", {}).get(row.id):
-            names = ", ".join(sorted(factor_names[i] for i in factors))
-            reasons.append(f"shares factor{'s' if len(factors) > 1 else ''} {names}")
-        if tags := evidence.get("tag", {}).get(row.id):
-            names = ", ".join(sorted(tag_names[i] for i in tags))
-            reasons.append(f"tag{'s' if len(tags) > 1 else ''} {names}")
-        if row.id in evidence.get("system", {}):
+        if factors := evidence["factor"].get(row.id):
+            listed = ", ".join(sorted(names.factors[i] for i in factors))
+            reasons.append(f"shares factor{'s' if len(factors) > 1 else ''} {listed}")
+        if tags := evidence["tag"].get(row.id):
+            listed = ", ".join(sorted(names.tags[i] for i in tags))
+            reasons.append(f"tag{'s' if len(tags) > 1 else ''} {listed}")
+        if row.id in evidence["system"]:
             reasons.append(f"same affected system {system}")
         if same_team:
             reasons.append("same team")
@@ -160,10 +197,56 @@ def similar_incidents(viewer: User, traits: Traits, limit: int = SHOWN) -> list[
     return results[:limit]
 
 
-def _earlier(stmt: Select[Any], traits: Traits, incident_id: Any) -> Select[Any]:
+@dataclass(frozen=True)
+class TraitNames:
+    factors: dict[int, str]
+    tags: dict[int, str]
+    tag_ids: dict[str, int]
+
+
+def _trait_names() -> TraitNames:
+    """Every factor's and tag's name (a few hundred rows), kept until the data changes: what
+    the reasons name, without a query per panel."""
+    factors = dict(session.execute(select(ContributingFactor.id, ContributingFactor.name)).all())
+    tags = dict(session.execute(select(Tag.id, Tag.name)).all())
+    return TraitNames(factors, tags, {name: tag_id for tag_id, name in tags.items()})
+
+
+# Postmortems read newest first to find the latest that started before a given time.
+LAST_ID_PROBE = 2000
+
+
+def _last_id_before(started_before: datetime) -> int | None:
+    """The largest id of a postmortem that started before `started_before`. No postmortem
+    with a larger id started earlier, so the walks below start from it instead of stepping
+    past every later one (each walk did, once per shared trait: the older the postmortem,
+    the longer). Looked for among the newest ids first (a recent postmortem's is there), then
+    along the start-time index (an older one's: a shorter stretch of it)."""
+    newest = (
+        select(Incident.id, Incident.started_at)
+        .order_by(Incident.id.desc())
+        .limit(LAST_ID_PROBE)
+        .subquery()
+    )
+    found = session.scalar(
+        select(func.max(newest.c.id)).where(newest.c.started_at < started_before)
+    )
+    if found is not None:
+        return int(found)
+    stmt = select(func.max(Incident.id)).where(Incident.started_at < started_before)
+    stmt = stmt.with_hint(Incident, "INDEXED BY ix_incident_started_at_id", "sqlite")
+    found = session.scalar(stmt)
+    return None if found is None else int(found)
+
+
+def _earlier(
+    stmt: Select[Any], traits: Traits, incident_id: Any, last_id: int | None
+) -> Select[Any]:
     """Only other postmortems, and only those that started before this one."""
     if traits.exclude_id is not None:
         stmt = stmt.where(incident_id != traits.exclude_id)
+    if last_id is not None:
+        stmt = stmt.where(incident_id <= last_id)
     if traits.started_before is not None:
         if incident_id is not Incident.id:
             stmt = stmt.join(Incident, Incident.id == incident_id)
@@ -175,25 +258,30 @@ def _earlier(stmt: Select[Any], traits: Traits, incident_id: Any) -> Select[Any]
     return stmt
 
 
-def _newest(incident_id: Any, condition: Any, traits: Traits) -> list[int]:
-    """The newest CANDIDATES earlier postmortems meeting `condition`, read backwards along
-    its (value, incident id) index: a bounded read however many share the value."""
-    stmt = _earlier(select(incident_id).where(condition), traits, incident_id)
-    return list(session.scalars(stmt.order_by(incident_id.desc()).limit(CANDIDATES)))
+def _newest(
+    kind: str, value: int, incident_id: Any, condition: Any, traits: Traits, last_id: int | None
+) -> Select[Any]:
+    """(kind, value, id) of the newest CANDIDATES earlier postmortems meeting `condition`,
+    read backwards along its (value, incident id) index: a bounded read however many share
+    the value. A subquery, so that its LIMIT holds inside a UNION."""
+    stmt = select(incident_id.label("incident_id")).where(condition)
+    stmt = _earlier(stmt, traits, incident_id, last_id)
+    newest = stmt.order_by(incident_id.desc()).limit(CANDIDATES).subquery()
+    return select(
+        literal(kind, String).label("kind"),
+        literal(value, Integer).label("value"),
+        newest.c.incident_id,
+    )
 
 
-def _add(found: dict[int, set[Any]], value: Any, incident_ids: list[int]) -> None:
-    for incident_id in incident_ids:
-        found.setdefault(incident_id, set()).add(value)
-
-
-def _by_words(traits: Traits) -> dict[int, set[Any]]:
-    """Postmortems whose titles hold two of the telling words of this one's title and
-    summary (its KEY_WORDS longest stems that are not stop words), best matched first."""
+def _by_words(traits: Traits, last_id: int | None) -> Select[Any] | None:
+    """("words", 0, id) of postmortems whose titles hold two of the telling words of this
+    one's title and summary (its KEY_WORDS longest stems that are not stop words), the
+    CANDIDATES best matched among the WORD_CANDIDATES most recent matches."""
     stems = [s for s in parse_query(traits.words, prefix_last=False).stems if s not in STOP]
     stems = sorted(stems, key=lambda s: (-len(s), s))[:KEY_WORDS]
     if not stems:
-        return {}
+        return None
     pairs: list[tuple[str, ...]] = list(itertools.combinations(stems, 2)) or [(stems[0],)]
     doc = SearchDocument
     if session.get_bind().dialect.name == "sqlite":
@@ -201,7 +289,7 @@ def _by_words(traits: Traits) -> dict[int, set[Any]]:
         terms = f"title : ({either})"  # titles only: short, and what a postmortem is about
         score: Any = literal_column("bm25(search_fts, 4.0, 1.0)")
         stmt = (
-            select(score, doc.incident_id)
+            select(score.label("score"), doc.incident_id.label("incident_id"))
             .select_from(search_fts)
             .join(doc, doc.id == literal_column("search_fts.rowid"))
             .where(text("search_fts MATCH :similar_terms").bindparams(similar_terms=terms))
@@ -213,21 +301,27 @@ def _by_words(traits: Traits) -> dict[int, set[Any]]:
         either = " | ".join("(" + " & ".join(f"'{s}':A" for s in pair) + ")" for pair in pairs)
         tsquery = func.to_tsquery("simple", either)
         stmt = (
-            select(-func.ts_rank(vector, tsquery), doc.incident_id)
+            select(
+                (-func.ts_rank(vector, tsquery)).label("score"),
+                doc.incident_id.label("incident_id"),
+            )
             .where(vector.bool_op("@@")(tsquery))
             .order_by(doc.id.desc())
         )
     # As for search: the best among the most recent matches, never a rank of every match.
-    stmt = _earlier(stmt.where(doc.kind == "incident"), traits, doc.incident_id)
-    ranked = sorted(tuple(row) for row in session.execute(stmt.limit(WORD_CANDIDATES)))
-    return {incident_id: {True} for _score, incident_id in ranked[:CANDIDATES]}
-
-
-def _names(model: Any, found: dict[int, set[Any]]) -> dict[int, str]:
-    ids = set().union(*found.values()) if found else set()
-    if not ids:
-        return {}
-    return dict(session.execute(select(model.id, model.name).where(model.id.in_(ids))).all())
+    stmt = _earlier(stmt.where(doc.kind == "incident"), traits, doc.incident_id, last_id)
+    recent = stmt.limit(WORD_CANDIDATES).subquery()
+    best = (
+        select(recent.c.incident_id)
+        .order_by(recent.c.score, recent.c.incident_id)
+        .limit(CANDIDATES)
+        .subquery()
+    )
+    return select(
+        literal("words", String).label("kind"),
+        literal(0, Integer).label("value"),
+        best.c.incident_id,
+    )
 
 
 def guards_meant_to_prevent(incident: Incident) -> list[GuardCheck]:

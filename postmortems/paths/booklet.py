@@ -6,6 +6,7 @@ nothing its reader could not open on the site.
 """
 
 import base64
+import functools
 import hashlib
 import re
 import unicodedata
@@ -47,15 +48,22 @@ def article(incident_id: int) -> Markup:
     )
 
 
-def _stylesheet() -> str:
-    static = Path(current_app.static_folder or "static")
-    return (static / STYLESHEET).read_text(encoding="utf-8")
+def _stylesheet() -> tuple[str, str]:
+    """The booklet's stylesheet and the hash that lets it apply inline."""
+    return _read_stylesheet(Path(current_app.static_folder or "static") / STYLESHEET)
+
+
+@functools.lru_cache(maxsize=4)
+def _read_stylesheet(file: Path) -> tuple[str, str]:
+    """Read once per process: the file ships with the code and changes only with a deploy."""
+    css = file.read_text(encoding="utf-8")
+    return css, base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
 
 
 def as_html(path: ReadingPath, items: list[ReadingPathItem], *, base_url: str) -> tuple[str, str]:
     """The booklet as one HTML document, and the Content-Security-Policy that lets its inline
     stylesheet (and nothing else) apply."""
-    css = _stylesheet()
+    css, digest = _stylesheet()
     html = render_template(
         "paths/booklet.html",
         path=path,
@@ -66,7 +74,6 @@ def as_html(path: ReadingPath, items: list[ReadingPathItem], *, base_url: str) -
         css=Markup(css),  # noqa: S704 - our own file from static/
         now=utcnow(),
     )
-    digest = base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
     policy = (
         f"default-src 'none'; style-src 'sha256-{digest}'; img-src 'self' data:; "
         "base-uri 'self'; form-action 'none'; frame-ancestors 'none'"

@@ -23,6 +23,7 @@ from postmortems.paths.forms import ItemForm, NoteForm, PathForm
 from postmortems.paths.service import (
     Progress,
     add_item,
+    count_items,
     create_path,
     delete_path,
     get_visible_item,
@@ -87,7 +88,7 @@ def detail(path_id: int) -> ResponseReturnValue:
         read=read,
         progress=Progress(read=len(read), total=len(items)),
         item_form=ItemForm(formdata=None),
-        hidden=len(path.items) - len(items) if can(current_user, "curate_paths") else 0,
+        hidden=count_items(path) - len(items) if can(current_user, "curate_paths") else 0,
     )
 
 

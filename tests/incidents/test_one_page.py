@@ -1,6 +1,8 @@
 """Filing a whole postmortem on one page, by plain forms: the incident and its parts saved
 together as one revision; rows left empty are skipped; a bad row is answered beside it."""
 
+from datetime import date
+
 from sqlalchemy import func, select
 
 from models import (
@@ -11,10 +13,11 @@ from models import (
     IncidentFactor,
     IncidentRevision,
     Lesson,
+    Role,
     TimelineEvent,
 )
-from tests.conftest import CSRF_PATTERN, HIDDEN_PATTERN, field_errors
-from tests.factories import factor_named, make_incident
+from tests.conftest import CSRF_PATTERN, HIDDEN_PATTERN, field_errors, make_user
+from tests.factories import factor_named, make_guard, make_incident, make_team
 
 FILING = {"title": "Threshold change broke masks", "started_at": "2024-03-01T10:00"}
 
@@ -231,3 +234,19 @@ def test_a_row_with_only_white_space_is_empty(browser, db) -> None:
     rows = {"timeline-0-text_md": "\r\n  ", "lessons-0-text_md": "\n"}
     assert browser.submit("/incidents/new", {**FILING, **rows}).status_code == 302
     assert _count(db, TimelineEvent) == 0 and _count(db, Lesson) == 0
+
+
+def test_the_forms_choices_are_kept_until_a_change_and_a_change_shows_next_time(db, client):
+    """The teams, people, factors and guard checks the form offers are kept between requests
+    (every form shows them); a change to any of them shows on the next form."""
+    page = client.get("/incidents/new").get_data(as_text=True)
+    assert "Canary deploy gate" not in page and "Platform team" not in page
+    make_guard("Canary deploy gate")
+    make_team("Platform team", [(date(2024, 1, 1), 5)])
+    make_user(Role.AUTHOR, "new-author@example.com").name = "Nadia New"
+    db.commit()
+    page = client.get("/incidents/new").get_data(as_text=True)
+    assert "Canary deploy gate" in page and "Platform team" in page and "Nadia New" in page
+    factor_named("Tangled code and configs").name = "Tangled configuration"
+    db.commit()
+    assert "Tangled configuration" in client.get("/incidents/new").get_data(as_text=True)

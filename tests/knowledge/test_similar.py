@@ -1,5 +1,10 @@
 """Similar earlier postmortems (with why), one-click recurrence, and the recurrence picker."""
 
+import dataclasses
+
+import pytest
+from sqlalchemy import event
+
 from models import (
     ActionItem,
     ActionType,
@@ -9,7 +14,8 @@ from models import (
     LessonGroup,
     Role,
 )
-from postmortems.knowledge.service import similar_incidents, traits_of
+from postmortems.knowledge import service
+from postmortems.knowledge.service import Traits, similar_incidents, traits_of
 from tests.conftest import Browser, field_errors, make_user, sign_in
 from tests.factories import factor_named, make_guard, make_incident, utc
 
@@ -220,3 +226,69 @@ def test_the_picker_never_suggests_a_hidden_postmortem(app, db):
     client = sign_in(app.test_client(), reader)
     assert "PM-2020" not in client.get("/search/incidents?q=PM-2020").get_data(as_text=True)
     assert "PM-2020" not in client.get("/search/incidents?q=secret").get_data(as_text=True)
+
+
+def test_the_panel_is_kept_until_a_change_and_a_change_shows_on_the_next_view(app, db, client):
+    first, later = founding(db)
+    url = f"/incidents/{later.id}/similar"
+    statements: list[str] = []
+    event.listen(app.extensions["db_engine"], "before_cursor_execute", _record(statements))
+    assert first.key in client.get(url).get_data(as_text=True)
+    assert [s for s in statements if "UNION ALL" in s]  # every trait in one statement
+    statements.clear()
+    assert first.key in client.get(url).get_data(as_text=True)
+    assert not [s for s in statements if "UNION ALL" in s]  # kept, not worked out again
+    again = with_factor(
+        make_incident("Threshold changed a third time", utc(2020, 12, 1), status=PUBLISHED),
+        "Fatigue",
+    )
+    db.commit()
+    assert again.key in client.get(url).get_data(as_text=True)
+    first.title = "Renamed after review"
+    db.commit()
+    assert "Renamed after review" in client.get(url).get_data(as_text=True)
+
+
+def test_a_postmortem_restricted_since_leaves_a_readers_panel(app, db):
+    first, later = founding(db)
+    reader = make_user(Role.READER)
+    db.commit()
+    reader_client = sign_in(app.test_client(), reader)
+    url = f"/incidents/{later.id}/similar"
+    assert first.key in reader_client.get(url).get_data(as_text=True)
+    first.is_restricted = True
+    db.commit()
+    assert first.key not in reader_client.get(url).get_data(as_text=True)
+
+
+def _record(statements: list[str]):
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    return record
+
+
+@pytest.mark.parametrize("probe", [1, 2000])
+def test_postmortems_filed_out_of_order_are_offered_by_when_they_started(
+    db, admin, monkeypatch, probe
+):
+    """Ids follow filing, not start times: one filed late about an early incident is offered,
+    one filed early about a later incident is not, and with nothing earlier there is none
+    (whether the last earlier id is found among the newest ids or along the start times)."""
+    monkeypatch.setattr(service, "LAST_ID_PROBE", probe)
+    later_start = with_factor(
+        make_incident("Config drift in 2023", utc(2023, 1, 1), status=PUBLISHED), "Fatigue"
+    )
+    filed_late = with_factor(
+        make_incident("Config drift in 2019", utc(2019, 1, 1), status=PUBLISHED), "Fatigue"
+    )
+    db.commit()
+    traits = Traits(
+        factor_ids=frozenset(f.factor_id for f in filed_late.factors),
+        words="config drift",
+        started_before=utc(2020, 6, 1),
+    )
+    found = [s.key for s in similar_incidents(admin, traits)]
+    assert found == [filed_late.key] and later_start.key not in found
+    earliest = dataclasses.replace(traits, started_before=utc(2018, 1, 1))
+    assert similar_incidents(admin, earliest) == []

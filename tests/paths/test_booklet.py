@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import re
+from pathlib import Path
 
 import pytest
 from weasyprint import HTML
@@ -157,3 +158,14 @@ def test_the_markdown_booklet_escapes_plain_text_and_keeps_markdown_as_written(c
     assert r"Split \`bin\_threshold\` &lt;b&gt;now&lt;/b&gt; \[x\](y)" in text
     assert r"a\_b \*c\*" in text
     assert "Use `<b>` for **bold**" in text  # a Markdown section, as written
+
+
+def test_the_booklets_stylesheet_is_read_once(client, three) -> None:
+    path, _ = three
+    client.get(f"/paths/{path.id}/booklet.html")
+    before = booklet._read_stylesheet.cache_info()
+    response = client.get(f"/paths/{path.id}/booklet.html")
+    after = booklet._read_stylesheet.cache_info()
+    assert (after.misses, after.hits) == (before.misses, before.hits + 1)
+    css = (Path(client.application.static_folder) / booklet.STYLESHEET).read_text()
+    assert css in response.get_data(as_text=True)

@@ -3,11 +3,12 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from models import ReadingPathItem, ReadingProgress, Role
 from postmortems.domain import DomainError
 from postmortems.incidents.service import delete_incident
+from postmortems.paths import service
 from postmortems.paths.service import (
     PathValues,
     Progress,
@@ -25,7 +26,7 @@ from postmortems.paths.service import (
     update_path,
     visible_items,
 )
-from tests.conftest import make_user
+from tests.conftest import make_user, sign_in
 from tests.factories import make_incident, make_team, utc
 from tests.paths.conftest import make_path, old_account, published
 
@@ -244,3 +245,47 @@ def test_readers_of_a_path_say_who_finished_and_who_started(db) -> None:
     assert rows[reader.id].finished and not rows[admin.id].finished
     assert idle.id not in rows
     assert [row.user.id for row in readers_of(path)][0] == reader.id  # finished first
+
+
+def test_readers_progress_comes_in_one_statement_per_batch_as_each_would_count_it(
+    app, db, monkeypatch
+) -> None:
+    """Each reader's progress counts what that reader may see, as progress_by_path counts it
+    for one person, however many readers are asked in one statement."""
+    monkeypatch.setattr(service, "READERS_PER_STATEMENT", 2)
+    team = make_team("ML")
+    a, b = published("A", 1), published("B", 2, is_restricted=True, team_id=team.id)
+    c = make_incident("C draft", utc(2024, 3, 3))
+    path = make_path("P", [a, b, c])
+    people = [
+        make_user(Role.ADMIN),
+        make_user(Role.READER),
+        make_user(Role.READER, team_id=team.id),
+        make_user(Role.REVIEWER),
+        make_user(Role.AUTHOR),
+    ]
+    for n, person in enumerate(people):
+        for item in visible_items(path, person)[: n % 3 + 1]:
+            mark_read(person, item)
+    statements: list[str] = []
+    event.listen(app.extensions["db_engine"], "before_cursor_execute", _record(statements))
+    rows = {row.user.id: row.progress for row in readers_of(path)}
+    assert len(statements) == 1 + 3  # the readers, then three batches of at most two
+    assert rows == {p.id: progress_by_path(p, [path.id])[path.id] for p in people}
+    assert rows[people[0].id] == Progress(1, 3) and rows[people[2].id] == Progress(2, 2)
+
+
+def test_the_paths_page_tells_a_curator_how_many_items_they_may_not_see(app, db) -> None:
+    a, b, c = published("A", 1), published("B", 2, is_restricted=True), published("C", 3)
+    path = make_path("P", [a, b, c])
+    curator = make_user(Role.REVIEWER)
+    db.commit()
+    html = sign_in(app.test_client(), curator).get(f"/paths/{path.id}").get_data(as_text=True)
+    assert "1 more on this path is a postmortem you may not see." in html
+
+
+def _record(statements: list[str]):
+    def record(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    return record

@@ -17,6 +17,7 @@ from models import (
 )
 from postmortems.incidents.parts import ActionItemValues, LessonValues, save_part
 from postmortems.incidents.service import IncidentFilters
+from postmortems.search import service
 from postmortems.search.service import search
 from postmortems.search.text import parse_query, stem, stemmed_text
 from tests.conftest import make_user, sign_in
@@ -130,6 +131,33 @@ def test_search_combines_with_the_list_filters(db, admin):
         h.incident_key for h in search(admin, "drift ", IncidentFilters(team_id=team.id)).hits
     } == {a.key}
     assert len(search(admin, "drift ", IncidentFilters(year=2021)).hits) == 1
+
+
+@pytest.mark.parametrize("few_chosen", [0, 8000])
+def test_a_filter_gives_the_same_results_whichever_way_it_is_checked(
+    db, admin, monkeypatch, few_chosen
+):
+    """SQLite checks a narrow filter's matches against its documents' ids, a broad one's
+    against its incidents' ids; both give the same results, visibility included."""
+    monkeypatch.setattr(service, "FEW_CHOSEN", few_chosen)
+    reader = make_user(Role.READER)
+    shown = make_incident("Queue stalled", severity=Severity.SEV1, status=PUBLISHED)
+    save_part(shown, LessonValues(LessonGroup.TECHNICAL, "Watch the queue depth"))
+    hidden = make_incident("Queue stalled quietly", severity=Severity.SEV1, is_restricted=True)
+    make_incident("Queue slow", severity=Severity.SEV3, status=PUBLISHED)
+    imported = make_incident("Queue lost elsewhere", severity=Severity.SEV1, status=PUBLISHED)
+    imported.source_collection, imported.external_id = "icco", "queue-1"
+    db.commit()
+    sev1 = IncidentFilters(severity=Severity.SEV1)
+
+    def found(viewer, filters):
+        return {(h.kind, h.incident_key) for h in search(viewer, "queue ", filters).hits}
+
+    assert found(reader, sev1) == {("incident", shown.key), ("lesson", shown.key)}
+    assert found(admin, sev1) == found(reader, sev1) | {("incident", hidden.key)}
+    assert search(reader, "queue ", sev1).total == 2  # the postmortem and its lesson
+    external = IncidentFilters(severity=Severity.SEV1, external=True)
+    assert {h.incident_key for h in search(admin, "queue ", external).hits} == {imported.key}
 
 
 def test_restricted_postmortems_and_their_parts_never_reach_those_who_may_not_see_them(db, admin):
