@@ -297,8 +297,10 @@ def _paths() -> dict[str, Any]:
                     parameters=[
                         _path("quarter", {"type": "string", "pattern": "^[0-9]{4}Q[1-4]$"}),
                         *REPORT_PARAMETERS,
+                        {"name": "page", "in": "query", "required": False, "schema": ID_SCHEMA},
                     ],
-                    description="The same payload as /reports/quarterly/<quarter>.json.",
+                    description="The same payload as /reports/quarterly/<quarter>.json: its "
+                    "postmortems 100 to a page (`page`, `pages`, `postmortems_shown`).",
                 )
             },
             "/api/v1/openapi.json": {
