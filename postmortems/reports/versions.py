@@ -66,6 +66,8 @@ def _note_written(db_session: Session, *_args: Any) -> None:
             incident_id = obj.__dict__.get("incident_id")
             if incident_id is not None:
                 incident_ids.add(incident_id)
+            else:  # not loaded (expired by an earlier commit): whose month is unknown
+                months.add(ALL_MONTHS)
         elif _moves_any_month(obj, db_session.new, deleted):
             months.add(ALL_MONTHS)
 

@@ -183,3 +183,15 @@ def test_the_quarterly_review_lists_its_postmortems_a_page_at_a_time(client, db)
     assert "Incident 000" in markdown and "Incident 100" in markdown
     for bad in ("0", "x", "-1", "99999999999"):
         assert client.get(f"/reports/quarterly/2024Q2?page={bad}").status_code == 400, bad
+
+
+def test_a_part_whose_incident_is_not_loaded_moves_every_month(db, incidents) -> None:
+    db.add(IncidentFactor(incident_id=incidents[1].id, factor_id=factor_named("Fatigue").id))
+    db.commit()  # expires every loaded row
+    before = versions(db)
+    link = db.scalars(select(IncidentFactor)).one()
+    db.expire(link)
+    db.delete(link)
+    db.commit()
+    after = versions(db)
+    assert after.get("*", 0) == before.get("*", 0) + 1 or after["2024-08"] == before["2024-08"] + 1
