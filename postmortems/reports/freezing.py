@@ -18,8 +18,9 @@ from models import DataVersion, FrozenReport, IncidentStatus, Severity, User
 from postmortems.audit.service import record_event
 from postmortems.db import session
 from postmortems.reports import render
+from postmortems.reports.figures import ReportFilters
 from postmortems.reports.periods import Quarter, ReportError
-from postmortems.reports.service import ReportFilters, quarterly_report
+from postmortems.reports.service import quarterly_report
 
 QUARTERLY = "quarterly"
 # In a list of objects, these fields name an item (its path), the others are its figures.

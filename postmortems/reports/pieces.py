@@ -385,16 +385,22 @@ def _ranges(ranges: Ranges) -> Any:
 FIGURES_INDEX = "INDEXED BY ix_incident_report_figures"
 
 
-def _started_in(ranges: Any) -> ColumnElement[bool]:
-    return and_(Incident.started_at >= ranges.c.low, Incident.started_at < ranges.c.high)
+def _over(ranges: Any, *columns: Any) -> Any:
+    """SELECT the range's name and `columns` over the incidents joined to the ranges they
+    started in, read through the report index."""
+    return (
+        select(ranges.c.name, *columns)
+        .select_from(ranges)
+        .join(
+            Incident, and_(Incident.started_at >= ranges.c.low, Incident.started_at < ranges.c.high)
+        )
+        .with_hint(Incident, FIGURES_INDEX, "sqlite")
+    )
 
 
 def _counts(ranges: Any, where: list[ColumnElement[bool]]) -> tuple[dict[str, int], ...]:
     rows = session.execute(
-        select(ranges.c.name, Incident.is_near_miss, func.count())
-        .select_from(ranges)
-        .join(Incident, _started_in(ranges))
-        .with_hint(Incident, FIGURES_INDEX, "sqlite")
+        _over(ranges, Incident.is_near_miss, func.count())
         .where(*where)
         .group_by(ranges.c.name, Incident.is_near_miss)
     )
@@ -410,10 +416,7 @@ def _categories(
 ) -> dict[str, dict[CauseCategory, int]]:
     """Incidents per category: an incident counts once in each category it has a factor in."""
     stmt = (
-        select(ranges.c.name, ContributingFactor.category, func.count(Incident.id.distinct()))
-        .select_from(ranges)
-        .join(Incident, _started_in(ranges))
-        .with_hint(Incident, FIGURES_INDEX, "sqlite")
+        _over(ranges, ContributingFactor.category, func.count(Incident.id.distinct()))
         .join(IncidentFactor, IncidentFactor.incident_id == Incident.id)
         .join(ContributingFactor, ContributingFactor.id == IncidentFactor.factor_id)
         .where(*where, Incident.is_near_miss.is_(False))
@@ -427,16 +430,13 @@ def _categories(
 
 def _factors(ranges: Any, where: list[ColumnElement[bool]]) -> dict[str, dict[int, FactorCount]]:
     stmt = (
-        select(
-            ranges.c.name,
+        _over(
+            ranges,
             ContributingFactor.id,
             ContributingFactor.name,
             ContributingFactor.category,
             func.count(Incident.id.distinct()),
         )
-        .select_from(ranges)
-        .join(Incident, _started_in(ranges))
-        .with_hint(Incident, FIGURES_INDEX, "sqlite")
         .join(IncidentFactor, IncidentFactor.incident_id == Incident.id)
         .join(ContributingFactor, ContributingFactor.id == IncidentFactor.factor_id)
         .where(*where, Incident.is_near_miss.is_(False))
@@ -479,12 +479,8 @@ def _microseconds(earlier: Any, later: Any) -> SQLColumn[Any]:
 def _durations(ranges: Any, where: list[ColumnElement[bool]], kind: str) -> dict[str, np.ndarray]:
     """Each bucket's values of one duration, in microseconds, sorted."""
     earlier, later = _duration_ends(kind)
-    stmt = (
-        select(ranges.c.name, _microseconds(earlier, later))
-        .select_from(ranges)
-        .join(Incident, _started_in(ranges))
-        .with_hint(Incident, FIGURES_INDEX, "sqlite")
-        .where(*where, Incident.is_near_miss.is_(False), earlier.is_not(None), later.is_not(None))
+    stmt = _over(ranges, _microseconds(earlier, later)).where(
+        *where, Incident.is_near_miss.is_(False), earlier.is_not(None), later.is_not(None)
     )
     values: dict[str, list[int]] = defaultdict(list)
     for name, microseconds in session.execute(stmt):
@@ -508,10 +504,7 @@ def _impacts(
         ImpactEstimate.high,
     )
     stmt = (
-        select(ranges.c.name, *columns, func.count())
-        .select_from(ranges)
-        .join(Incident, _started_in(ranges))
-        .with_hint(Incident, FIGURES_INDEX, "sqlite")
+        _over(ranges, *columns, func.count())
         .join(ImpactEstimate, ImpactEstimate.incident_id == Incident.id)
         .where(*where, Incident.is_near_miss.is_(False))
         .group_by(ranges.c.name, *columns)
@@ -551,17 +544,14 @@ def _actions(
         .exists()
     )
     stmt = (
-        select(
-            ranges.c.name,
+        _over(
+            ranges,
             func.count(),
             _counting(ActionItem.status == ActionStatus.DONE),
             _counting(ActionItem.status == ActionStatus.WONT_DO),
             _counting(ActionItem.type == ActionType.PREVENTIVE),
             _counting(and_(ActionItem.type == ActionType.PREVENTIVE, guarded)),
         )
-        .select_from(ranges)
-        .join(Incident, _started_in(ranges))
-        .with_hint(Incident, FIGURES_INDEX, "sqlite")
         .join(ActionItem, ActionItem.incident_id == Incident.id)
         .where(*where)
         .group_by(ranges.c.name)
@@ -580,10 +570,7 @@ def _may_be_overdue(
     open_ = ActionItem.status.not_in(CLOSED)
     closed_on = case((open_, null()), else_=ActionItem.completed_on)
     stmt = (
-        select(ranges.c.name, ActionItem.due_on, closed_on, func.count())
-        .select_from(ranges)
-        .join(Incident, _started_in(ranges))
-        .with_hint(Incident, FIGURES_INDEX, "sqlite")
+        _over(ranges, ActionItem.due_on, closed_on, func.count())
         .join(ActionItem, ActionItem.incident_id == Incident.id)
         .where(
             *where,
@@ -610,10 +597,7 @@ def _days_to_done(
     days: a few hundred rows."""
     days = _days_between(_local_day_offsets(start, end), ActionItem.completed_on)
     stmt = (
-        select(ranges.c.name, days, func.count())
-        .select_from(ranges)
-        .join(Incident, _started_in(ranges))
-        .with_hint(Incident, FIGURES_INDEX, "sqlite")
+        _over(ranges, days, func.count())
         .join(ActionItem, ActionItem.incident_id == Incident.id)
         .where(*where, ActionItem.status == ActionStatus.DONE, ActionItem.completed_on.is_not(None))
         .group_by(ranges.c.name, days)
@@ -675,10 +659,7 @@ def _days_between(offsets: list[tuple[datetime | None, int]], later: Any) -> SQL
 
 def _recurrences(ranges: Any, where: list[ColumnElement[bool]]) -> dict[str, int]:
     stmt = (
-        select(ranges.c.name, func.count())
-        .select_from(ranges)
-        .join(Incident, _started_in(ranges))
-        .with_hint(Incident, FIGURES_INDEX, "sqlite")
+        _over(ranges, func.count())
         .where(*where, Incident.is_near_miss.is_(False), Incident.recurrence_of_id.is_not(None))
         .group_by(ranges.c.name)
     )

@@ -12,10 +12,8 @@ from fractions import Fraction
 from typing import Any
 
 from models import CauseCategory
+from postmortems.reports.figures import DURATIONS, DurationStats, GroupFigures
 from postmortems.reports.service import (
-    DURATIONS,
-    DurationStats,
-    GroupFigures,
     QuarterlyReport,
     Rate,
     StageRow,

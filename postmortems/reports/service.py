@@ -37,13 +37,7 @@ from postmortems.auth.access import visible_incidents
 from postmortems.db import session
 from postmortems.reports.figures import (
     CLOSED,
-    DURATIONS,
-    ActionFigures,
-    DurationStats,
-    FactorCount,
     GroupFigures,
-    ImpactTotal,
-    LevelCount,
     ReportFilters,
     counted,
 )
@@ -54,17 +48,6 @@ from postmortems.teams.service import StageBand, growth_timeline
 from postmortems.timezones import local_date, start_of_local_day
 
 RATE_PEOPLE = 10  # rates are incidents per 10 people per quarter
-__all__ = [
-    "DURATIONS",
-    "ActionFigures",
-    "DurationStats",
-    "FactorCount",
-    "GroupFigures",
-    "ImpactTotal",
-    "LevelCount",
-    "ReportFilters",
-    "counted",
-]
 
 
 @dataclass(frozen=True)

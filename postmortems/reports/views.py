@@ -19,6 +19,7 @@ from postmortems.pdf import html_to_pdf
 from postmortems.policy import requires
 from postmortems.reports import render
 from postmortems.reports.charts import trend_chart_svg
+from postmortems.reports.figures import DURATIONS, ReportFilters
 from postmortems.reports.freezing import (
     FrozenVersion,
     changed_figures,
@@ -30,9 +31,7 @@ from postmortems.reports.freezing import (
 )
 from postmortems.reports.periods import Quarter, ReportError
 from postmortems.reports.service import (
-    DURATIONS,
     QuarterlyReport,
-    ReportFilters,
     TrendReport,
     quarterly_report,
     trend_report,

@@ -32,12 +32,9 @@ from models import (
     Role,
     Severity,
 )
+from postmortems.reports.figures import ReportFilters
 from postmortems.reports.periods import Quarter
-from postmortems.reports.service import (
-    ReportFilters,
-    quarterly_report,
-    trend_report,
-)
+from postmortems.reports.service import quarterly_report, trend_report
 from tests.conftest import make_user
 from tests.factories import make_stage, make_team
 
