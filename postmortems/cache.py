@@ -28,12 +28,16 @@ def data_version() -> int:
     return int(g.data_version or 0)
 
 
+def has_pending_writes() -> bool:
+    """This transaction has changes not yet committed (or maybe never): what it sees now must
+    not be kept for others."""
+    return bool(session.info.get("wrote") or session.new or session.dirty or session.deleted)
+
+
 def cached(key: Hashable, compute: Callable[[], T]) -> T:
     """`compute()`'s value, computed again only when the data changed since it was kept.
     Values must be plain data (numbers, tuples), never rows bound to a session."""
-    if session.info.get("wrote") or session.new or session.dirty or session.deleted:
-        # This transaction has changes not yet committed (or maybe never): what it sees now
-        # must not be kept for others.
+    if has_pending_writes():
         return compute()
     store: dict[Hashable, tuple[int, Any]] = current_app.extensions.setdefault("figure_cache", {})
     version = data_version()

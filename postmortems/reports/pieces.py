@@ -54,6 +54,7 @@ from models import (
     IncidentFactor,
 )
 from models.incident import action_item_guard
+from postmortems.cache import has_pending_writes
 from postmortems.db import session
 from postmortems.reports.figures import (
     CLOSED,
@@ -165,8 +166,7 @@ def pieces_for(filters: ReportFilters, spans: Iterable[tuple[date, date]]) -> di
     missing = sorted(span for span in keys if span not in found)
     if missing:
         computed = compute_pieces(filters, missing)
-        # Uncommitted changes of this transaction must not be kept for others (see cache.py).
-        if not (session.info.get("wrote") or session.new or session.dirty or session.deleted):
+        if not has_pending_writes():
             with _lock:
                 for span, piece in computed.items():
                     store[keys[span]] = piece
