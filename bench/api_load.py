@@ -25,7 +25,6 @@ import json
 import os
 import random
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -39,15 +38,19 @@ from alembic import command
 from sqlalchemy import create_engine, func, select
 
 from bench.browser import Browser, find_form
-from bench.load import (
+from bench.harness import (
     DATABASES,
     HOST,
     LOCKED,
     PASSWORD,
-    TRACEBACK,
+    TimeUp,
+    gate,
     gunicorn,
-    logged_exceptions,
+    main,
     percentile,
+    print_server_log,
+    run_clients,
+    serving_problems,
 )
 from models import (
     ActionItem,
@@ -78,7 +81,14 @@ WRITES = (API_FILE, API_RUN)
 SEEDED = 20  # published postmortems the readers read
 GUARDS = 5  # guard checks the writers report runs of
 # What each filed postmortem must have in the database: its parts, by model.
-PARTS = {TimelineEvent: 2, IncidentFactor: 1, ImpactEstimate: 1, Lesson: 1, ActionItem: 1}
+# How many of each part a filing sends, by the column that ties the part to its postmortem.
+PARTS = {
+    TimelineEvent.incident_id: 2,
+    IncidentFactor.incident_id: 1,
+    ImpactEstimate.incident_id: 1,
+    Lesson.incident_id: 1,
+    ActionItem.incident_id: 1,
+}
 WHAT_HAPPENED = """\
 A change meant to tune the **decision threshold** also changed the threshold used in
 preprocessing, because both read the config key `threshold`.
@@ -111,10 +121,6 @@ class ClientLog:
     samples: list[Sample] = field(default_factory=list)
     writes: list[Write] = field(default_factory=list)
     error: str | None = None
-
-
-class TimeUp(Exception):
-    """The run's time is over; the client sends nothing more."""
 
 
 def prepare(
@@ -310,23 +316,6 @@ class Reader(Client):
             self.sample(kind, answer.status, answer.text, began)
 
 
-def run_clients(clients: list[Client], seconds: float) -> float:
-    """Run one thread per client; return the start of the timed window."""
-    deadline_box, start_box = [0.0], [0.0]
-
-    def open_window() -> None:  # runs once, when every client is ready
-        start_box[0] = time.perf_counter()
-        deadline_box[0] = start_box[0] + seconds
-
-    started = threading.Barrier(len(clients), action=open_window)
-    threads = [threading.Thread(target=c.run, args=(started, deadline_box)) for c in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return start_box[0]
-
-
 @dataclass
 class WriteCount:
     attempted: int = 0
@@ -352,12 +341,8 @@ def count_stored(url: str, writes: list[Write]) -> dict[str, WriteCount]:
         ):
             by_title[title].append((incident_id, key))
         part_counts = {
-            model: dict(
-                conn.execute(
-                    select(model.incident_id, func.count()).group_by(model.incident_id)
-                ).all()
-            )
-            for model in PARTS
+            column: dict(conn.execute(select(column, func.count()).group_by(column)).all())
+            for column in PARTS
         }
     engine.dispose()
     counts = {kind: WriteCount() for kind in WRITES}
@@ -435,36 +420,18 @@ def report(
     unexpected = Counter(
         s.status for s in samples if s.status != (201 if s.kind in WRITES else 200)
     )
-    exceptions = logged_exceptions(server_log)
     print(
         f"5xx: {server_errors}   no answer: {no_answer}   other statuses: {dict(unexpected)}   "
         f"bodies with '{LOCKED}': {locked}"
     )
-    print(
-        f"gunicorn stderr: {exceptions.total()} logged tracebacks "
-        f"({server_log.count(TRACEBACK)} blocks), {server_log.count(LOCKED)} lines with "
-        f"'{LOCKED}', {server_log.count('WORKER TIMEOUT')} worker timeouts"
-    )
-    for exception, n in exceptions.most_common(5):
-        print(f"  {n:5}× {exception[:150]}")
     failures = [log.error for log in logs if log.error]
-    for error in failures:
-        print(f"client stopped early: {error}")
+    print_server_log(server_log, failures)
     problems = []
     if any(c.lost or c.partial or c.phantom or c.misfiled for c in counts.values()):
         problems.append("acknowledged writes differ from stored writes")
-    if server_errors:
-        problems.append(f"{server_errors} responses with 5xx")
-    if no_answer:
-        problems.append(f"{no_answer} requests without an answer")
-    if locked or LOCKED in server_log:
-        problems.append(f"'{LOCKED}'")
     if unexpected:
         problems.append(f"unexpected statuses {dict(unexpected)}")
-    if failures:
-        problems.append(f"{len(failures)} clients stopped early")
-    print("FAIL: " + "; ".join(problems) if problems else "PASS")
-    return not problems
+    return gate(problems + serving_problems(samples, server_log, failures))
 
 
 def run(database: str, args: argparse.Namespace) -> bool:
@@ -485,18 +452,5 @@ def run(database: str, args: argparse.Namespace) -> bool:
         return report(database, args, logs, window_start, counts, server_log)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database", choices=[*DATABASES, "all"], default="sqlite")
-    parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--seconds", type=float, default=30)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=1)
-    args = parser.parse_args()
-    databases = list(DATABASES) if args.database == "all" else [args.database]
-    results = [run(database, args) for database in databases]
-    sys.exit(0 if all(results) else 1)
-
-
 if __name__ == "__main__":
-    main()
+    main(__doc__.split("\n\n")[0], run)

@@ -16,44 +16,40 @@ import argparse
 import os
 import random
 import re
-import secrets
-import signal
-import socket
-import statistics
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from alembic import command
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import create_engine, select
 
 from bench.browser import Browser, Response, find_form
+from bench.harness import (
+    DATABASES,
+    HOST,
+    LOCKED,
+    PASSWORD,
+    TimeUp,
+    gate,
+    gunicorn,
+    main,
+    percentile,
+    print_server_log,
+    run_clients,
+    serving_problems,
+)
 from models import Incident, Lesson, Role, TimelineEvent
 from postmortems import create_app
 from postmortems.auth.service import create_user
 from postmortems.cli import alembic_config
 from postmortems.db import session
 
-ROOT = Path(__file__).resolve().parent.parent
-HOST = "127.0.0.1"
-DEFAULT_ADMIN_URL = "postgresql+psycopg://postmortems:postmortems@127.0.0.1:5432/postmortems_test"
-PASSWORD = "bench-load-password"
-LOCKED = "database is locked"
-TRACEBACK = "Traceback (most recent call last)"
 INCIDENT_PATH = re.compile(r"/incidents/(\d+)")
 HOME_PATH = re.compile(r"/")  # where a sign-in lands
-# The last line of a traceback names the exception: `sqlalchemy.exc.IntegrityError: ...`.
-EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Warning|Exit)\b.*$", re.M)
 PAGE_KEY = re.compile(r"<title>\s*(PM-\d{4}-\d+)")
 
 # The kinds of request, in the order a client makes them; POSTs other than sign-in write data.
@@ -110,41 +106,7 @@ class ClientLog:
     error: str | None = None
 
 
-class TimeUp(Exception):
-    """The run's time is over; the client sends nothing more."""
-
-
-# --- Databases ---------------------------------------------------------------------------
-
-
-@contextmanager
-def sqlite_database() -> Iterator[str]:
-    with tempfile.TemporaryDirectory(prefix="bench-load-") as folder:
-        yield f"sqlite:///{Path(folder) / 'bench.db'}"
-
-
-@contextmanager
-def postgresql_database() -> Iterator[str]:
-    """A throwaway database on the server BENCH_DATABASE_URL names, dropped afterwards."""
-    admin_url = make_url(os.environ.get("BENCH_DATABASE_URL", DEFAULT_ADMIN_URL))
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"pm_bench_{uuid.uuid4().hex[:12]}"
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    try:
-        yield admin_url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        # Autovacuum may hold the new database for a moment; FORCE ends our own leftovers.
-        for attempt in range(20):
-            try:
-                with admin.connect() as conn:
-                    conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                break
-            except DBAPIError:
-                time.sleep(0.1 * (attempt + 1))
-        else:
-            print(f"warning: could not drop database {name}", file=sys.stderr)
-        admin.dispose()
+# --- The database -----------------------------------------------------------------------
 
 
 def prepare(url: str, clients: int) -> list[str]:
@@ -158,52 +120,6 @@ def prepare(url: str, clients: int) -> list[str]:
         session.commit()
     app.extensions["db_engine"].dispose()
     return emails
-
-
-# --- The server --------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def gunicorn(url: str, workers: int, threads: int, log_path: Path) -> Iterator[int]:
-    """Serve the app with gunicorn on a free port until the block ends; yield the port."""
-    port = free_port()
-    env = dict(os.environ)
-    env["POSTMORTEMS_DATABASE_URL"] = url
-    env["POSTMORTEMS_SECRET_KEY"] = secrets.token_hex(32)
-    args = [sys.executable, "-m", "gunicorn", "--workers", str(workers)]
-    args += ["--threads", str(threads), "--bind", f"{HOST}:{port}", "app:app"]
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen(args, cwd=ROOT, env=env, stdout=log, stderr=log)
-        try:
-            wait_until_serving(port, server)
-            yield port
-        finally:
-            server.send_signal(signal.SIGTERM)  # graceful: workers finish their requests
-            try:
-                server.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-
-
-def wait_until_serving(port: int, server: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited with {server.returncode} before serving")
-        probe = Browser(HOST, port, timeout=5)
-        answered = probe.get("/auth/login").status
-        probe.close()
-        if answered == 200:
-            return
-        time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer within 60 s")
 
 
 # --- The clients -------------------------------------------------------------------------
@@ -349,26 +265,6 @@ PART_TEXT = {
 }
 
 
-def run_clients(port: int, emails: list[str], seconds: float) -> tuple[list[ClientLog], float]:
-    """Run one thread per account; return their logs and the start of the timed window."""
-    run_id = uuid.uuid4().hex[:8]
-    clients = [LoadClient(n, port, email, run_id) for n, email in enumerate(emails)]
-    deadline_box = [0.0]
-    start_box = [0.0]
-
-    def open_window() -> None:  # runs once, when every client has signed in
-        start_box[0] = time.perf_counter()
-        deadline_box[0] = start_box[0] + seconds
-
-    started = threading.Barrier(len(clients), action=open_window)
-    threads = [threading.Thread(target=c.run, args=(started, deadline_box)) for c in clients]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return [c.log for c in clients], start_box[0]
-
-
 # --- Counting ----------------------------------------------------------------------------
 
 
@@ -417,27 +313,6 @@ def count_stored(url: str, writes: list[Write]) -> dict[str, WriteCount]:
     return counts
 
 
-def percentile(values: list[float], p: int) -> float:
-    """Linear interpolation between closest ranks, as every figure in the project."""
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[p - 1]
-
-
-def logged_exceptions(log: str) -> Counter[str]:
-    """The final exception of each traceback in the server's log, counted.
-
-    Flask and gunicorn start each entry with a "[timestamp]" line; one entry holds one error
-    with its chained causes, so its last exception line is the one that reached the server.
-    """
-    found: Counter[str] = Counter()
-    for entry in re.split(r"^(?=\[)", log, flags=re.M):
-        if TRACEBACK in entry:
-            last = [match.group(0) for match in EXCEPTION_LINE.finditer(entry)]
-            found[last[-1] if last else "(no exception line)"] += 1
-    return found
-
-
 def report(
     database: str,
     args: argparse.Namespace,
@@ -459,7 +334,6 @@ def report(
     client_errors = sum(400 <= s.status < 500 for s in samples)
     unexpected = sum(not s.expected for s in samples)
     locked = sum(s.locked for s in samples)
-    exceptions = logged_exceptions(server_log)
 
     print(
         f"\n== {database}: {args.clients} clients × {args.seconds:g} s, gunicorn "
@@ -501,36 +375,15 @@ def report(
         f"\n5xx: {server_errors}   no answer: {no_answer}   4xx: {client_errors}   "
         f"other than the flow expects: {unexpected}   bodies with '{LOCKED}': {locked}"
     )
-    print(
-        f"gunicorn stderr: {exceptions.total()} logged tracebacks "
-        f"({server_log.count(TRACEBACK)} traceback blocks with chained causes), "
-        f"{server_log.count(LOCKED)} lines with '{LOCKED}', "
-        f"{server_log.count('WORKER TIMEOUT')} worker timeouts"
-    )
-    for exception, n in exceptions.most_common(5):
-        print(f"  {n:5}× {exception[:150]}")
     client_failures = [log.error for log in logs if log.error]
-    for error in client_failures:
-        print(f"client stopped early: {error}")
-
+    print_server_log(server_log, client_failures)
     problems = []
     if any(c.lost or c.phantom or c.wrong_target for c in counts.values()):
         problems.append("acknowledged writes differ from stored writes")
-    if server_errors:
-        problems.append(f"{server_errors} responses with 5xx")
-    if no_answer:
-        problems.append(f"{no_answer} requests without an answer")
-    if locked or LOCKED in server_log:
-        problems.append(f"'{LOCKED}'")
-    if client_failures:
-        problems.append(f"{len(client_failures)} clients stopped early")
-    print("FAIL: " + "; ".join(problems) if problems else "PASS")
-    return not problems
+    return gate(problems + serving_problems(samples, server_log, client_failures))
 
 
 # --- Main --------------------------------------------------------------------------------
-
-DATABASES = {"sqlite": sqlite_database, "postgresql": postgresql_database}
 
 
 def run(database: str, args: argparse.Namespace) -> bool:
@@ -540,9 +393,12 @@ def run(database: str, args: argparse.Namespace) -> bool:
         log_path = Path(folder) / "gunicorn.log"
         with gunicorn(url, args.workers, args.threads, log_path) as port:
             cpu_before = time.process_time()
-            logs, window_start = run_clients(port, emails, args.seconds)
+            run_id = uuid.uuid4().hex[:8]
+            clients = [LoadClient(n, port, email, run_id) for n, email in enumerate(emails)]
+            window_start = run_clients(clients, args.seconds)
             client_cpu = time.process_time() - cpu_before
         server_log = log_path.read_text(errors="replace")
+        logs = [c.log for c in clients]
         writes = [w for log in logs for w in log.writes]
         counts = count_stored(url, writes)
         return report(
@@ -550,18 +406,5 @@ def run(database: str, args: argparse.Namespace) -> bool:
         )
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--database", choices=[*DATABASES, "all"], default="sqlite")
-    parser.add_argument("--clients", type=int, default=20)
-    parser.add_argument("--seconds", type=float, default=30)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=1)
-    args = parser.parse_args()
-    databases = list(DATABASES) if args.database == "all" else [args.database]
-    results = [run(database, args) for database in databases]
-    sys.exit(0 if all(results) else 1)
-
-
 if __name__ == "__main__":
-    main()
+    main(__doc__.split("\n\n")[0], run)
