@@ -8,8 +8,8 @@ stemmed title and body (see text.py). SQLite reads them through the FTS5 table `
 The index follows every write by itself: the session hooks at the end of this module note the
 postmortems and guard checks that a flush wrote, and rewrite their rows just before the
 transaction commits. One place, so that no write path (views, CLI, demo, restore, API, import)
-can forget it. The queries here are plain Core over lightweight tables, so that migration 0010
-can backfill with them without the app's models.
+can forget it. The queries here are plain Core over lightweight tables (migration 0010 keeps a
+frozen copy of them for its backfill).
 """
 
 from collections.abc import Callable, Iterable, Iterator, Sequence

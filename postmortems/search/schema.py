@@ -1,5 +1,6 @@
 """The full-text structures over `search_document` that are not models, for each database.
-Migration 0010 creates them; `rebuild` (index.py) uses the same statements."""
+Migration 0010 created them from a frozen copy of these statements; `rebuild` (index.py)
+uses them."""
 
 from sqlalchemy import Connection
 

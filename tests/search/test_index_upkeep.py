@@ -172,3 +172,24 @@ def test_a_bulk_delete_through_the_session_leaves_no_stale_rows(db, admin):
     db.commit()
     assert found(admin, "queue") == set()
     assert found(admin, "bucket") == {f"incident:{new.key}", f"lesson:{new.key}"}
+
+
+def test_migration_0010_writes_the_documents_that_reindex_writes(database_url, db, admin):
+    from postmortems.cli import alembic_config
+    from postmortems.search.index import rebuild
+
+    incident = make_incident("Queue stalled", status=PUBLISHED)
+    save_part(incident, LessonValues(LessonGroup.TECHNICAL, "Ёлки: watch the queues"))
+    db.commit()
+    config = alembic_config(database_url)
+    command.downgrade(config, "0009")
+    command.upgrade(config, "head")
+    engine = create_engine(database_url)
+    columns = "SELECT kind, object_id, incident_id, title, body FROM search_document ORDER BY 1, 2"
+    with engine.begin() as conn:
+        migrated = conn.execute(text(columns)).all()
+        rebuild(conn)
+        rebuilt = conn.execute(text(columns)).all()
+    engine.dispose()
+    assert migrated == rebuilt
+    assert len(migrated) == 2
