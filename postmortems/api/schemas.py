@@ -24,10 +24,9 @@ from models import (
     Severity,
 )
 from postmortems.db import MAX_ID
+from postmortems.limits import LONG_TEXT, NAME_TEXT
 from postmortems.search.service import KINDS as SEARCH_KINDS
 
-# Long enough for any section anyone writes; the request size cap bounds the whole body.
-LONG_TEXT = 100_000
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 # Exact decimals as strings (JSON numbers are binary floats in most clients): up to 18 digits
 # before the point and 6 after, as stored.
@@ -91,7 +90,7 @@ class ImpactIn(Input):
     unit: str | None = Field(default=None, max_length=40, description="Any other quantity.")
     level: ImpactLevel | None = Field(default=None, description="The qualitative kinds only.")
     method_note: str = text(LONG_TEXT, "How it was estimated.")
-    estimated_by: str = text(120)
+    estimated_by: str = text(NAME_TEXT)
 
 
 class LessonIn(Input):

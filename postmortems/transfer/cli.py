@@ -32,12 +32,13 @@ def write_files(directory: Path, files: dict[str, str]) -> None:
         path.write_bytes(text.encode("utf-8"))
 
 
-def read_files(directory: Path) -> dict[str, str]:
-    """Every file under `directory`, by its path relative to it (with / on every system)."""
+def read_files(directory: Path) -> dict[str, bytes]:
+    """Every file under `directory`, by its path relative to it (with / on every system), as
+    bytes: the import decodes each, so one that is not UTF-8 is refused by itself."""
     files = {}
     for path in sorted(directory.rglob("*")):
         if path.is_file():
-            files[path.relative_to(directory).as_posix()] = path.read_bytes().decode("utf-8")
+            files[path.relative_to(directory).as_posix()] = path.read_bytes()
     return files
 
 

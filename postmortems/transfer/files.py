@@ -12,6 +12,8 @@ from typing import Any, TypeVar, cast
 
 import yaml
 
+from postmortems.limits import LONG_TEXT
+
 try:  # libyaml's parser where it is built in (PyYAML's wheels have it): ten times faster
     from yaml import CSafeLoader as SafeLoader
 except ImportError:  # pragma: no cover
@@ -79,6 +81,31 @@ def front_matter_file(fields: dict[str, Any], body: str) -> str:
 
 # Reading.
 
+NUL = "\x00"
+NUL_REFUSED = "a NUL character (U+0000), which no text may hold"
+
+
+def decode_text(data: bytes) -> str:
+    """A file's bytes as UTF-8 text; bytes that are not give the line and the byte offset."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        byte = data[exc.start : exc.start + 1].hex()
+        raise ImportProblem(
+            f"not UTF-8 text: byte 0x{byte} at byte offset {exc.start} ({exc.reason}); "
+            "save the file as UTF-8",
+            line,
+        ) from None
+
+
+def check_text(name: str, text: str, line: int | None, limit: int = LONG_TEXT) -> None:
+    """Refuse a NUL character (PostgreSQL stores none) and text longer than the API allows."""
+    if NUL in text:
+        raise ImportProblem(f"{name}: {NUL_REFUSED}", line)
+    if len(text) > limit:
+        raise ImportProblem(f"{name}: at most {limit:,} characters, found {len(text):,}", line)
+
 
 class Record(dict[str, Any]):
     """A YAML mapping that remembers the line of each key (1-based, in the whole file)."""
@@ -92,6 +119,7 @@ def _loader_for(first_line: int) -> type[SafeLoader]:
         pass
 
     def construct_mapping(loader: SafeLoader, node: yaml.MappingNode) -> Record:
+        _refuse_duplicates(loader, node, first_line)
         record = Record(cast(dict[str, Any], loader.construct_mapping(node, deep=True)))
         record.line = node.start_mark.line + first_line
         record.key_lines = {
@@ -99,16 +127,49 @@ def _loader_for(first_line: int) -> type[SafeLoader]:
             for key, _ in node.value
             if isinstance(key, yaml.ScalarNode)
         }
+        for key, value in record.items():  # an escape ("\0") writes a NUL the reader lets by
+            texts = value if isinstance(value, list) else [value]
+            if any(isinstance(text, str) and NUL in text for text in texts):
+                raise ImportProblem(f"{key}: {NUL_REFUSED}", record.key_lines.get(str(key)))
         return record
 
     Loader.add_constructor("tag:yaml.org,2002:map", construct_mapping)
     return Loader
 
 
+def _refuse_duplicates(loader: SafeLoader, node: yaml.MappingNode, first_line: int) -> None:
+    """The same key twice in one mapping: YAML loaders keep the last one silently, so that
+    `is_restricted: true` then `false` would import unrestricted. Which one is meant?"""
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue  # `<<: *defaults`: keys written beside it override the merged ones
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + first_line
+        try:
+            if key in seen:
+                raise ImportProblem(
+                    f"duplicate field {key!r} (lines {seen[key]} and {line}): which one is meant?",
+                    line,
+                )
+            seen[key] = line
+        except TypeError:  # an unhashable key: the constructor refuses it with its line
+            continue
+
+
 def load_yaml(text: str, first_line: int = 1) -> Any:
-    """Parse YAML safely; a syntax error becomes an ImportProblem with its line."""
+    """Parse YAML safely; a syntax error becomes an ImportProblem with its line. A key given
+    twice in one mapping, or a NUL character in a value, is refused with its line."""
     try:
         return yaml.load(text, Loader=_loader_for(first_line))  # noqa: S506 (a SafeLoader)
+    except yaml.reader.ReaderError as exc:  # a character YAML refuses (a NUL, a control)
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        # libyaml counts the position in bytes, PyYAML in characters: find the character.
+        at = text.find(chr(code))
+        row = first_line + text.count("\n", 0, at if at >= 0 else exc.position or 0)
+        if code == 0:
+            raise ImportProblem(NUL_REFUSED, row) from None
+        raise ImportProblem(f"broken YAML: the control character U+{code:04X}", row) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + first_line if mark is not None else None
@@ -154,10 +215,11 @@ class Fields:
         value = self.record.get(name, default)
         return default if value is None else value
 
-    def text(self, name: str, default: str = "") -> str:
+    def text(self, name: str, default: str = "", limit: int = LONG_TEXT) -> str:
         value = self.raw(name, default)
         if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
             raise self.problem(name, "expected text")
+        check_text(name, str(value), self.line(name), limit)
         return str(value)
 
     def required_text(self, name: str) -> str:

@@ -9,7 +9,7 @@ name), never by database ids, so an export loads into any database.
 """
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -64,6 +64,7 @@ from postmortems.incidents.service import (
     load_incident_page,
     update_incident,
 )
+from postmortems.limits import NAME_TEXT
 from postmortems.paths.service import PathValues, add_item, create_path
 from postmortems.taxonomy.service import create_factor, update_factor
 from postmortems.teams import service as teams
@@ -72,8 +73,10 @@ from postmortems.transfer.files import (
     ImportProblem,
     Record,
     at_line,
+    check_text,
     day,
     decimal_text,
+    decode_text,
     dump_yaml,
     each_record,
     front_matter_file,
@@ -321,10 +324,10 @@ class ImportSummary:
         return f"imported {self.imported}, updated {self.updated}, skipped {len(self.skipped)}"
 
 
-def import_files(files: dict[str, str], *, update: bool = True) -> ImportSummary:
-    """Import an export (relative path → text), file by file, each in its own transaction.
-    A postmortem whose key exists is updated when its file changed (`update` False: left as
-    it is, and skipped as existing)."""
+def import_files(files: Mapping[str, str | bytes], *, update: bool = True) -> ImportSummary:
+    """Import an export (relative path → text, or the bytes as read), file by file, each in
+    its own transaction. A postmortem whose key exists is updated when its file changed
+    (`update` False: left as it is, and skipped as existing)."""
     summary = ImportSummary()
     readers: list[tuple[str, Callable[[Fields], tuple[int, list[str]]]]] = [
         (TAXONOMY, _import_taxonomy),
@@ -333,24 +336,44 @@ def import_files(files: dict[str, str], *, update: bool = True) -> ImportSummary
         (USERS, _import_users),
         (GUARDS, _import_guards),
     ]
+    texts = _decoded(files, {name for name, _ in readers} | {PATHS} | set(EXTRA_IMPORTS), summary)
     for name, read in readers:
-        if name in files:
-            _one_file(summary, name, _reading(read, files[name]))
-    postmortems = {
-        path: text
-        for path, text in files.items()
-        if path.startswith(f"{POSTMORTEMS_DIR}/") and path.endswith(".md")
-    }
+        if name in texts:
+            _one_file(summary, name, _reading(read, texts[name]))
+    postmortems = {path: text for path, text in texts.items() if _is_postmortem(path)}
     import_postmortems(postmortems, summary, update=update)
-    if PATHS in files:
-        _one_file(summary, PATHS, _reading(_import_paths, files[PATHS]))
+    if PATHS in texts:
+        _one_file(summary, PATHS, _reading(_import_paths, texts[PATHS]))
     for name, read_extra in EXTRA_IMPORTS.items():
-        if name in files:
-            _one_file(summary, name, _extra(read_extra, files[name]))
+        if name in texts:
+            _one_file(summary, name, _extra(read_extra, texts[name]))
     known = {name for name, _ in readers} | {PATHS} | set(postmortems) | set(EXTRA_IMPORTS)
-    for path in sorted(set(files) - known):
+    for path in sorted(set(texts) - known):
         summary.skipped.append((path, "not a file of this format"))
     return summary
+
+
+def _is_postmortem(path: str) -> bool:
+    return path.startswith(f"{POSTMORTEMS_DIR}/") and path.endswith(".md")
+
+
+def _decoded(
+    files: Mapping[str, str | bytes], names: set[str], summary: ImportSummary
+) -> dict[str, str]:
+    """The files as text; one of this format that is not UTF-8 is refused by itself (a file
+    of no known name stays, to be skipped as not of this format)."""
+    texts = {}
+    for path, content in files.items():
+        if isinstance(content, str):
+            texts[path] = content
+        elif path not in names and not _is_postmortem(path):
+            texts[path] = ""
+        else:
+            try:
+                texts[path] = decode_text(content)
+            except ImportProblem as exc:
+                summary.failed.append((exc.where(path), exc.reason))
+    return texts
 
 
 def _reading(
@@ -612,15 +635,28 @@ def import_postmortems(
 ) -> None:
     """Import postmortem files, each in its own transaction; one named as the recurrence of
     another waits for it, whatever order the files come in. One whose key exists is compared
-    with its file: unchanged, it is skipped; changed, it is updated (with `update`)."""
-    waiting: dict[str, tuple[str, ParsedPostmortem]] = {}
+    with its file: unchanged, it is skipped; changed, it is updated (with `update`). Two files
+    with one key are both refused: which of them is the postmortem, nobody but their author
+    knows, and keeping the first by its file name would be a guess."""
+    by_key: dict[str, list[tuple[str, ParsedPostmortem]]] = {}
     for path in sorted(files):
         try:
             parsed = parse_postmortem(files[path])
         except ImportProblem as exc:
             summary.failed.append((exc.where(path), exc.reason))
             continue
-        waiting[parsed.key] = (path, parsed)
+        by_key.setdefault(parsed.key, []).append((path, parsed))
+    waiting: dict[str, tuple[str, ParsedPostmortem]] = {}
+    for key, claims in by_key.items():
+        if len(claims) == 1:
+            waiting[key] = claims[0]
+            continue
+        for path, parsed in claims:
+            others = ", ".join(other for other, _ in claims if other != path)
+            where = ImportProblem("", parsed.record.key_lines.get("key")).where(path)
+            summary.failed.append(
+                (where, f"key {key} is also in {others}: neither file is imported")
+            )
     while waiting:
         ready = [
             key
@@ -749,6 +785,8 @@ def _sections(body: str, first_line: int) -> dict[str, str]:
             raise ImportProblem(f"section {name!r}: expected the heading '{heading.strip()}'", line)
         text = chunk[len(heading) :]
         sections[name] = text[:-2] if text.endswith("\n\n") else text.rstrip("\n")
+        nul = chunk.find("\x00")  # a NUL is named on its own line, a size on the mark's
+        check_text(name, sections[name], line if nul < 0 else line + 1 + chunk.count("\n", 0, nul))
     return sections
 
 
@@ -789,7 +827,7 @@ def _impact(f: Fields) -> Part:
         unit=f.text("unit"),
         level=f.optional_enum("level", ImpactLevel),
         method_note=f.text("method_note"),
-        estimated_by=f.text("estimated_by"),
+        estimated_by=f.text("estimated_by", limit=NAME_TEXT),
     )
     return f.record.line, lambda: impact
 

@@ -43,7 +43,15 @@ from postmortems.incidents.parts import (
     save_part,
 )
 from postmortems.incidents.service import IncidentValues, create_incident, update_incident
-from postmortems.transfer.files import ImportProblem, Record, load_yaml, split_front_matter
+from postmortems.transfer.files import (
+    NUL,
+    NUL_REFUSED,
+    ImportProblem,
+    Record,
+    decode_text,
+    load_yaml,
+    split_front_matter,
+)
 from postmortems.transfer.native import UNCHANGED, ImportSummary, external_source, set_source
 
 LONDON = ZoneInfo("Europe/London")
@@ -138,13 +146,12 @@ def source_files(path: Path, source_format: str) -> list[Path]:
 def import_file(path: Path, source_format: str, summary: ImportSummary) -> None:
     """Import one file of a collection as one transaction, noting the outcome in `summary`."""
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = decode_text(path.read_bytes())
+        if NUL in text:  # wherever it is (PostgreSQL stores none): the reader's fields mix
+            raise ImportProblem(NUL_REFUSED, text.count("\n", 0, text.index(NUL)) + 1)
         record = READERS[source_format](path.name, text)
     except ImportProblem as exc:
         summary.failed.append((exc.where(path.name), exc.reason))
-        return
-    except UnicodeDecodeError as exc:
-        summary.failed.append((path.name, f"not UTF-8 text: {exc.reason}"))
         return
     try:
         outcome = commit_change(lambda: write_record(record))
