@@ -62,7 +62,7 @@ class Problems:
     @contextmanager
     def collecting(self) -> Iterator[None]:
         """Run a check that raises, keeping its problems here instead. A lost race
-        (ConflictError) or a missing thing (NotFoundError) is not a problem to list: it goes on up."""
+        (ConflictError) or a missing thing (NotFoundError) is no problem to list: it goes up."""
         try:
             yield
         except (ConflictError, NotFoundError):

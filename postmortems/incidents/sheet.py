@@ -79,7 +79,7 @@ def _preselected(field: SelectField) -> Any:
     if field.default is not None:
         return field.default
     first = next(iter(field.iter_choices()), None)
-    return None if first is None else field.coerce(first.value)
+    return None if first is None else field.coerce(first[0])
 
 
 class RowForm(PlainForm):

@@ -58,9 +58,7 @@ def test_a_factor_note_without_a_factor_is_refused_beside_the_factor(browser, db
     assert _count(db, Incident) == 0
 
 
-def test_an_action_row_with_only_a_new_guard_name_is_refused_beside_its_title(
-    browser, db
-) -> None:
+def test_an_action_row_with_only_a_new_guard_name_is_refused_beside_its_title(browser, db) -> None:
     row = {"actions-0-new_guard_name": "Metrics test on every change"}
     html = browser.submit("/incidents/new", {**FILING, **row}).get_data(as_text=True)
     assert field_errors(html, "actions-0-title") == [FILL_IN]
@@ -121,8 +119,14 @@ def test_every_mistake_across_five_sections_is_answered_in_one_submit(browser, d
         "Impact 2 — Currency: XYZ is not an ISO 4217 currency code.",
         "Action item 1 — Due date: Cannot be before the incident started (2024-03-01).",
     ]
-    assert _summary_links(html) == ["detected_at", "timeline-0-at", "factors-0-factor_id",
-                                    "impacts-0-low", "impacts-1-currency", "actions-0-due_on"]  # fmt: skip
+    assert _summary_links(html) == [
+        "detected_at",
+        "timeline-0-at",
+        "factors-0-factor_id",
+        "impacts-0-low",
+        "impacts-1-currency",
+        "actions-0-due_on",
+    ]
     assert _count(db, Incident) == 0
 
 
