@@ -312,10 +312,24 @@ class PostmortemForm(IncidentForm):
         one answer names every problem of the page. A forged request asks nothing."""
         if self.csrf_token.errors:
             return
+        # What was refused as typed is not handed on (a 40-digit id is no id to look up); it
+        # is put back afterwards, to be shown as typed.
+        refused = [field for field in self._every_field() if field.errors]
+        typed = [field.data for field in refused]
+        for field in refused:
+            field.data = "" if isinstance(field.data, str) else None
         try:
             check()
         except DomainError as exc:
             self.show_errors(exc)
+        finally:
+            for field, data in zip(refused, typed, strict=True):
+                field.data = data
+
+    def _every_field(self) -> list[Any]:
+        """The incident's fields and those of every row."""
+        rows = [field for kind in ROW_KINDS for row in self[kind] for field in row.form]
+        return [field for field in self if not isinstance(field, FieldList)] + rows
 
     def show_errors(self, error: DomainError) -> None:
         """As for any form, with the rows in mind: a field refused as typed keeps that one
