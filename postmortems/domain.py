@@ -5,7 +5,8 @@ wrong; forms put each message beside its field, the API returns them as JSON, th
 them. `ConflictError` is the same error for a change that lost a race with another one.
 """
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 
 class DomainError(Exception):
@@ -29,13 +30,45 @@ class NotFoundError(DomainError):
 
 
 class Problems:
-    """Collects what is wrong with a set of values, then raises them together as one error."""
+    """Collects what is wrong with a set of values, then raises them together as one error.
 
-    def __init__(self) -> None:
-        self.fields: dict[str, list[str]] = {}
+    Every rule adds its problem and the next rule goes on, so one answer names them all. A
+    whole postmortem is checked into one collection: `under("impacts-1")` is the same
+    collection with the row's name put before each field ("impacts-1-low")."""
+
+    def __init__(self, prefix: str = "", fields: dict[str, list[str]] | None = None) -> None:
+        self.fields: dict[str, list[str]] = fields if fields is not None else {}
+        self._prefix = prefix
 
     def add(self, field: str, message: str) -> None:
-        self.fields.setdefault(field, []).append(message)
+        self.fields.setdefault(self._prefix + field, []).append(message)
+
+    def has(self, field: str) -> bool:
+        """Whether `field` already has a problem (a later rule that reads it may step aside)."""
+        return self._prefix + field in self.fields
+
+    def under(self, name: str) -> "Problems":
+        """This collection, for the fields of the row called `name`."""
+        return Problems(f"{self._prefix}{name}-", self.fields)
+
+    def add_error(self, error: DomainError) -> None:
+        """Take in what a refused change named: its fields, or else its message."""
+        for field, messages in error.fields.items():
+            for message in messages:
+                self.add(field, message)
+        if not error.fields:  # said of the whole: of the row, under a row's name
+            self.fields.setdefault(self._prefix.removesuffix("-"), []).append(error.message)
+
+    @contextmanager
+    def collecting(self) -> Iterator[None]:
+        """Run a check that raises, keeping its problems here instead. A lost race
+        (ConflictError) or a missing thing (NotFoundError) is no problem to list: it goes up."""
+        try:
+            yield
+        except (ConflictError, NotFoundError):
+            raise
+        except DomainError as exc:
+            self.add_error(exc)
 
     def check_length(self, field: str, value: str, maximum: int) -> None:
         if len(value) > maximum:

@@ -10,13 +10,23 @@ from postmortems.incidents import history
 from postmortems.incidents.parts import (
     Part,
     PartValues,
+    add_part_problems,
     delete_part,
     kind_of,
     part_values,
     save_part,
 )
-from postmortems.incidents.service import IncidentError, IncidentValues, create_incident
+from postmortems.incidents.service import (
+    PLAIN_FIELDS,
+    IncidentError,
+    IncidentValues,
+    add_incident_problems,
+    create_incident,
+)
 from postmortems.incidents.service import update_incident as update_fields
+
+# What a refusal of the whole says; each problem is named by its field.
+REFUSED = "Nothing was saved; each problem is named by its field."
 
 
 def file_postmortem(
@@ -27,7 +37,9 @@ def file_postmortem(
     status: IncidentStatus = IncidentStatus.DRAFT,
 ) -> Incident:
     """File a postmortem with its parts. `new_parts` are (name, values); the errors of a part
-    come back under "<name>-<field>", so a form can show them beside the row they belong to."""
+    come back under "<name>-<field>", so a form can show them beside the row they belong to.
+    Every problem of the incident and its parts is named in one refusal."""
+    check_postmortem(values, new_parts, viewer=author)
     incident = create_incident(values, author=author, status=status, record=False)
     _add_parts(incident, new_parts)
     history.record_change(incident, f"filed {incident.key}")
@@ -45,6 +57,40 @@ class PartEdit:
     expected_version: int | None = None
 
 
+def check_postmortem(
+    values: IncidentValues,
+    new_parts: Sequence[tuple[str, PartValues]],
+    *,
+    viewer: User | None,
+    incident: Incident | None = None,
+    part_edits: Sequence[PartEdit] = (),
+) -> None:
+    """Raise one IncidentError naming every problem of a whole postmortem, saving nothing:
+    the incident's own fields, then each part's under "<name>-<field>". The parts are checked
+    against the incident as `values` would make it. The rules are the services' own: a new one
+    in `add_incident_problems` or in a kind's check is collected here with no change."""
+    problems = Problems()
+    external = incident is not None and incident.is_external
+    add_incident_problems(problems, values, incident=incident, viewer=viewer, external=external)
+    as_saved = _as_saved(values, incident)
+    for edit in part_edits:
+        if edit.values is not None:
+            add_part_problems(problems.under(edit.name), as_saved, edit.values, edit.part)
+    for name, part in new_parts:
+        add_part_problems(problems.under(name), as_saved, part)
+    problems.raise_if_any(IncidentError, REFUSED)
+
+
+def _as_saved(values: IncidentValues, incident: Incident | None) -> Incident:
+    """The incident as `values` would make it, for the rules of its parts to read (its id, its
+    times); a stand-in never added to the session."""
+    stand_in = Incident(**{name: getattr(values, name) for name in PLAIN_FIELDS})
+    if incident is not None:
+        stand_in.id = incident.id
+        stand_in.source_collection = incident.source_collection
+    return stand_in
+
+
 def save_postmortem(
     incident: Incident,
     values: IncidentValues,
@@ -55,9 +101,14 @@ def save_postmortem(
     part_edits: Sequence[PartEdit] = (),
 ) -> None:
     """Save the incident's fields, change or remove saved parts and add new ones, as one
-    revision. A saved part that someone changed since the editor opened it is a conflict."""
-    update_fields(incident, values, editor=editor, expected_version=expected_version, record=False)
+    revision. A saved part that someone changed since the editor opened it is a conflict.
+    The incident's problems and every part's are named in one refusal: each part is still
+    checked (against the incident as saved) when the incident's own fields are refused."""
     problems = Problems()
+    with problems.collecting():
+        update_fields(
+            incident, values, editor=editor, expected_version=expected_version, record=False
+        )
     for edit in part_edits:
         if edit.expected_version is not None and edit.part.version != edit.expected_version:
             label = kind_of(edit.part).label
@@ -79,18 +130,12 @@ def _add_parts(
     problems = problems if problems is not None else Problems()
     for name, values in new_parts:
         _save_row(problems, name, incident, values)
-    problems.raise_if_any(IncidentError, "Some parts could not be saved; see below.")
+    problems.raise_if_any(IncidentError, REFUSED)
 
 
 def _save_row(
     problems: Problems, name: str, incident: Incident, values: PartValues, part: Part | None = None
 ) -> None:
     """Save one row; its errors are kept under "<name>-<field>" and the next row goes on."""
-    try:
+    with problems.under(name).collecting():
         save_part(incident, values, part, record=False)
-    except IncidentError as exc:
-        for field, messages in exc.fields.items():
-            for message in messages:
-                problems.add(f"{name}-{field}", message)
-        if not exc.fields:
-            problems.add(name, exc.message)

@@ -126,7 +126,7 @@ def save_part(
         if expected_version is not None and part.version != expected_version:
             raise ConflictError(f"Someone saved this {kind.label} after you opened it.")
     problems = Problems()
-    kind.check(incident, values, part, problems)
+    add_part_problems(problems, incident, values, part)
     problems.raise_if_any(IncidentError)
     if part is None:
         part = kind.model(incident=incident)
@@ -137,6 +137,15 @@ def save_part(
     if record:
         history.record_change(incident, f"saved {kind.label_with_article}")
     return part
+
+
+def add_part_problems(
+    problems: Problems, incident: Incident, values: PartValues, part: Part | None = None
+) -> None:
+    """Add every rule of its kind that a part's values break to `problems` (give a row's
+    `problems.under(name)`): the checks `save_part` makes, collected with the rest of a
+    postmortem's."""
+    KINDS[type(values)].check(incident, values, part, problems)
 
 
 def delete_part(incident: Incident, part: Part, *, record: bool = True) -> None:

@@ -411,6 +411,21 @@ def check_incident(
     incidents need a start within 1970–2100; an `external` reference's source may state none,
     or one back to the year 1000."""
     problems = Problems()
+    add_incident_problems(problems, values, incident=incident, viewer=viewer, external=external)
+    problems.raise_if_any(IncidentError)
+
+
+def add_incident_problems(
+    problems: Problems,
+    values: IncidentValues,
+    *,
+    incident: Incident | None,
+    viewer: User | None,
+    external: bool,
+) -> None:
+    """Add every rule of the incident's own fields that `values` breaks to `problems`: the
+    checks of `check_incident`, collected with those of its parts (a new rule is one more
+    check here)."""
     if not values.title.strip():
         problems.add("title", "Give the postmortem a title.")
     for name, limit in TEXT_LIMITS.items():
@@ -429,7 +444,6 @@ def check_incident(
         problems.add("access_user_ids", "Some of these people no longer exist.")
     if values.recurrence_of_id is not None:
         _check_recurrence(values.recurrence_of_id, incident, viewer, problems)
-    problems.raise_if_any(IncidentError)
 
 
 KEY_PATTERN = re.compile(r"[A-Z]{2,8}-[0-9]{4}-[0-9]{3,6}")
@@ -459,8 +473,8 @@ def _check_times(values: IncidentValues, problems: Problems, external: bool) -> 
     for name, value in times.items():
         if value is not None and not in_range(value):
             problems.add(name, f"Choose a time from {first_year} to {LAST_YEAR}.")
-    if problems:
-        return
+    if any(problems.has(name) for name in times):
+        return  # the order of times is read once each of them is one
     order = [
         ("detected_at", "started_at", "the start"),
         ("mitigated_at", "detected_at", "detection"),

@@ -1,8 +1,11 @@
 """The postmortem on one page: the incident's form plus a row per part, saved together. The
-saved parts come first, each editable and with a *Remove* box; then new rows, where a row left
-empty is ignored, so the page can always offer one more. Each row only parses what was typed
-into the values `parts.save_part` takes."""
+saved parts come first, each editable and with a *Remove* box; then new rows. One rule for
+every kind of row: a new row with nothing typed is skipped, so the page can always offer one
+more; anything typed makes it a row that must be complete. Each row only parses what was typed
+into the values `parts.save_part` takes; the rules are the services'."""
 
+import re
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -13,6 +16,7 @@ from wtforms import (
     FieldList,
     FormField,
     HiddenField,
+    SelectField,
     StringField,
     TextAreaField,
 )
@@ -33,7 +37,7 @@ from models import (
 )
 from postmortems.cache import cached
 from postmortems.db import session
-from postmortems.domain import ConflictError
+from postmortems.domain import ConflictError, DomainError
 from postmortems.forms import (
     EnumSelectField,
     ExactDecimalField,
@@ -58,16 +62,31 @@ REQUIRED = "Fill this in, or leave the whole row empty."
 REQUIRED_SAVED = "Fill this in, or tick Remove to delete it."
 
 
-def _typed(value: Any) -> bool:
-    return bool(value.strip()) if isinstance(value, str) else value not in (None, False)
+def _typed(field: Any) -> bool:
+    """Whether a person typed into a field of a row: text other than white space, a ticked
+    box, a choice other than the one an empty row shows. A field left out was not typed."""
+    if field.type in ("HiddenField", "CSRFTokenField") or not field.raw_data:
+        return False
+    if isinstance(field, BooleanField):
+        return bool(field.data)
+    if isinstance(field, SelectField):
+        return bool(field.data != _preselected(field))
+    return bool(str(field.raw_data[0]).strip())
+
+
+def _preselected(field: SelectField) -> Any:
+    """What a select of an empty row holds: its default, or else its first option."""
+    if field.default is not None:
+        return field.default
+    first = next(iter(field.iter_choices()), None)
+    return None if first is None else field.coerce(first[0])
 
 
 class RowForm(PlainForm):
     """One part on the postmortem's page: a saved one (`id` and `version` set) or a new one.
-    `CONTENT` names the fields whose being empty makes a new row empty (selects with defaults
-    do not count)."""
+    `REQUIRED_FIELDS` are what a row that is not skipped must have for its values to be made;
+    every other rule is the service's."""
 
-    CONTENT: tuple[str, ...] = ()
     REQUIRED_FIELDS: tuple[str, ...] = ()
     id = HiddenField()
     version = HiddenField()
@@ -83,21 +102,32 @@ class RowForm(PlainForm):
         return int(text) if text.isdigit() else None
 
     def is_blank(self) -> bool:
-        """Whether nothing that counts was typed (white space does not count)."""
-        return not any(_typed(self[name].data) for name in self.CONTENT)
+        """Whether nothing was typed into the row (defaults as the page showed them do not
+        count: a preselected choice, an unticked box)."""
+        return not any(_typed(field) for field in self if field.short_name != "remove")
+
+    def is_skipped(self) -> bool:
+        """A saved row ticked *Remove*, or a new row left empty: not read, whatever it says."""
+        if self.saved_id() is not None:
+            return bool(self.remove.data)
+        return self.is_blank()
+
+    def is_checkable(self) -> bool:
+        """Whether the row is read and parsed enough for the service to check its values: its
+        required fields are there (other fields refused as typed keep their own answer)."""
+        return not self.is_skipped() and not any(self[n].errors for n in self.REQUIRED_FIELDS)
 
     def validate(self, extra_validators: Any = None) -> bool:
         for field in self:
             if isinstance(field.data, str):
                 field.data = field.data.replace("\x00", "")
-        saved = self.saved_id() is not None
-        if (saved and self.remove.data) or (not saved and self.is_blank()):
-            return True  # a removed or empty row is not read, whatever its fields say
-        if not super().validate(extra_validators):
-            return False
+        if self.is_skipped():
+            return True
+        super().validate(extra_validators)
+        missing = REQUIRED_SAVED if self.saved_id() is not None else REQUIRED
         for name in self.REQUIRED_FIELDS:
-            if self[name].data in (None, ""):
-                self[name].errors = [*self[name].errors, REQUIRED_SAVED if saved else REQUIRED]
+            if self[name].data in (None, "") and not self[name].errors:
+                self[name].errors = [missing]
         return not any(field.errors for field in self)
 
     def values(self, saved: Any = None) -> PartValues:
@@ -109,7 +139,7 @@ class RowForm(PlainForm):
 
 
 class TimelineRow(RowForm):
-    CONTENT = REQUIRED_FIELDS = ("at", "text_md")
+    REQUIRED_FIELDS = ("at", "text_md")
     at = LocalDateTimeField("Time", [Optional()])
     text_md = TextAreaField("Event")
 
@@ -119,7 +149,7 @@ class TimelineRow(RowForm):
 
 
 class FactorRow(RowForm):
-    CONTENT = REQUIRED_FIELDS = ("factor_id",)
+    REQUIRED_FIELDS = ("factor_id",)
     factor_id = OptionalIdSelectField("Contributing factor")
     note = TextAreaField("Note")
     is_primary = BooleanField("Primary factor")
@@ -130,7 +160,7 @@ class FactorRow(RowForm):
 
 
 class ImpactRow(RowForm):
-    CONTENT = REQUIRED_FIELDS = ("kind",)
+    REQUIRED_FIELDS = ("kind",)
     kind = EnumSelectField("Kind of impact", ImpactKind, blank="—")
     low = ExactDecimalField("Low")
     likely = ExactDecimalField("Likely")
@@ -148,7 +178,7 @@ class ImpactRow(RowForm):
 
 
 class LessonRow(RowForm):
-    CONTENT = REQUIRED_FIELDS = ("text_md",)
+    REQUIRED_FIELDS = ("text_md",)
     group = EnumSelectField("Group", LessonGroup)
     text_md = TextAreaField("Lesson")
 
@@ -157,7 +187,7 @@ class LessonRow(RowForm):
 
 
 class ActionRow(RowForm):
-    CONTENT = REQUIRED_FIELDS = ("title",)
+    REQUIRED_FIELDS = ("title",)
     title = StringField("Action", [Optional(), Length(max=200)])
     type = EnumSelectField("Type", ActionType)
     group = EnumSelectField("Group", LessonGroup)
@@ -205,7 +235,8 @@ class ActionRow(RowForm):
         return tuple(sorted(kept | ({chosen} if chosen else set())))
 
 
-# The kinds of rows, by the name of their list on the form and in the page's URLs.
+# The kinds of rows, by the name of their list on the form and in the page's URLs: the
+# section's heading and what one row is called in it.
 ROW_KINDS = {
     "timeline": ("Timeline", "event"),
     "factors": ("Contributing factors", "factor"),
@@ -223,11 +254,14 @@ MAX_ROWS = 200
 class PostmortemForm(IncidentForm):
     """The incident's fields and rows adding each kind of part, saved together."""
 
-    timeline = FieldList(FormField(TimelineRow), min_entries=1, max_entries=MAX_ROWS)
-    factors = FieldList(FormField(FactorRow), min_entries=1, max_entries=MAX_ROWS)
-    impacts = FieldList(FormField(ImpactRow), min_entries=1, max_entries=MAX_ROWS)
-    lessons = FieldList(FormField(LessonRow), min_entries=1, max_entries=MAX_ROWS)
-    actions = FieldList(FormField(ActionRow), min_entries=1, max_entries=MAX_ROWS)
+    # Each list's label names its rows, numbered from 1 on the page: "Impact 2 — Low: …".
+    timeline = FieldList(
+        FormField(TimelineRow), "Timeline event", min_entries=1, max_entries=MAX_ROWS
+    )
+    factors = FieldList(FormField(FactorRow), "Factor", min_entries=1, max_entries=MAX_ROWS)
+    impacts = FieldList(FormField(ImpactRow), "Impact", min_entries=1, max_entries=MAX_ROWS)
+    lessons = FieldList(FormField(LessonRow), "Lesson", min_entries=1, max_entries=MAX_ROWS)
+    actions = FieldList(FormField(ActionRow), "Action item", min_entries=1, max_entries=MAX_ROWS)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -264,13 +298,58 @@ class PostmortemForm(IncidentForm):
             action_row.form.guard_id.choices = guard_choices
 
     def new_parts(self) -> list[tuple[str, PartValues]]:
-        """(row name, values) of every new row that is not empty, in page order."""
+        """(row name, values) of every new row that is not empty, in page order (after a
+        refused parse: of those the service can check)."""
         return [
             (row.name, row.form.values())
             for kind in ROW_KINDS
             for row in self[kind]
-            if row.form.saved_id() is None and not row.form.is_blank()
+            if row.form.saved_id() is None and row.form.is_checkable()
         ]
+
+    def check_the_rest(self, check: Callable[[], None]) -> None:
+        """After a refused parse, ask the services about everything that did parse, so that
+        one answer names every problem of the page. A forged request asks nothing."""
+        if self.csrf_token.errors:
+            return
+        # What was refused as typed is not handed on (a 40-digit id is no id to look up); it
+        # is put back afterwards, to be shown as typed.
+        refused = [field for field in self._every_field() if field.errors]
+        typed = [field.data for field in refused]
+        for field in refused:
+            field.data = "" if isinstance(field.data, str) else None
+        try:
+            check()
+        except DomainError as exc:
+            self.show_errors(exc)
+        finally:
+            for field, data in zip(refused, typed, strict=True):
+                field.data = data
+
+    def _every_field(self) -> list[Any]:
+        """The incident's fields and those of every row."""
+        rows = [field for kind in ROW_KINDS for row in self[kind] for field in row.form]
+        return [field for field in self if not isinstance(field, FieldList)] + rows
+
+    def show_errors(self, error: DomainError) -> None:
+        """As for any form, with the rows in mind: a field refused as typed keeps that one
+        answer; a row's problem that names no field of the row is shown on the row."""
+        rows = {row.name: row.form for kind in ROW_KINDS for row in self[kind]}
+        fields: dict[str, list[str]] = {}
+        for name, messages in error.fields.items():
+            row_name, field_name = _row_and_field(name)
+            row = rows.get(row_name)
+            if row is None:
+                if name not in self._fields or not self[name].errors:
+                    fields[name] = messages
+                continue
+            field_name = SHOWN_AS.get(field_name, field_name)
+            if field_name not in row._fields or row[field_name].type == "HiddenField":
+                row.form_errors.extend(messages)
+            elif not row[field_name].errors:
+                fields[f"{row_name}-{field_name}"] = messages
+        if fields or not error.fields:
+            super().show_errors(DomainError(error.message, fields))
 
     def part_edits(self, incident: Incident) -> list[PartEdit]:
         """The saved parts as their rows came back: changed, removed or as they were. A row
@@ -285,9 +364,22 @@ class PostmortemForm(IncidentForm):
                 part = saved.get(part_id)
                 if part is None:
                     raise ConflictError("Someone removed a part of this postmortem meanwhile.")
+                if not row.form.remove.data and not row.form.is_checkable():
+                    continue  # refused as typed: its own answer stands
                 values = None if row.form.remove.data else row.form.values(part_values(part))
                 edits.append(PartEdit(row.name, part, values, row.form.expected_version()))
         return edits
+
+
+# A row's field the services name otherwise: an action item's guard checks are one choice here.
+SHOWN_AS = {"guard_ids": "guard_id"}
+ROW_NAME = re.compile(r"([a-z]+-[0-9]+)(?:-(.*))?")
+
+
+def _row_and_field(name: str) -> tuple[str, str]:
+    """("impacts-1", "low") from "impacts-1-low"; ("", name) for a field of the incident."""
+    match = ROW_NAME.fullmatch(name)
+    return (match.group(1), match.group(2) or "") if match else ("", name)
 
 
 Choices = tuple[tuple[int | str, str], ...]

@@ -50,7 +50,7 @@ from postmortems.forms import EnumSelectField, Form, OptionalIdSelectField, Quic
 from postmortems.guards.risk import at_risk_action_items
 from postmortems.incidents import forms, history, parts, workflow
 from postmortems.incidents.article import render_article
-from postmortems.incidents.filing import file_postmortem, save_postmortem
+from postmortems.incidents.filing import check_postmortem, file_postmortem, save_postmortem
 from postmortems.incidents.service import (
     FIRST_YEAR,
     LAST_YEAR,
@@ -215,6 +215,11 @@ def detail(incident_id: int) -> ResponseReturnValue:
     )
 
 
+# The flash of a postmortem saved from its form: how the browser's kept copy of what was typed
+# (static/js/draft.js) learns that the save went through, and only then drops it.
+SAVED = "saved"
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @requires("file_incident")
 def create() -> ResponseReturnValue:
@@ -232,8 +237,12 @@ def create() -> ResponseReturnValue:
         except DomainError as exc:
             form.show_errors(exc)
         else:
-            flash(f"Postmortem {incident.key} filed as a draft.")
+            flash(f"Postmortem {incident.key} filed as a draft.", SAVED)
             return redirect(url_for("incidents.detail", incident_id=incident.id))
+    elif form.is_submitted():
+        form.check_the_rest(
+            lambda: check_postmortem(form.values(), form.new_parts(), viewer=current_user)
+        )
     return render_template("incidents/form.html", form=form, incident=None)
 
 
@@ -266,8 +275,18 @@ def edit(incident_id: int) -> ResponseReturnValue:
         except DomainError as exc:
             form.show_errors(exc)
         else:
-            flash("Postmortem saved.")
+            flash("Postmortem saved.", SAVED)
             return redirect(url_for("incidents.detail", incident_id=incident.id))
+    elif form.is_submitted():
+        form.check_the_rest(
+            lambda: check_postmortem(
+                form.values(),
+                form.new_parts(),
+                viewer=current_user,
+                incident=incident,
+                part_edits=form.part_edits(incident),
+            )
+        )
     return render_template("incidents/form.html", form=form, incident=incident)
 
 

@@ -5,9 +5,13 @@
   "use strict";
   var PENDING = "postmortems:draft-pending";
   var pending = localStorage.getItem(PENDING);
-  // A save was sent from `pending`; we are now elsewhere and not asked to sign in: it was kept.
-  if (pending && pending !== location.pathname && location.pathname !== "/auth/login") {
-    localStorage.removeItem("postmortems:draft:" + pending);
+  // A save was sent from `pending`. Only the server's "saved" message (a flash of category
+  // "saved") says it went through: then the kept copy goes. A refused save, a sign-in asked
+  // for or an error page keeps it, and so does leaving the page after any of them.
+  if (pending && location.pathname !== "/auth/login") {
+    if (document.querySelector(".flash-saved")) {
+      localStorage.removeItem("postmortems:draft:" + pending);
+    }
     localStorage.removeItem(PENDING);
   }
   // A refused save: move to the summary of what to fix, at the top of the form.

@@ -1,0 +1,68 @@
+"""The copy of a postmortem's form that the browser keeps (localStorage) until it is saved: a
+refused save keeps it, even after leaving the page; a save that went through drops it."""
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import sign_in_through_the_page
+
+pytestmark = pytest.mark.browser
+
+KEPT = "postmortems:draft:/incidents/new"
+
+
+@pytest.fixture
+def author_page(page: Any, people: Any) -> Iterator[Any]:
+    """The author's page, failing the test on any CSP error."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    sign_in_through_the_page(page, "author@example.com")
+    yield page
+    assert not [e for e in errors if "Content Security Policy" in e]
+
+
+def _kept(page: Any) -> Any:
+    return page.evaluate(f"localStorage.getItem('{KEPT}')")
+
+
+def _type_a_filing(page: Any, title: str) -> None:
+    page.goto("/incidents/new")
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Started", exact=True).fill("2024-03-01T10:00")
+    page.get_by_label("Title").press("End")  # an input event, as typing makes
+
+
+def test_a_refused_save_keeps_the_browsers_copy_even_after_leaving(author_page) -> None:
+    from playwright.sync_api import expect
+
+    page = author_page
+    _type_a_filing(page, "Typed, then refused")
+    page.locator("#impacts-0-low").fill("5")  # a half-filled row: no kind
+    page.locator("#impacts-0-low").press("End")
+    page.get_by_role("button", name="File postmortem").click()
+
+    expect(page.locator("#impacts-0-kind-errors")).to_contain_text("Fill this in")
+    expect(page.locator("#error-summary")).to_contain_text("Impact 1 — Kind of impact")
+    expect(page.locator("#impacts-0-low")).to_have_value("5")
+    assert "Typed, then refused" in _kept(page)
+    page.goto("/incidents")  # left without saving
+    assert "Typed, then refused" in _kept(page)
+    page.goto("/incidents/new")
+    page.get_by_role("button", name="Restore it").click()
+    expect(page.get_by_label("Title")).to_have_value("Typed, then refused")
+
+
+def test_a_save_that_went_through_drops_the_browsers_copy(author_page) -> None:
+    from playwright.sync_api import expect
+
+    page = author_page
+    _type_a_filing(page, "Typed, then filed")
+    assert "Typed, then filed" in _kept(page)
+    page.get_by_role("button", name="File postmortem").click()
+
+    expect(page.locator(".flash")).to_contain_text("filed as a draft")
+    assert _kept(page) is None
+    page.goto("/incidents/new")
+    expect(page.get_by_role("button", name="Restore it")).to_have_count(0)
