@@ -51,8 +51,8 @@ CURRENCIES = sorted(currency.alpha_3 for currency in pycountry.currencies)
 
 
 def states(**schema: Any) -> dict[str, Any]:
-    """Field arguments that put a service's rule into the schema (the service enforces it)."""
-    return {"json_schema_extra": schema}
+    """A service's rule as schema keywords, for `json_schema_extra` (the service enforces it)."""
+    return schema
 
 
 # Exact decimals as strings (JSON numbers are binary floats in most clients): up to 18 digits
@@ -73,18 +73,27 @@ Instant = Annotated[
             "the configured zone (POSTMORTEMS_TIMEZONE). From 1970-01-02 to 2100-12-30."
         ),
         examples=["2020-08-14T09:30:00Z"],
-        **states(pattern=IN_RANGE),
+        json_schema_extra=states(pattern=IN_RANGE),
     ),
 ]
 
 
 def text(limit: int, description: str = "", **schema: Any) -> Any:
-    return Field(default="", max_length=limit, description=description or None, **states(**schema))
+    return Field(
+        default="",
+        max_length=limit,
+        description=description or None,
+        json_schema_extra=schema or None,
+    )
 
 
 def filled(limit: int, description: str = "") -> Any:
     """A text that must not be blank (the service says so too)."""
-    return Field(max_length=limit, description=description or None, **states(pattern=NOT_BLANK))
+    return Field(
+        max_length=limit,
+        description=description or None,
+        json_schema_extra=states(pattern=NOT_BLANK),
+    )
 
 
 class Input(BaseModel):
@@ -168,9 +177,10 @@ class ImpactIn(Input):
     low: Amount | None = None
     likely: Amount | None = None
     high: Amount | None = None
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$", **states(enum=CURRENCIES))] | None = (
-        Field(default=None, description="ISO 4217, money kinds only.")
-    )
+    currency: (
+        Annotated[str, Field(pattern=r"^[A-Z]{3}$", json_schema_extra=states(enum=CURRENCIES))]
+        | None
+    ) = Field(default=None, description="ISO 4217, money kinds only.")
     unit: str | None = Field(default=None, max_length=40, description="Any other quantity.")
     level: ImpactLevel | None = Field(default=None, description="The qualitative kinds only.")
     method_note: str = text(LONG_TEXT, "How it was estimated.")
@@ -271,7 +281,7 @@ class PostmortemIn(Input):
 class PostmortemPatch(PostmortemIn):
     """Fields to change (the others stay as they are) and parts to add, based on `version`."""
 
-    title: str = Field(default="", max_length=200, **states(pattern=NOT_BLANK))
+    title: str = Field(default="", max_length=200, json_schema_extra=states(pattern=NOT_BLANK))
     started_at: Instant | None = Field(  # type: ignore[assignment]  # left out: unchanged
         default=None, description="Null only for another organisation's postmortem."
     )
@@ -303,13 +313,13 @@ class GuardRunIn(Input):
             "(more than 5 minutes from now)."
         ),
         examples=["2026-11-20T10:00:00Z"],
-        **states(pattern=IN_RANGE + r".*([Zz]|[+-][0-9]{2}:[0-9]{2})$"),
+        json_schema_extra=states(pattern=IN_RANGE + r".*([Zz]|[+-][0-9]{2}:[0-9]{2})$"),
     )
     url: str | None = Field(
         default=None,
         max_length=2000,
         description="A link to the run: http:// or https://, no spaces.",
-        **states(pattern=HTTP_LINK),
+        json_schema_extra=states(pattern=HTTP_LINK),
     )
     details: str = text(2000, "A short note: what it checked, why it failed.")
 
@@ -347,7 +357,7 @@ Day = Annotated[
         ge=date(1970, 1, 2),
         le=date(2100, 12, 30),
         description="A day, 1970-01-02 to 2100-12-30.",
-        **states(pattern=DAY_IN_RANGE),
+        json_schema_extra=states(pattern=DAY_IN_RANGE),
     ),
 ]
 

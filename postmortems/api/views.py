@@ -293,7 +293,10 @@ def take_step(key: str, step: str) -> ResponseReturnValue:
     incident = _readable(key)
     # Sending back needs a comment, so a body; the other steps may come without one.
     given = step == "send-back" or bool(request.get_data(cache=True).strip())
-    body = parse(schemas.SendBackIn if step == "send-back" else schemas.StepIn) if given else None
+    model: type[schemas.StepIn | schemas.SendBackIn] = (
+        schemas.SendBackIn if step == "send-back" else schemas.StepIn
+    )
+    body = parse(model) if given else None
     allowed = [name for name, _ in workflow.available_steps(incident)]
     if step not in allowed:
         raise ApiError(
