@@ -7,6 +7,7 @@ requests are accepted, schema-violating ones refused, and no operation answers w
 
 import os
 import re
+import warnings
 from datetime import date
 from typing import Any
 
@@ -95,10 +96,11 @@ def test_the_api_keeps_to_its_document(case, app, api_token) -> None:
     except Exception as exc:
         # A known bug of the reports, not of the API (left to their owner): on SQLite, a
         # quarter decades after the first incident builds one UNION ALL term per month since
-        # then, past SQLite's 500, and answers 500. Only that failure is excused.
-        if "too many terms in compound SELECT" in str(exc):
-            pytest.xfail("reports: a far quarter exceeds SQLite's compound SELECT limit")
-        raise
+        # then, past SQLite's 500, and answers 500. Only that failure is excused, with a
+        # warning in the summary (pytest.xfail cannot leave a Hypothesis test).
+        if "too many terms in compound SELECT" not in str(exc):
+            raise
+        warnings.warn("reports: a far quarter exceeds SQLite's compound SELECT limit", stacklevel=1)
 
 
 def test_the_app_serves_the_document_the_run_used(anonymous) -> None:
