@@ -19,6 +19,7 @@ CODES = {
     405: "method_not_allowed",
     409: "conflict",
     413: "too_large",
+    415: "unsupported_media_type",
     422: "invalid",
     500: "server_error",
 }
@@ -30,6 +31,7 @@ MESSAGES = {
     405: "This address does not take that method.",
     409: "Someone else changed the same thing first; nothing of this request was saved.",
     413: "The request is too large.",
+    415: "Send the body as JSON, with Content-Type: application/json.",
     500: "Something went wrong on our side and nothing was saved.",
 }
 
@@ -74,7 +76,7 @@ def error_response(
     fields: Mapping[str, list[str]] | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> Response:
-    if status not in CODES:  # an HTTP error we do not name (e.g. 415): a bad request
+    if status not in CODES:  # an HTTP error we do not name: a bad request
         status = 400 if status < 500 else 500
     body = {
         "error": CODES[status],

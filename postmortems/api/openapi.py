@@ -10,27 +10,46 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 
-from models import IncidentStatus, Severity
 from postmortems.api import schemas
 from postmortems.db import MAX_ID
 
 REF = "#/components/schemas/{model}"
 ERRORS = {
-    "400": "Not JSON, or a parameter that cannot be read.",
+    "400": "The body is not JSON (or is nested too deeply).",
     "401": "No live token: missing, unknown, revoked, or its account deactivated.",
     "403": "The token's user may not do this.",
     "404": "No such thing, or not shared with the token's user.",
-    "409": "A conflict: someone saved first (PATCH), or the postmortem's status does not allow it.",
-    "413": "The body is larger than the limit (MAX_CONTENT_LENGTH).",
+    "409": "A conflict: someone saved first, or the postmortem's status does not allow it.",
+    "413": "The body is larger than the limit (MAX_CONTENT_LENGTH, 2 MB by default).",
+    "414": "The URL is longer than the server in front takes (gunicorn: a 4094-byte request "
+    "line); it answers before the app does, so not in JSON.",
+    "415": "A body sent without `Content-Type: application/json`.",
     "422": "A field is missing, unknown, of the wrong type or breaks a rule; `fields` names it.",
+    "429": "Too many requests; try again later.",
 }
+# What each kind of operation can answer besides success.
+EVERYWHERE = ("401", "414", "429")
+READ = (*EVERYWHERE, "422")  # a query string
+WRITE = (*EVERYWHERE, "400", "403", "409", "413", "415", "422")  # a JSON body
+# Rules of the postmortem a schema cannot state: they compare fields, or name rows.
+POSTMORTEM_RULES = (
+    "Rules the schema cannot state (422 naming the field): `detected_at`, `mitigated_at` and "
+    "`resolved_at` not before the start nor the one before; `team`, `recurrence_of`, factors "
+    "(by category and name, once each) and `owner_email` must exist and be yours to see; an "
+    "impact's `low` ≤ `likely` ≤ `high`; an action item's `due_on` and `completed_on` not "
+    "before the start; an action item may name one guard check that does not exist yet, and "
+    "only one action item may name it."
+)
 INPUTS: list[type[BaseModel]] = [
     schemas.PostmortemIn,
     schemas.PostmortemPatch,
     schemas.StepIn,
+    schemas.SendBackIn,
     schemas.GuardRunIn,
     schemas.PostmortemQuery,
     schemas.SearchQuery,
+    schemas.TrendQuery,
+    schemas.QuarterlyQuery,
 ]
 OUTPUTS: list[type[BaseModel]] = [
     schemas.Error,
@@ -87,7 +106,12 @@ def _operation(
     parameters: list[dict[str, Any]] | None = None,
     headers: dict[str, Any] | None = None,
     description: str = "",
+    errors: tuple[str, ...] = EVERYWHERE,
+    error_text: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    texts = {**ERRORS, **(error_text or {})}
+    if any(p["in"] == "path" for p in parameters or []):
+        errors = (*errors, "404")
     operation: dict[str, Any] = {
         "summary": summary,
         "tags": [tag],
@@ -95,8 +119,8 @@ def _operation(
         "responses": {
             status: {"description": "Done.", "content": _json(ref(answer))},
             **{
-                code: {"description": text, "content": _json(ref(schemas.Error))}
-                for code, text in ERRORS.items()
+                code: _error(texts[code]) if code != "414" else {"description": texts[code]}
+                for code in sorted(set(errors))
             },
         },
     }
@@ -109,6 +133,10 @@ def _operation(
     return operation
 
 
+def _error(text: str) -> dict[str, Any]:
+    return {"description": text, "content": _json(ref(schemas.Error))}
+
+
 def _path(name: str, schema: dict[str, Any], description: str = "") -> dict[str, Any]:
     parameter = {"name": name, "in": "path", "required": True, "schema": schema}
     return {**parameter, "description": description} if description else parameter
@@ -116,29 +144,16 @@ def _path(name: str, schema: dict[str, Any], description: str = "") -> dict[str,
 
 KEY = _path("key", {"type": "string", "maxLength": 20}, "A postmortem's key, e.g. PM-2020-001.")
 ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
-REPORT_PARAMETERS = [
-    {"name": "team", "in": "query", "required": False, "schema": ID_SCHEMA},
-    {
-        "name": "severity",
-        "in": "query",
-        "required": False,
-        "schema": {"type": "string", "enum": [s.name for s in Severity]},
-    },
-    {
-        "name": "status",
-        "in": "query",
-        "required": False,
-        "schema": {"type": "string", "enum": [s.name for s in IncidentStatus]},
-    },
-    {
-        "name": "near_misses",
-        "in": "query",
-        "required": False,
-        "schema": {"type": "string", "enum": ["0", "1"]},
-        "description": "1 (default) counts near-misses apart; 0 leaves them out.",
-    },
-]
-DAY = {"type": "string", "format": "date"}
+REPORT_400 = {
+    "400": "A parameter that is not valid; `fields` names it.",
+}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "pattern": r'^\s*(W/)?"?[0-9]{1,10}"?\s*$'},
+    "description": 'The version you read, e.g. `"3"` (or send `version` in the body).',
+}
 STEP_TEXT = {
     "submit": "Submit a draft for review.",
     "publish": "Publish a postmortem in review (a reviewer, not its author); 422 lists what "
@@ -160,6 +175,7 @@ def _paths() -> dict[str, Any]:
                 schemas.PostmortemPage,
                 parameters=_query_parameters(schemas.PostmortemQuery),
                 description="Newest first; the filters and pages of the postmortems page.",
+                errors=READ,
             ),
             "post": _operation(
                 "File a postmortem with all its parts",
@@ -168,7 +184,9 @@ def _paths() -> dict[str, Any]:
                 status="201",
                 body=schemas.PostmortemIn,
                 headers={"Location": {"required": True, "schema": {"type": "string"}}},
-                description="One transaction: the draft and every part are stored, or nothing.",
+                description="One transaction: the draft and every part are stored, or nothing. "
+                + POSTMORTEM_RULES,
+                errors=WRITE,
             ),
         },
         "/api/v1/postmortems/{key}": {
@@ -183,18 +201,14 @@ def _paths() -> dict[str, Any]:
                 "Change a postmortem's fields and add parts",
                 "postmortems",
                 schemas.Postmortem,
-                parameters=[
-                    KEY,
-                    {
-                        "name": "If-Match",
-                        "in": "header",
-                        "required": False,
-                        "schema": {"type": "string"},
-                        "description": "The version you read (or send `version` in the body).",
-                    },
-                ],
+                parameters=[KEY, IF_MATCH],
                 body=schemas.PostmortemPatch,
                 headers=postmortem_answer,
+                description="The fields given change, the parts given are added. The version "
+                "you read is required, as `version` or as If-Match: the schema cannot require "
+                "one of the two (422 naming `version`). `started_at` may be null only on another "
+                "organisation's postmortem (422). " + POSTMORTEM_RULES,
+                errors=WRITE,
             ),
         },
     }
@@ -205,10 +219,11 @@ def _paths() -> dict[str, Any]:
                 "workflow",
                 schemas.Postmortem,
                 parameters=[KEY],
-                body=schemas.StepIn,
-                body_required=False,
+                body=schemas.SendBackIn if step == "send-back" else schemas.StepIn,
+                body_required=step == "send-back",
                 headers=postmortem_answer,
                 description=text,
+                errors=WRITE,
             )
         }
     paths.update(
@@ -224,6 +239,7 @@ def _paths() -> dict[str, Any]:
                     ],
                     description="Best first, among what you may see; each hit names its "
                     "postmortem's key.",
+                    errors=READ,
                 )
             },
             "/api/v1/taxonomy": {
@@ -249,8 +265,10 @@ def _paths() -> dict[str, Any]:
                     headers={"Location": {"required": True, "schema": {"type": "string"}}},
                     description=(
                         "What a CI job sends after the check ran: pass or fail, when, a link. "
-                        "A reviewer's (or admin's) token."
+                        "A reviewer's (or admin's) token. Not in the schema (422 naming "
+                        "`ran_at`): a time more than 5 minutes from now."
                     ),
+                    errors=WRITE,
                 )
             },
             "/api/v1/guards/health": {
@@ -281,12 +299,15 @@ def _paths() -> dict[str, Any]:
                     "The trend report",
                     "reports",
                     schemas.Report,
-                    parameters=[
-                        {"name": "from", "in": "query", "required": False, "schema": DAY},
-                        {"name": "to", "in": "query", "required": False, "schema": DAY},
-                        *REPORT_PARAMETERS,
-                    ],
-                    description="The same payload as /reports/trends.json (see the README).",
+                    parameters=_query_parameters(schemas.TrendQuery),
+                    description="The same payload as /reports/trends.json (see the README). "
+                    "`to` must not be before `from` (or their defaults): a rule the schema "
+                    "cannot state, answered 400 naming `to`.",
+                    errors=(*EVERYWHERE, "400", "403"),
+                    error_text={
+                        "400": "A parameter that is not valid, or `to` before `from`; "
+                        "`fields` names the parameter."
+                    },
                 )
             },
             "/api/v1/reports/quarterly/{quarter}": {
@@ -295,12 +316,18 @@ def _paths() -> dict[str, Any]:
                     "reports",
                     schemas.Report,
                     parameters=[
-                        _path("quarter", {"type": "string", "pattern": "^[0-9]{4}Q[1-4]$"}),
-                        *REPORT_PARAMETERS,
-                        {"name": "page", "in": "query", "required": False, "schema": ID_SCHEMA},
+                        _path(
+                            "quarter",
+                            {"type": "string", "pattern": "^" + schemas.YEARS + "Q[1-4]$"},
+                            "A calendar quarter from 1970Q1 to 2100Q4, e.g. 2020Q4.",
+                        ),
+                        *_query_parameters(schemas.QuarterlyQuery),
                     ],
                     description="The same payload as /reports/quarterly/<quarter>.json: its "
-                    "postmortems 100 to a page (`page`, `pages`, `postmortems_shown`).",
+                    "postmortems 100 to a page (`page`, `pages`, `postmortems_shown`; a page "
+                    "past the last shows the last).",
+                    errors=(*EVERYWHERE, "400", "403"),
+                    error_text=REPORT_400,
                 )
             },
             "/api/v1/openapi.json": {
@@ -309,7 +336,12 @@ def _paths() -> dict[str, Any]:
                     "tags": ["about"],
                     "security": [],
                     "responses": {
-                        "200": {"description": "OpenAPI 3.1.", "content": _json({"type": "object"})}
+                        "200": {
+                            "description": "OpenAPI 3.1.",
+                            "content": _json({"type": "object"}),
+                        },
+                        "414": {"description": ERRORS["414"]},
+                        "429": _error(ERRORS["429"]),
                     },
                 }
             },
@@ -322,7 +354,9 @@ def _paths() -> dict[str, Any]:
                         "200": {
                             "description": "HTML.",
                             "content": {"text/html": {"schema": {"type": "string"}}},
-                        }
+                        },
+                        "414": {"description": ERRORS["414"]},
+                        "429": _error(ERRORS["429"]),
                     },
                 }
             },

@@ -4,11 +4,14 @@ answers, and the OpenAPI document's schemas are generated from them — one sour
 
 Only the form of a value is checked here; the domain rules (a title that is not blank, times in
 order, a known currency…) stay in the services, whose errors the API passes on field by field.
+Where JSON Schema can say such a rule, the schema states it too (`states`), so that the document
+says everything the API enforces; the rules it cannot say are in the operations' descriptions.
 """
 
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
+import pycountry
 from pydantic import BaseModel, ConfigDict, Field
 
 from models import (
@@ -28,6 +31,29 @@ from postmortems.limits import LONG_TEXT, NAME_TEXT
 from postmortems.search.service import KINDS as SEARCH_KINDS
 
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+# A text the services refuse when it is blank: something other than white space.
+NOT_BLANK = r"\S"
+BLANK = r"^\s*$"
+# The years of a stored instant (1970–2100 UTC), less the two days at its ends, where an
+# offset could carry a time outside it; a leap second (:60) is no time Python can hold.
+YEARS = r"(19[7-9][0-9]|20[0-9][0-9]|2100)"
+IN_RANGE = (
+    r"^(?!1970-01-01|2100-12-31)" + YEARS + r"-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-5][0-9]:[0-5][0-9]"
+)
+DAY_IN_RANGE = r"^(?!1970-01-01|2100-12-31)" + YEARS + r"-"
+# What the services take as a link: http(s), a host, no white space or control characters.
+HTTP_LINK = (
+    r"^\s*$|^\s*[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9._~%!$&'()*+,;=:@-]+"
+    r"([/?#][^\s\x00-\x1f\x7f]*)?\s*$"
+)
+CURRENCIES = sorted(currency.alpha_3 for currency in pycountry.currencies)
+
+
+def states(**schema: Any) -> dict[str, Any]:
+    """A service's rule as schema keywords, for `json_schema_extra` (the service enforces it)."""
+    return schema
+
+
 # Exact decimals as strings (JSON numbers are binary floats in most clients): up to 18 digits
 # before the point and 6 after, as stored.
 Amount = Annotated[
@@ -43,21 +69,37 @@ Instant = Annotated[
     Field(
         description=(
             "ISO 8601. With `Z` or an offset it is that instant; without one it is read in "
-            "the configured zone (POSTMORTEMS_TIMEZONE)."
+            "the configured zone (POSTMORTEMS_TIMEZONE). From 1970-01-02 to 2100-12-30."
         ),
         examples=["2020-08-14T09:30:00Z"],
+        json_schema_extra=states(pattern=IN_RANGE),
     ),
 ]
 
 
-def text(limit: int, description: str = "") -> Any:
-    return Field(default="", max_length=limit, description=description or None)
+def text(limit: int, description: str = "", **schema: Any) -> Any:
+    return Field(
+        default="",
+        max_length=limit,
+        description=description or None,
+        json_schema_extra=schema or None,
+    )
+
+
+def filled(limit: int, description: str = "") -> Any:
+    """A text that must not be blank (the service says so too)."""
+    return Field(
+        max_length=limit,
+        description=description or None,
+        json_schema_extra=states(pattern=NOT_BLANK),
+    )
 
 
 class Input(BaseModel):
-    """Request bodies: unknown fields refused, no type coercion."""
+    """Request bodies: unknown fields refused, no type coercion. Patterns are Python's, as the
+    document's readers (Schemathesis, jsonschema) read them."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="forbid", strict=True, regex_engine="python-re")
 
 
 class Output(BaseModel):
@@ -69,7 +111,7 @@ class Output(BaseModel):
 
 class TimelineEventIn(Input):
     at: Instant
-    text_md: str = Field(max_length=LONG_TEXT, description="Markdown.")
+    text_md: str = filled(LONG_TEXT, "Markdown.")
 
 
 class FactorIn(Input):
@@ -79,14 +121,65 @@ class FactorIn(Input):
     is_primary: bool = False
 
 
+def _impact_rules() -> dict[str, Any]:
+    """What each kind of impact needs (the impact rules of incidents/parts.py): a level for the
+    qualitative kinds and nothing else; a likely value for the others, with a currency for
+    money and a unit for the rest."""
+    none = {"type": "null"}
+    empty = {"anyOf": [none, {"type": "string", "maxLength": 0}]}
+    blank = {"anyOf": [none, {"type": "string", "pattern": BLANK}]}
+
+    def kinds(test: Any) -> dict[str, Any]:
+        return {"properties": {"kind": {"enum": [k.name for k in ImpactKind if test(k)]}}}
+
+    return {
+        "allOf": [
+            {
+                "if": kinds(lambda k: k.is_qualitative),
+                "then": {
+                    "required": ["level"],
+                    "properties": {
+                        "level": {"not": none},
+                        **{name: none for name in ("low", "likely", "high", "currency")},
+                        "unit": empty,
+                    },
+                },
+                "else": {
+                    "required": ["likely"],
+                    "properties": {"likely": {"not": none}, "level": none},
+                },
+            },
+            {
+                "if": kinds(lambda k: k.is_money),
+                "then": {
+                    "required": ["currency"],
+                    "properties": {"currency": {"not": none}, "unit": blank},
+                },
+            },
+            {
+                "if": kinds(lambda k: not k.is_money and not k.is_qualitative),
+                "then": {
+                    "required": ["unit"],
+                    "properties": {"currency": none, "unit": {"pattern": NOT_BLANK}},
+                },
+            },
+        ]
+    }
+
+
 class ImpactIn(Input):
+    """One dimension of harm. Not in the schema: low ≤ likely ≤ high."""
+
+    model_config = ConfigDict(json_schema_extra=_impact_rules())
+
     kind: ImpactKind
     low: Amount | None = None
     likely: Amount | None = None
     high: Amount | None = None
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = Field(
-        default=None, description="ISO 4217, money kinds only."
-    )
+    currency: (
+        Annotated[str, Field(pattern=r"^[A-Z]{3}$", json_schema_extra=states(enum=CURRENCIES))]
+        | None
+    ) = Field(default=None, description="ISO 4217, money kinds only.")
     unit: str | None = Field(default=None, max_length=40, description="Any other quantity.")
     level: ImpactLevel | None = Field(default=None, description="The qualitative kinds only.")
     method_note: str = text(LONG_TEXT, "How it was estimated.")
@@ -95,11 +188,32 @@ class ImpactIn(Input):
 
 class LessonIn(Input):
     group: LessonGroup
-    text_md: str = Field(max_length=LONG_TEXT, description="Markdown.")
+    text_md: str = filled(LONG_TEXT, "Markdown.")
 
 
 class ActionItemIn(Input):
-    title: str = Field(max_length=200)
+    """A follow-up. Not in the schema: `due_on` and `completed_on` not before the incident
+    started; `owner_email` an active account's; at most one new guard check name."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "allOf": [
+                {
+                    "if": {"properties": {"status": {"const": "WONT_DO"}}, "required": ["status"]},
+                    "then": {
+                        "required": ["wont_do_reason"],
+                        "properties": {"wont_do_reason": {"pattern": NOT_BLANK}},
+                    },
+                },
+                {
+                    "if": {"properties": {"status": {"const": "DONE"}}, "required": ["status"]},
+                    "else": {"properties": {"completed_on": {"type": "null"}}},
+                },
+            ]
+        }
+    )
+
+    title: str = filled(200)
     group: LessonGroup
     type: ActionType
     details_md: str = text(LONG_TEXT, "Markdown.")
@@ -111,7 +225,9 @@ class ActionItemIn(Input):
     status: ActionStatus = ActionStatus.OPEN
     wont_do_reason: str = text(LONG_TEXT)
     completed_on: date | None = None
-    tracker_url: str = text(500, "An http:// or https:// link.")
+    tracker_url: str = text(
+        500, "An http:// or https:// link.", pattern=r"^$|^[Hh][Tt][Tt][Pp][Ss]?://"
+    )
     guards: list[Annotated[str, Field(max_length=200)]] = Field(
         default=[],
         max_length=20,
@@ -125,7 +241,7 @@ class ActionItemIn(Input):
 class PostmortemIn(Input):
     """A postmortem to file as a draft, with all its parts, stored together or not at all."""
 
-    title: str = Field(max_length=200)
+    title: str = filled(200)
     summary: str = text(300)
     severity: Severity = Severity.SEV3
     team: str | None = Field(default=None, max_length=120, description="A team's name.")
@@ -164,16 +280,25 @@ class PostmortemIn(Input):
 class PostmortemPatch(PostmortemIn):
     """Fields to change (the others stay as they are) and parts to add, based on `version`."""
 
-    title: str = Field(default="", max_length=200)
-    started_at: Instant | None = None  # type: ignore[assignment]  # left out: unchanged
+    title: str = Field(default="", max_length=200, json_schema_extra=states(pattern=NOT_BLANK))
+    started_at: Instant | None = Field(  # type: ignore[assignment]  # left out: unchanged
+        default=None, description="Null only for another organisation's postmortem."
+    )
     version: Id | None = Field(
         default=None,
-        description="The version you read (or send it as If-Match); 409 when it has changed.",
+        description=(
+            "The version you read; required unless you send it as If-Match. 409 when it has "
+            "changed."
+        ),
     )
 
 
 class StepIn(Input):
-    comment: str = text(LONG_TEXT, "What the reviewer says; sending back needs one.")
+    comment: str = text(LONG_TEXT, "What the reviewer says.")
+
+
+class SendBackIn(Input):
+    comment: str = filled(LONG_TEXT, "What needs to change.")
 
 
 class GuardRunIn(Input):
@@ -182,10 +307,19 @@ class GuardRunIn(Input):
     status: Literal["pass", "fail"]
     ran_at: datetime | None = Field(
         default=None,
-        description="When it ran, with `Z` or an offset; left out: now. Not in the future.",
+        description=(
+            "When it ran, with `Z` or an offset; left out: now. From 1970 on, not in the future "
+            "(more than 5 minutes from now)."
+        ),
         examples=["2026-11-20T10:00:00Z"],
+        json_schema_extra=states(pattern=IN_RANGE + r".*([Zz]|[+-][0-9]{2}:[0-9]{2})$"),
     )
-    url: str | None = Field(default=None, max_length=2000, description="A link to the run.")
+    url: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="A link to the run: http:// or https://, no spaces.",
+        json_schema_extra=states(pattern=HTTP_LINK),
+    )
     details: str = text(2000, "A short note: what it checked, why it failed.")
 
 
@@ -213,6 +347,44 @@ class PostmortemQuery(Input):
     year: int | None = Field(default=None, ge=1970, le=2100)
     tag: str | None = Field(default=None, max_length=60)
     page: int = Field(default=1, ge=1, le=1_000_000)
+
+
+# The days a report can cover (reports/views.py): every zone's midnights inside the stored range.
+Day = Annotated[
+    date,
+    Field(
+        ge=date(1970, 1, 2),
+        le=date(2100, 12, 30),
+        description="A day, 1970-01-02 to 2100-12-30.",
+        json_schema_extra=states(pattern=DAY_IN_RANGE),
+    ),
+]
+
+
+class ReportQuery(Input):
+    """The filters of the report pages (each left out: not narrowed)."""
+
+    model_config = ConfigDict(extra="forbid", strict=False)
+
+    team: Id | None = Field(default=None, description="A team's id.")
+    severity: Severity | None = None
+    status: IncidentStatus | None = None
+    near_misses: Literal["0", "1"] = Field(
+        default="1", description="1 (default) counts near-misses apart; 0 leaves them out."
+    )
+
+
+class TrendQuery(ReportQuery):
+    from_: Day | None = Field(
+        default=None, alias="from", description="The first day; left out: 1 January two years ago."
+    )
+    to: Day | None = Field(
+        default=None, description="The last day, not before `from` (400); left out: today."
+    )
+
+
+class QuarterlyQuery(ReportQuery):
+    page: Id = Field(default=1, description="The page of the quarter's postmortems, 100 a page.")
 
 
 # Answers.

@@ -7,6 +7,7 @@ the postmortems they may see apply as on the pages.
 """
 
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -15,6 +16,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import AnonymousUserMixin, current_user
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
+from werkzeug.exceptions import BadRequest
 
 from models import CauseCategory, ContributingFactor, GuardCheck, Incident, Team, User
 from postmortems.api import schemas, values
@@ -50,6 +52,7 @@ csrf.exempt(bp)  # cookies never authenticate here, so a forged request carries 
 # Endpoints anyone may read: the API's description.
 PUBLIC = {"api.openapi", "api.reference"}
 M = TypeVar("M", bound=BaseModel)
+R = TypeVar("R")
 STEPS = {
     "submit": workflow.submit_for_review,
     "publish": workflow.publish,
@@ -83,7 +86,14 @@ def _require(action: str, target: Incident | None = None) -> None:
 
 
 def parse(model: type[M]) -> M:
-    """The request body as `model`: 400 when it is not JSON, 422 naming each bad field."""
+    """The request body as `model`: 415 unless it is sent as JSON, 400 when it is not JSON, 422
+    naming each bad field."""
+    if request.mimetype != "application/json":
+        raise ApiError(
+            415,
+            "Send the body as JSON, with Content-Type: application/json.",
+            {"Content-Type": [f"Use application/json, not {request.mimetype or 'none'}."]},
+        )
     raw = request.get_data(cache=False)  # over the size limit: 413
     if not raw.strip():
         raise ApiError(400, "Send a JSON object as the request body.")
@@ -126,12 +136,14 @@ def _fields(exc: ValidationError) -> dict[str, list[str]]:
     return fields
 
 
-def _query(model: type[M]) -> M:
+def _query(model: type[M], status: int = 422) -> M:
+    """The query string as `model`: an empty value is a value (and refused where the schema
+    says so), not a parameter left out. The reports answer 400, as they always have."""
     args = {name: value.replace("\x00", "") for name, value in request.args.items()}
     try:
         return model.model_validate(args)
     except ValidationError as exc:
-        raise ApiError(422, "Some parameters are not valid; see fields.", _fields(exc)) from None
+        raise ApiError(status, "Some parameters are not valid; see fields.", _fields(exc)) from None
 
 
 def _answer(model: type[BaseModel], payload: Any, status: int = 200, **headers: str) -> Response:
@@ -279,7 +291,12 @@ def _if_match() -> int | None:
 def take_step(key: str, step: str) -> ResponseReturnValue:
     """Move the postmortem along the review workflow, with an optional comment."""
     incident = _readable(key)
-    body = parse(schemas.StepIn) if request.get_data(cache=True).strip() else schemas.StepIn()
+    # Sending back needs a comment, so a body; the other steps may come without one.
+    given = step == "send-back" or bool(request.get_data(cache=True).strip())
+    model: type[schemas.StepIn | schemas.SendBackIn] = (
+        schemas.SendBackIn if step == "send-back" else schemas.StepIn
+    )
+    body = parse(model) if given else None
     allowed = [name for name, _ in workflow.available_steps(incident)]
     if step not in allowed:
         raise ApiError(
@@ -291,7 +308,7 @@ def take_step(key: str, step: str) -> ResponseReturnValue:
     _require(step, incident)
     user = _user()
     try:
-        commit_change(lambda: STEPS[step](incident, user, body.comment))
+        commit_change(lambda: STEPS[step](incident, user, body.comment if body else ""))
     except DomainError as exc:
         raise _refused(exc) from None
     return _postmortem_answer(incident.key)
@@ -459,16 +476,31 @@ def growth_stages() -> ResponseReturnValue:
 # Reports: the same payloads as the report pages' .json, from the same functions.
 
 
+def _report(build: Callable[[], R]) -> R:
+    """A report built from the request's parameters (checked first by the API's own model).
+    The report pages answer a broken rule of theirs (`to` before `from`) with a plain 400;
+    the DomainError behind it names the parameter, and so does the API's answer."""
+    try:
+        return build()
+    except BadRequest as exc:
+        cause = exc.__context__
+        fields = values.api_fields(cause) if isinstance(cause, DomainError) else {}
+        raise ApiError(400, str(exc.description or ""), fields) from None
+
+
 @bp.get("/reports/trends")
 def trends() -> ResponseReturnValue:
     _require("read_reports")
-    return json_response(render.trend_json(trend_from_request()))
+    _query(schemas.TrendQuery, 400)
+    return json_response(render.trend_json(_report(trend_from_request)))
 
 
 @bp.get("/reports/quarterly/<quarter>")
 def quarterly(quarter: str) -> ResponseReturnValue:
     _require("read_reports")
-    return json_response(render.quarterly_json(quarterly_from_request(quarter)))
+    _query(schemas.QuarterlyQuery, 400)
+    report = _report(lambda: quarterly_from_request(quarter))
+    return json_response(render.quarterly_json(report))
 
 
 # The description of all of the above.
