@@ -20,6 +20,7 @@ CODES = {
     409: "conflict",
     413: "too_large",
     422: "invalid",
+    429: "too_many_requests",
     500: "server_error",
 }
 MESSAGES = {
@@ -30,6 +31,7 @@ MESSAGES = {
     405: "This address does not take that method.",
     409: "Someone else changed the same thing first; nothing of this request was saved.",
     413: "The request is too large.",
+    429: "Too many requests; wait as long as Retry-After says and try again.",
     500: "Something went wrong on our side and nothing was saved.",
 }
 
