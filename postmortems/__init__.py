@@ -89,6 +89,7 @@ def check_config(app: Flask) -> None:
         ) from exc
     for name in COUNT_SETTINGS:
         app.config[name] = _count(app.config[name], name)
+    check_lifetimes(app)
     key = app.config.get("SECRET_KEY")
     insecure = not key or str(key).lower() in app.config["INSECURE_SECRET_KEYS"]
     # Debug mode too: a debug server reachable from the network with a known key lets anyone
@@ -116,6 +117,26 @@ COUNT_SETTINGS = (
     "REPORT_MIN_SAMPLE_SIZE",
     "NEW_USER_DAYS",
 )
+
+
+# Lifetimes of 0 would end every session or token at once.
+LIFETIME_SETTINGS = (
+    "SESSION_IDLE_MINUTES",
+    "SESSION_LIFETIME_DAYS",
+    "API_TOKEN_DEFAULT_DAYS",
+    "API_TOKEN_MAX_DAYS",
+)
+
+
+def check_lifetimes(app: Flask) -> None:
+    """Session and token lifetimes are at least 1, and a token's default is within its maximum."""
+    for name in LIFETIME_SETTINGS:
+        if app.config[name] < 1:
+            raise RuntimeError(f"POSTMORTEMS_{name} must be 1 or more.")
+    if app.config["API_TOKEN_DEFAULT_DAYS"] > app.config["API_TOKEN_MAX_DAYS"]:
+        raise RuntimeError(
+            "POSTMORTEMS_API_TOKEN_DEFAULT_DAYS is more than POSTMORTEMS_API_TOKEN_MAX_DAYS."
+        )
 
 
 def _count(value: Any, name: str) -> int:

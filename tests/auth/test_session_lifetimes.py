@@ -113,3 +113,20 @@ def test_a_form_post_moves_last_seen_in_its_own_transaction(app, db, reader) -> 
     response = browser.client.post("/tokens/", data={"csrf_token": csrf_token, "name": "CI"})
     assert response.status_code == 201
     assert the_session(db, reader).last_seen_at >= before - timedelta(seconds=1)
+
+
+@pytest.mark.parametrize(
+    "settings",
+    [
+        {"SESSION_IDLE_MINUTES": 0},
+        {"SESSION_LIFETIME_DAYS": 0},
+        {"API_TOKEN_DEFAULT_DAYS": 400, "API_TOKEN_MAX_DAYS": 365},
+    ],
+)
+def test_the_app_refuses_to_start_with_lifetimes_that_end_everything_or_disagree(
+    app_config, settings
+) -> None:
+    from postmortems import create_app
+
+    with pytest.raises(RuntimeError, match="POSTMORTEMS_"):
+        create_app({**app_config, **settings})
