@@ -30,12 +30,13 @@ from models.report import FrozenReport
 from models.search import SearchDocument
 from models.taxonomy import CauseCategory, ContributingFactor
 from models.team import GrowthStage, HeadcountSnapshot, Team
-from models.user import Role, SignInFailure, User, UserSession
+from models.user import ApiRequestCount, Role, SignInFailure, User, UserSession
 
 __all__ = [
     "ActionItem",
     "ActionStatus",
     "ActionType",
+    "ApiRequestCount",
     "ApiToken",
     "AuditEvent",
     "Base",

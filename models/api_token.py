@@ -13,7 +13,8 @@ class ApiToken(Base):
     """A token sent as `Authorization: Bearer …` to /api/v1. Only the SHA-256 of its secret is
     stored (the secret is shown once, when made), so a leaked table authenticates nobody;
     `prefix` is its first characters, to tell one's tokens apart. A revoked token never works
-    again, and neither do the tokens of a deactivated account."""
+    again, and neither do the tokens of a deactivated account. Every token has an expiry, chosen
+    when it is made; `revoked_reason` says what ended it (its owner, a password change, ...)."""
 
     __tablename__ = "api_token"
 
@@ -26,10 +27,16 @@ class ApiToken(Base):
     prefix: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime]
     revoked_at: Mapped[datetime | None]
+    revoked_reason: Mapped[str | None] = mapped_column(String(80))
 
     user: Mapped[User] = relationship()
 
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+    @property
+    def is_expired(self) -> bool:
+        return utcnow() >= self.expires_at

@@ -61,7 +61,9 @@ class User(UserMixin, Base):
 
 class UserSession(Base):
     """One sign-in on one browser. The browser keeps a random token; only its hash is stored,
-    so a leaked table signs nobody in. A session ends for good when `ended_at` is set."""
+    so a leaked table signs nobody in. A session ends for good when `ended_at` is set, and is
+    refused once idle or old beyond the configured lifetimes; `last_seen_at` moves at most once
+    a minute (see auth/service.py)."""
 
     __tablename__ = "user_session"
 
@@ -71,7 +73,20 @@ class UserSession(Base):
     )
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 hex
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     ended_at: Mapped[datetime | None]
+
+
+class ApiRequestCount(Base):
+    """API requests counted in one minute's fixed window, per key ("token:7", "address:…",
+    "failed:…"), in the database so that every worker process counts the same requests.
+    Windows older than an hour are deleted as new ones begin."""
+
+    __tablename__ = "api_request_count"
+
+    window_start: Mapped[datetime] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    count: Mapped[int] = mapped_column(default=0)
 
 
 class SignInFailure(Base):

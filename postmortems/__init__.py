@@ -9,12 +9,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from models import Role, User
+from models import Role
 from postmortems.api.views import bp as api_bp
 from postmortems.audit.views import bp as audit_bp
 from postmortems.auth.access import require_sign_in
-from postmortems.auth.service import get_session_user
-from postmortems.auth.sessions import session_token
+from postmortems.auth.sessions import load_session_user
 from postmortems.auth.views import bp as auth_bp
 from postmortems.cli import db_cli, demo_cli, markdown_cli, report_cli, users_cli
 from postmortems.config import Config
@@ -90,6 +89,7 @@ def check_config(app: Flask) -> None:
         ) from exc
     for name in COUNT_SETTINGS:
         app.config[name] = _count(app.config[name], name)
+    check_lifetimes(app)
     key = app.config.get("SECRET_KEY")
     insecure = not key or str(key).lower() in app.config["INSECURE_SECRET_KEYS"]
     # Debug mode too: a debug server reachable from the network with a known key lets anyone
@@ -107,9 +107,36 @@ COUNT_SETTINGS = (
     "TRUSTED_PROXIES",
     "SIGN_IN_FAILURES_PER_MINUTE",
     "SIGN_IN_FAILURES_PER_ADDRESS_PER_MINUTE",
+    "SESSION_IDLE_MINUTES",
+    "SESSION_LIFETIME_DAYS",
+    "API_TOKEN_DEFAULT_DAYS",
+    "API_TOKEN_MAX_DAYS",
+    "API_REQUESTS_PER_MINUTE_PER_TOKEN",
+    "API_REQUESTS_PER_MINUTE_PER_ADDRESS",
+    "API_FAILED_AUTH_PER_MINUTE_PER_ADDRESS",
     "REPORT_MIN_SAMPLE_SIZE",
     "NEW_USER_DAYS",
 )
+
+
+# Lifetimes of 0 would end every session or token at once.
+LIFETIME_SETTINGS = (
+    "SESSION_IDLE_MINUTES",
+    "SESSION_LIFETIME_DAYS",
+    "API_TOKEN_DEFAULT_DAYS",
+    "API_TOKEN_MAX_DAYS",
+)
+
+
+def check_lifetimes(app: Flask) -> None:
+    """Session and token lifetimes are at least 1, and a token's default is within its maximum."""
+    for name in LIFETIME_SETTINGS:
+        if app.config[name] < 1:
+            raise RuntimeError(f"POSTMORTEMS_{name} must be 1 or more.")
+    if app.config["API_TOKEN_DEFAULT_DAYS"] > app.config["API_TOKEN_MAX_DAYS"]:
+        raise RuntimeError(
+            "POSTMORTEMS_API_TOKEN_DEFAULT_DAYS is more than POSTMORTEMS_API_TOKEN_MAX_DAYS."
+        )
 
 
 def _count(value: Any, name: str) -> int:
@@ -137,18 +164,9 @@ def init_login(app: Flask) -> None:
     """Flask-Login loads the user from the session; every page but sign-in needs one."""
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
-    login_manager.user_loader(_load_user)
+    login_manager.user_loader(load_session_user)
     app.before_request(require_sign_in)
     app.jinja_env.globals["Role"] = Role
-
-
-def _load_user(user_id: str) -> User | None:
-    """The user only while the session's token names a live session of theirs: signing out
-    ends it on the server, so a copy of the cookie stops working too."""
-    token = session_token()
-    if not user_id.isdigit() or token is None:
-        return None
-    return get_session_user(int(user_id), token)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -23,6 +23,20 @@ class Config:
     # from elsewhere cannot lock anyone out; and per address, whatever the emails.
     SIGN_IN_FAILURES_PER_MINUTE = 5
     SIGN_IN_FAILURES_PER_ADDRESS_PER_MINUTE = 20
+    # A signed-in session ends after this long without a request (a work day with its breaks,
+    # so nobody signs in twice a day, but a browser left open overnight is signed out), and
+    # this many days after sign-in whatever its use (a stolen cookie is good for a month at most).
+    SESSION_IDLE_MINUTES = 12 * 60
+    SESSION_LIFETIME_DAYS = 30
+    # API tokens expire: this many days after they are made unless their maker picks another
+    # number, up to the maximum.
+    API_TOKEN_DEFAULT_DAYS = 90
+    API_TOKEN_MAX_DAYS = 365
+    # API requests allowed per minute (counted in the database, so shared by every worker); 0
+    # turns a limit off. Requests with a missing or bad token are limited much lower, per address.
+    API_REQUESTS_PER_MINUTE_PER_TOKEN = 300
+    API_REQUESTS_PER_MINUTE_PER_ADDRESS = 600
+    API_FAILED_AUTH_PER_MINUTE_PER_ADDRESS = 20
     # Reverse proxies in front of the app whose X-Forwarded-For/-Proto/-Host are believed;
     # 0 ignores those headers, since without a proxy the client writes them.
     TRUSTED_PROXIES = 0

@@ -144,8 +144,9 @@ def commit_change(change: Callable[[], T]) -> T:
 
 
 # Tables no kept figure reads: signing in or out writes them on every visit (an API token's
-# "last used" too), and must not throw away every worker's kept figures each time.
-BOOKKEEPING_TABLES = {"user_session", "sign_in_failure", "api_token"}
+# "last used" too, and the API's request counts), and must not throw away every worker's kept
+# figures each time.
+BOOKKEEPING_TABLES = {"user_session", "sign_in_failure", "api_token", "api_request_count"}
 
 
 def _note_writes(db_session: Session, *_args: Any) -> None:

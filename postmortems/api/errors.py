@@ -21,6 +21,7 @@ CODES = {
     413: "too_large",
     415: "unsupported_media_type",
     422: "invalid",
+    429: "too_many_requests",
     500: "server_error",
 }
 MESSAGES = {
@@ -32,6 +33,7 @@ MESSAGES = {
     409: "Someone else changed the same thing first; nothing of this request was saved.",
     413: "The request is too large.",
     415: "Send the body as JSON, with Content-Type: application/json.",
+    429: "Too many requests; wait as long as Retry-After says and try again.",
     500: "Something went wrong on our side and nothing was saved.",
 }
 

@@ -384,12 +384,33 @@ def openapi_document() -> dict[str, Any]:
         },
         "servers": [{"url": "/"}],
         "security": [{"token": []}],
-        "paths": _paths(),
+        "paths": _with_rate_limit(_paths()),
         "components": {
             "schemas": top["$defs"],
             "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
         },
     }
+
+
+RATE_LIMITED = {
+    "description": "Too many requests in this minute from the token or the address (or with a "
+    "missing or bad token from the address); wait as long as Retry-After says.",
+    "headers": {
+        "Retry-After": {
+            "description": "Seconds until the next minute's requests are counted.",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+    "content": _json(ref(schemas.Error)),
+}
+
+
+def _with_rate_limit(paths: dict[str, Any]) -> dict[str, Any]:
+    """Every operation may answer 429: the rate limits (api/limits.py) count every request."""
+    for item in paths.values():
+        for operation in item.values():
+            operation["responses"]["429"] = RATE_LIMITED
+    return paths
 
 
 def describe(schema: dict[str, Any]) -> str:

@@ -21,8 +21,10 @@ from werkzeug.exceptions import BadRequest
 from models import CauseCategory, ContributingFactor, GuardCheck, Incident, Team, User
 from postmortems.api import schemas, values
 from postmortems.api.errors import ApiError, json_response
+from postmortems.api.limits import RateLimited, RateLimits, count_request, refuse_if_failing
 from postmortems.api.openapi import describe, openapi_document
 from postmortems.auth.access import visible_incidents
+from postmortems.auth.sessions import client_address
 from postmortems.db import commit_change, session
 from postmortems.domain import ConflictError, DomainError, NotFoundError, Problems
 from postmortems.extensions import csrf
@@ -44,7 +46,7 @@ from postmortems.reports import render
 from postmortems.reports.views import quarterly_from_request, trend_from_request
 from postmortems.search.service import search
 from postmortems.teams.service import list_stages, list_teams
-from postmortems.tokens.service import authenticate
+from postmortems.tokens.service import TokenOwner, TokenRefused, authenticate
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # cookies never authenticate here, so a forged request carries no one's rights
@@ -64,16 +66,39 @@ MAX_NESTING = 20
 
 @bp.before_request
 def authenticate_token() -> None:
-    """The token's user becomes the current user; without a live token, 401."""
-    if request.endpoint in PUBLIC:
-        g._login_user = AnonymousUserMixin()
-        return
-    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
-    user_id = authenticate(secret.strip()) if scheme.lower() == "bearer" else None
-    user = session.get(User, user_id) if user_id is not None else None
+    """The token's user becomes the current user; without a live token, 401. Every request
+    counts against the rate limits of its address and its token (or, without a live token, the
+    much lower limit of failures per address): over one, 429 with Retry-After."""
+    limits = RateLimits.from_config(current_app)
+    address = client_address()
+    try:
+        if request.endpoint in PUBLIC:
+            count_request(address, limits)
+            g._login_user = AnonymousUserMixin()
+            return
+        refuse_if_failing(address, limits)
+        owner, refusal = _token_owner()
+        if owner is None:
+            count_request(address, limits, failed=True)
+        else:
+            count_request(address, limits, token_id=owner.token_id)
+    except RateLimited as exc:
+        raise ApiError(429, exc.message, headers={"Retry-After": str(exc.retry_after)}) from None
+    user = session.get(User, owner.user_id) if owner is not None else None
     if user is None or not user.is_active:
-        raise ApiError(401)
+        raise ApiError(401, refusal)
     g._login_user = user  # Flask-Login's current user, for the services and the policy
+
+
+def _token_owner() -> tuple[TokenOwner | None, str]:
+    """The live token of the Authorization header, or None and why (empty: the usual 401)."""
+    scheme, _, secret = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None, ""
+    try:
+        return authenticate(secret.strip()), ""
+    except TokenRefused as exc:
+        return None, str(exc)
 
 
 def _user() -> User:

@@ -1,5 +1,6 @@
-"""Accounts: creating and changing users, sessions that sign-out really ends, failed sign-ins
-counted in the database, and where a sign-in may send you next."""
+"""Accounts: creating and changing users, sessions that sign-out really ends (and with them the
+account's API tokens), session lifetimes, failed sign-ins counted in the database, and where a
+sign-in may send you next."""
 
 import hashlib
 import re
@@ -9,10 +10,12 @@ from datetime import timedelta
 from functools import cache
 from urllib.parse import urlsplit
 
-from sqlalchemy import case, delete, func, select, update
+from flask import current_app, g
+from sqlalchemy import Executable, case, delete, func, select, update
+from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from models import Role, SignInFailure, Team, User, UserSession, utcnow
+from models import ApiToken, Role, SignInFailure, Team, User, UserSession, utcnow
 from postmortems.db import session
 from postmortems.domain import DomainError, Problems
 
@@ -34,6 +37,17 @@ TOO_MANY_SIGN_INS = "Too many failed sign-ins from here. Wait a minute and try a
 TOO_MANY_GUESSES = "Too many wrong passwords. Wait a minute and try again."
 WRONG_CURRENT_PASSWORD = "This is not your current password."
 
+# Why an account's sessions and tokens ended, as kept on each revoked token.
+PASSWORD_CHANGED = "password changed"
+SIGNED_OUT_EVERYWHERE = "signed out everywhere"
+PASSWORD_RESET_BY_ADMIN = "password reset by an admin"
+PASSWORD_SET_FROM_CLI = "password set with flask users set-password"
+DEACTIVATED = "account deactivated"
+
+# A session's "last seen" time moves at most this often: a write on every page would make
+# every request wait for the database's write lock.
+LAST_SEEN_EVERY = timedelta(minutes=1)
+
 
 class AccountError(DomainError):
     """A request about accounts that would break a rule."""
@@ -41,6 +55,23 @@ class AccountError(DomainError):
 
 class TooManyFailures(AccountError):
     """Refused before the password was even checked: too many recent failures."""
+
+
+@dataclass(frozen=True)
+class SessionLifetimes:
+    """How long a session lives without a request (idle), and at most after sign-in."""
+
+    idle: timedelta
+    absolute: timedelta
+
+
+@dataclass(frozen=True)
+class SessionCheck:
+    """The signed-in user, or None; `ended` says why this check ended the session, if it did:
+    "idle" or "lifetime"."""
+
+    user: User | None
+    ended: str | None = None
 
 
 @dataclass(frozen=True)
@@ -100,7 +131,7 @@ def update_user(
     """An admin's change to an account. An empty password keeps the current one.
 
     A new password or a deactivation ends the account's sessions, except `keep_session` (the
-    token of the admin's own session, when they set their own password).
+    token of the admin's own session, when they set their own password), and its API tokens.
     """
     email = normalise_email(email)
     problems = Problems()
@@ -118,18 +149,27 @@ def update_user(
     user.is_active = is_active
     if password:
         user.set_password(password)
-    if password or deactivated:
-        end_sessions(user.id, keep=keep_session)
+    if deactivated:
+        end_sessions(user.id, DEACTIVATED, keep=keep_session)
+    elif password:
+        end_sessions(user.id, PASSWORD_RESET_BY_ADMIN, keep=keep_session)
     session.flush()
 
 
-def set_password(user: User, password: str, *, keep_session: str | None = None) -> None:
-    """Give the account a new password and end its sessions, all but `keep_session`."""
+def set_password(
+    user: User,
+    password: str,
+    *,
+    reason: str = PASSWORD_SET_FROM_CLI,
+    keep_session: str | None = None,
+) -> None:
+    """Give the account a new password and end its sessions (all but `keep_session`) and
+    its API tokens."""
     problems = Problems()
     _check_password(problems, "password", password)
     problems.raise_if_any(AccountError)
     user.set_password(password)
-    end_sessions(user.id, keep=keep_session)
+    end_sessions(user.id, reason, keep=keep_session)
     session.flush()
 
 
@@ -157,7 +197,7 @@ def change_password(
     _check_password(problems, "new_password", new_password)
     problems.raise_if_any(AccountError)
     user.set_password(new_password)
-    end_sessions(user.id, keep=keep_session)
+    end_sessions(user.id, PASSWORD_CHANGED, keep=keep_session)
     session.flush()
 
 
@@ -258,16 +298,24 @@ def hash_token(token: str) -> str:
 def start_session(user: User) -> str:
     """Record a new session of `user`; return its random token, for the browser to keep."""
     token = secrets.token_urlsafe(32)
-    session.add(UserSession(user_id=user.id, token_hash=hash_token(token)))
+    now = utcnow()
+    session.add(
+        UserSession(user_id=user.id, token_hash=hash_token(token), created_at=now, last_seen_at=now)
+    )
     session.flush()
     return token
 
 
-def get_session_user(user_id: int, token: str) -> User | None:
-    """The active user whose live session has this token, in one query (it runs on every
-    request); None when the session was ended, belongs to someone else or never existed."""
+def check_session(user_id: int, token: str, lifetimes: SessionLifetimes) -> SessionCheck:
+    """The active user whose live session has this token, read in one query (it runs on every
+    request); None when the session was ended, belongs to someone else or never existed.
+
+    A session idle for longer than `lifetimes.idle`, or older than `lifetimes.absolute`, is
+    ended here and answered with the reason. Otherwise its "last seen" time moves, at most once
+    a minute.
+    """
     stmt = (
-        select(User)
+        select(User, UserSession.id, UserSession.created_at, UserSession.last_seen_at)
         .join(UserSession, UserSession.user_id == User.id)
         .where(
             User.id == user_id,
@@ -276,7 +324,44 @@ def get_session_user(user_id: int, token: str) -> User | None:
             UserSession.ended_at.is_(None),
         )
     )
-    return session.scalar(stmt)
+    row = session.execute(stmt).first()
+    if row is None:
+        return SessionCheck(None)
+    user, session_id, created_at, last_seen_at = row
+    now = utcnow()
+    ended = (
+        "lifetime"
+        if now - created_at >= lifetimes.absolute
+        else "idle"
+        if now - last_seen_at >= lifetimes.idle
+        else None
+    )
+    this_session = update(UserSession).where(UserSession.id == session_id)
+    if ended is not None:
+        _write_bookkeeping(this_session.values(ended_at=now))
+        return SessionCheck(None, ended)
+    if now - last_seen_at >= LAST_SEEN_EVERY:
+        _write_bookkeeping(this_session.values(last_seen_at=now))
+    return SessionCheck(user)
+
+
+def _write_bookkeeping(stmt: Executable) -> None:
+    """Run a bookkeeping write (a session's last-seen time) without holding up other writers.
+
+    A request that writes already holds the write lock: the statement joins its transaction.
+    One that only reads must not turn its read into a write (SQLite would refuse it if anyone
+    wrote since), so the statement commits at once in a short transaction of its own.
+    """
+    request_session: Session | None = g.get("db_session")
+    if request_session is not None and request_session.in_transaction():
+        bind = request_session.get_bind()
+        if bind.get_execution_options().get("sqlite_begin_immediate", False):
+            request_session.execute(stmt)
+            return
+    writer: Session
+    with current_app.extensions["db_write_sessionmaker"]() as writer:
+        writer.execute(stmt)
+        writer.commit()
 
 
 def end_session(token: str) -> None:
@@ -289,16 +374,28 @@ def end_session(token: str) -> None:
     session.execute(stmt)
 
 
-def end_sessions(user_id: int, *, keep: str | None = None) -> None:
-    """End every live session of the user, all but the one with token `keep` if given."""
+def end_sessions(user_id: int, reason: str, *, keep: str | None = None) -> None:
+    """End every live session of the user, all but the one with token `keep` if given, and
+    revoke every live API token of theirs for `reason`.
+
+    The one place that signs an account out everywhere (a password change or reset, "sign out
+    everywhere", deactivation): a token must not outlive the event, nor a stolen session mint
+    one that does. Revoked tokens stay revoked when the account is reactivated.
+    """
+    now = utcnow()
     stmt = (
         update(UserSession)
         .where(UserSession.user_id == user_id, UserSession.ended_at.is_(None))
-        .values(ended_at=utcnow())
+        .values(ended_at=now)
     )
     if keep is not None:
         stmt = stmt.where(UserSession.token_hash != hash_token(keep))
     session.execute(stmt)
+    session.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=now, revoked_reason=reason)
+    )
 
 
 def is_safe_next(target: str | None) -> bool:

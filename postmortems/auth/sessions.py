@@ -1,11 +1,15 @@
 """The browser's half of a signed-in session: the token in Flask's signed cookie that names a
-live `UserSession` row, and the client's address that failed sign-ins are counted against."""
+live `UserSession` row, its lifetimes from the configuration, and the client's address that
+failed sign-ins are counted against."""
 
-from flask import request
+from datetime import timedelta
+
+from flask import current_app, flash, request
 from flask import session as flask_session
 from flask_login import login_user, logout_user
 
 from models import User
+from postmortems.auth.service import SessionLifetimes, check_session
 
 # Where Flask's session cookie keeps the token; the database keeps only its hash.
 SESSION_TOKEN_KEY = "sid"
@@ -21,6 +25,41 @@ def remember_session(user: User, token: str) -> None:
     """Sign the browser in: Flask-Login's user id, and the token that must stay live."""
     login_user(user)
     flask_session[SESSION_TOKEN_KEY] = token
+
+
+def session_lifetimes() -> SessionLifetimes:
+    """The idle and absolute lifetimes of a session, from the configuration."""
+    config = current_app.config
+    return SessionLifetimes(
+        idle=timedelta(minutes=config["SESSION_IDLE_MINUTES"]),
+        absolute=timedelta(days=config["SESSION_LIFETIME_DAYS"]),
+    )
+
+
+def signed_out_message(ended: str) -> str:
+    """What the sign-in page says about a session that ended by itself."""
+    config = current_app.config
+    if ended == "lifetime":
+        days = config["SESSION_LIFETIME_DAYS"]
+        return f"Your session reached its {days}-day limit; sign in again."
+    minutes = config["SESSION_IDLE_MINUTES"]
+    hours, rest = divmod(minutes, 60)
+    idle = f"{hours} hours" if hours and not rest else f"{minutes} minutes"
+    return f"You were signed out after {idle} without activity."
+
+
+def load_session_user(user_id: str) -> User | None:
+    """The user only while the browser's token names a live session of theirs (Flask-Login's
+    user loader). A session that this check finds idle or too old ends, and the sign-in page
+    the browser is sent to says why."""
+    token = session_token()
+    if not user_id.isdigit() or token is None:
+        return None
+    result = check_session(int(user_id), token, session_lifetimes())
+    if result.ended is not None:
+        flask_session.pop(SESSION_TOKEN_KEY, None)
+        flash(signed_out_message(result.ended))
+    return result.user
 
 
 def forget_session() -> None:

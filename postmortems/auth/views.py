@@ -8,6 +8,7 @@ from flask_wtf import FlaskForm
 from postmortems.audit.service import record_event
 from postmortems.auth.forms import ChangePasswordForm, LoginForm
 from postmortems.auth.service import (
+    SIGNED_OUT_EVERYWHERE,
     AccountError,
     FailureLimits,
     TooManyFailures,
@@ -86,9 +87,10 @@ def logout() -> ResponseReturnValue:
 
 @bp.route("/sign-out-everywhere", methods=["POST"])
 def sign_out_everywhere() -> ResponseReturnValue:
-    """End every session of the current user, this one included: a lost laptop, a shared one."""
+    """End every session of the current user, this one included, and revoke their API tokens:
+    a lost laptop, a shared one."""
     if FlaskForm().validate_on_submit():
-        commit_change(lambda: end_sessions(current_user.id))
+        commit_change(lambda: end_sessions(current_user.id, SIGNED_OUT_EVERYWHERE))
         forget_session()
         flash("Signed out on every device.")
     return redirect(url_for("auth.login"))

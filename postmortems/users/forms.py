@@ -21,12 +21,13 @@ class UserForm(Form):
     is_active = BooleanField(
         "Active (may sign in)",
         default=True,
-        description="Making an account inactive signs it out everywhere.",
+        description="Making an account inactive signs it out everywhere and revokes its API "
+        "tokens; making it active again does not bring them back.",
     )
     password = PasswordField(
         "Password",
         description="Leave empty to keep the current one. A new one signs the account out "
-        "everywhere.",
+        "everywhere and revokes its API tokens.",
     )
 
     def __init__(self, *args: Any, user: User | None = None, **kwargs: Any) -> None:
