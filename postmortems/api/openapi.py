@@ -16,7 +16,7 @@ from postmortems.db import MAX_ID
 REF = "#/components/schemas/{model}"
 ERRORS = {
     "400": "The body is not JSON (or is nested too deeply).",
-    "401": "No live token: missing, unknown, revoked, or its account deactivated.",
+    "401": "No live token: missing, unknown, expired, revoked, or its account deactivated.",
     "403": "The token's user may not do this.",
     "404": "No such thing, or not shared with the token's user.",
     "409": "A conflict: someone saved first, or the postmortem's status does not allow it.",
@@ -25,10 +25,9 @@ ERRORS = {
     "line); it answers before the app does, so not in JSON.",
     "415": "A body sent without `Content-Type: application/json`.",
     "422": "A field is missing, unknown, of the wrong type or breaks a rule; `fields` names it.",
-    "429": "Too many requests; try again later.",
 }
-# What each kind of operation can answer besides success.
-EVERYWHERE = ("401", "414", "429")
+# What each kind of operation can answer besides success (and 429: see _with_rate_limit).
+EVERYWHERE = ("401", "414")
 READ = (*EVERYWHERE, "422")  # a query string
 WRITE = (*EVERYWHERE, "400", "403", "409", "413", "415", "422")  # a JSON body
 # Rules of the postmortem a schema cannot state: they compare fields, or name rows.
@@ -341,7 +340,6 @@ def _paths() -> dict[str, Any]:
                             "content": _json({"type": "object"}),
                         },
                         "414": {"description": ERRORS["414"]},
-                        "429": _error(ERRORS["429"]),
                     },
                 }
             },
@@ -356,7 +354,6 @@ def _paths() -> dict[str, Any]:
                             "content": {"text/html": {"schema": {"type": "string"}}},
                         },
                         "414": {"description": ERRORS["414"]},
-                        "429": _error(ERRORS["429"]),
                     },
                 }
             },
