@@ -6,12 +6,12 @@ from datetime import date
 import pytest
 from flask import url_for
 
-from models import IncidentStatus, ReadingPath, ReadingPathItem, Role
+from models import Incident, IncidentStatus, ReadingPath, ReadingPathItem, Role
 from postmortems.pdf import render_document
 from tests.api.helpers import Api, token_for
 from tests.auth.test_access_matrix import FIXED_VALUES
 from tests.auth.world import with_parts
-from tests.conftest import make_user, sign_in
+from tests.conftest import Browser, field_errors, make_user, sign_in
 from tests.factories import make_guard, make_incident, make_team, utc
 from tests.reports.test_pdf import document_text
 
@@ -241,3 +241,19 @@ def test_the_people_it_names_see_the_reference_with_its_key(
         .get_data(as_text=True)
     )
     assert f"{restricted.key} {MARKER}" in html
+
+
+def test_a_reviewer_who_may_not_see_the_earlier_one_keeps_the_link_when_saving(
+    app, db, restricted, referenced
+) -> None:
+    visible, _ = referenced
+    reviewer = make_user(Role.REVIEWER)
+    db.commit()
+    browser = Browser(sign_in(app.test_client(), reviewer))
+    url = f"/incidents/{visible.id}/edit"
+    response = browser.submit_filled(url, {"title": "Visible recurrence, edited"})
+    assert response.status_code == 302, field_errors(
+        response.get_data(as_text=True), "recurrence_of_id"
+    )
+    db.expire_all()
+    assert db.get(Incident, visible.id).recurrence_of_id == restricted.id
