@@ -3,6 +3,10 @@
 Every transaction that writes moves the data version (one row) as it commits (db.py), so a
 figure computed at version N is good until the version moves: no write can leave a stale
 figure behind, whichever worker made it. Reading the version is one row per request.
+
+Every kept value says whose view it holds: `cached` takes the viewer as a required argument
+(None for a value the same for everyone), and the key is built from it, so a page or figure cut
+to what one person may see is never served to another.
 """
 
 from collections.abc import Callable, Hashable
@@ -11,7 +15,8 @@ from typing import Any, TypeVar
 from flask import current_app, g, has_request_context
 from sqlalchemy import select
 
-from models import DataVersion
+from models import DataVersion, User
+from postmortems.auth.access import viewer_key
 from postmortems.db import session
 
 T = TypeVar("T")
@@ -34,9 +39,16 @@ def has_pending_writes() -> bool:
     return bool(session.info.get("wrote") or session.new or session.dirty or session.deleted)
 
 
-def cached(key: Hashable, compute: Callable[[], T]) -> T:
+def cache_key(key: Hashable, viewer: User | None) -> Hashable:
+    """The store's key for `key` as `viewer` sees it (None: the same for everyone)."""
+    return (key, "everyone" if viewer is None else viewer_key(viewer))
+
+
+def cached(key: Hashable, compute: Callable[[], T], *, viewer: User | None) -> T:
     """`compute()`'s value, computed again only when the data changed since it was kept.
-    Values must be plain data (numbers, tuples), never rows bound to a session."""
+    Values must be plain data (numbers, tuples), never rows bound to a session. `viewer` is
+    whose view `compute` makes: anything that asks what someone may see is kept per viewer."""
+    key = cache_key(key, viewer)
     if has_pending_writes():
         return compute()
     store: dict[Hashable, tuple[int, Any]] = current_app.extensions.setdefault("figure_cache", {})

@@ -12,7 +12,7 @@ from flask import Flask, abort
 from flask_login import current_user
 
 from models import Incident, IncidentStatus, Role, User
-from postmortems.auth.access import can_edit, can_read, can_review
+from postmortems.auth.access import can_edit, can_read, can_review, may_see
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -83,3 +83,5 @@ def requires(action: str) -> Callable[[F], F]:
 def init_policy(app: Flask) -> None:
     """Templates ask `can("edit", incident)` for the signed-in user."""
     app.jinja_env.globals["can"] = lambda action, target=None: can(current_user, action, target)
+    # Every template that names another postmortem asks whether the reader may see it.
+    app.jinja_env.globals["may_see"] = lambda incident: may_see(current_user, incident)

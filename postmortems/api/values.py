@@ -21,7 +21,7 @@ from models import (
     User,
 )
 from postmortems.api import schemas
-from postmortems.auth.access import visible_incidents
+from postmortems.auth.access import reference_key, visible_incidents
 from postmortems.auth.service import normalise_email
 from postmortems.db import session
 from postmortems.domain import DomainError, Problems
@@ -290,7 +290,8 @@ def postmortem(incident: Incident, url: str, viewer: User) -> dict[str, Any]:
         **summary(incident, url),
         **{name: getattr(incident, name) for name in simple},
         "tags": [tag.name for tag in incident.tags],
-        "recurrence_of": incident.recurrence_of.key if incident.recurrence_of else None,
+        # Named only if the caller may see it: a hidden one reads as none.
+        "recurrence_of": reference_key(viewer, incident.recurrence_of),
         "author": incident.author.email if incident.author else None,
         "owner": incident.owner_label,
         "timeline": [{"id": e.id, "at": e.at, "text_md": e.text_md} for e in incident.timeline],

@@ -91,6 +91,19 @@ def can_read(user: User, incident: Incident) -> bool:
     return _answer_once("read", user, incident, ask)
 
 
+def may_see(viewer: User, incident: Incident | None) -> bool:
+    """May a place that names another postmortem (a recurrence's "recurrence of", a reading
+    path, similar postmortems, escaped guards, the API, exports) name `incident` to `viewer`?
+    Every such place asks this; a hidden one is shown as nothing, or as "a restricted
+    postmortem", never by key or title."""
+    return incident is not None and can_read(viewer, incident)
+
+
+def reference_key(viewer: User, incident: Incident | None) -> str | None:
+    """The key of the postmortem `incident` if `viewer` may see it, else None."""
+    return incident.key if incident is not None and may_see(viewer, incident) else None
+
+
 def is_named_on(user: User, incident: Incident) -> bool:
     def ask() -> bool:
         stmt = select(Incident.id).where(Incident.id == incident.id, named_on(user))

@@ -17,6 +17,7 @@ from models import ActionItem, EscapedGuard, GuardCheck, GuardStatus, Incident, 
 from models.incident import action_item_guard
 from postmortems.auth.access import visible_incidents
 from postmortems.db import session
+from postmortems.incidents.counting import counts
 from postmortems.timezones import start_of_local_day
 
 
@@ -98,7 +99,7 @@ def escaped_in_period(start: date, end: date) -> list[tuple[int, str, int]]:
         select(GuardCheck.id, GuardCheck.name, func.count(EscapedGuard.id))
         .join(EscapedGuard, EscapedGuard.guard_check_id == GuardCheck.id)
         .join(Incident, Incident.id == EscapedGuard.incident_id)
-        .where(_started_between(start, end), Incident.exclude_from_metrics.is_(False))
+        .where(_started_between(start, end), counts())
         .group_by(GuardCheck.id, GuardCheck.name)
         .order_by(func.count(EscapedGuard.id).desc(), GuardCheck.name)
     )

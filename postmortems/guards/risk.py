@@ -163,7 +163,7 @@ def protected_counts() -> dict[int, int]:
         )
         return {gid: n for gid, n in session.execute(stmt)}
 
-    return cached(("guard_protected_counts",), count)
+    return cached(("guard_protected_counts",), count, viewer=None)
 
 
 def run_counts(start: datetime, end: datetime) -> dict[int, tuple[int, int]]:
@@ -284,4 +284,6 @@ def report_figures_for_template(start: Any, end: Any) -> GuardReportFigures:
     from datetime import UTC
 
     now = datetime.now(UTC).replace(second=0, microsecond=0)
-    return cached(("guard_report", start, end, now), lambda: guard_report(start, end, now))
+    return cached(
+        ("guard_report", start, end, now), lambda: guard_report(start, end, now), viewer=None
+    )

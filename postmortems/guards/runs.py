@@ -336,9 +336,11 @@ def current_guard_states(now: datetime) -> dict[int, GuardFacts]:
     from postmortems.cache import cached
 
     now = instant(now)
-    since, points = cached(("guard_state_breakpoints",), lambda: (now, _breakpoints(now)))
+    since, points = cached(
+        ("guard_state_breakpoints",), lambda: (now, _breakpoints(now)), viewer=None
+    )
     if now < since:  # a clock behind the one that found the breakpoints: nothing to reuse
         return guard_states(now)
     segment = bisect_left(points, now)
     exact = now if segment < len(points) and points[segment] == now else None
-    return cached(("guard_states", segment, exact), lambda: guard_states(now))
+    return cached(("guard_states", segment, exact), lambda: guard_states(now), viewer=None)

@@ -8,7 +8,7 @@ from models import ActionItem, GuardCheck, GuardKind, GuardStatus, Incident, Use
 from models.guard import DEFAULT_FRESHNESS_DAYS, MAX_FRESHNESS_DAYS
 from models.incident import action_item_guard
 from postmortems.audit.service import record_event
-from postmortems.auth.access import viewer_key, visible_incidents
+from postmortems.auth.access import visible_incidents
 from postmortems.cache import cached
 from postmortems.db import is_taken, session
 from postmortems.domain import DomainError, Problems
@@ -46,7 +46,7 @@ def action_item_counts() -> dict[int, int]:
         rows = session.execute(select(guard_id, func.count()).group_by(guard_id))
         return {guard: links for guard, links in rows}
 
-    return cached(("guard_action_item_counts",), count)
+    return cached(("guard_action_item_counts",), count, viewer=None)
 
 
 def protected_incidents(guard: GuardCheck, viewer: User, *, many: bool = False) -> Select[Incident]:
@@ -72,7 +72,7 @@ def count_protected(guard: GuardCheck, viewer: User) -> int:
         protected = protected_incidents(guard, viewer).subquery()
         return session.scalar(select(func.count()).select_from(protected)) or 0
 
-    return cached(("guard_protects", guard.id, viewer_key(viewer)), count)
+    return cached(("guard_protects", guard.id), count, viewer=viewer)
 
 
 def linked_action_items(guard: GuardCheck, incident_ids: list[int]) -> dict[int, list[ActionItem]]:

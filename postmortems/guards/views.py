@@ -72,7 +72,7 @@ def index() -> ResponseReturnValue:
     facts = current_guard_states(_now())
     # The same table for everyone: rendered once per data version and set of states.
     states = tuple(sorted((gid, fact.state.name) for gid, fact in facts.items()))
-    table = cached(("guard_list_html", states), lambda: _render_guard_table(facts))
+    table = cached(("guard_list_html", states), lambda: _render_guard_table(facts), viewer=None)
     return render_template("guards/index.html", table=table)
 
 

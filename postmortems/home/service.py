@@ -38,7 +38,7 @@ def desk_of(user: User) -> Desk:
     to_review: list[Incident] | None = None
     if user.can(Role.REVIEWER):
         in_review = Incident.status == IncidentStatus.IN_REVIEW
-        waiting = cached(("in_review_count",), in_review_count)
+        waiting = cached(("in_review_count",), in_review_count, viewer=None)
         review = select(Incident).where(
             in_review, Incident.author_id.is_distinct_from(user.id), visible_incidents(user)
         )

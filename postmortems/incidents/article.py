@@ -3,17 +3,24 @@
 from flask import render_template
 from markupsafe import Markup
 
-from models import CauseCategory, LessonGroup
+from models import CauseCategory, LessonGroup, User
+from postmortems.auth.access import may_see
 from postmortems.guards.escapes import escaped_guards_of
 from postmortems.incidents import workflow
 from postmortems.incidents.service import growth_at_start, load_incident_page
 
 
 def render_article(
-    incident_id: int, *, editable: bool, deletable: bool, at_risk: frozenset[int] = frozenset()
+    incident_id: int,
+    *,
+    viewer: User,
+    editable: bool,
+    deletable: bool,
+    at_risk: frozenset[int] = frozenset(),
 ) -> Markup:
-    """The article as someone who may (or may not) edit and delete it sees it; `at_risk` are
-    the done action items whose guard check fails or went stale."""
+    """The article as `viewer` sees it, who may (or may not) edit and delete it; `at_risk`
+    are the done action items whose guard check fails or went stale. The postmortem it is a
+    recurrence of is named only if `viewer` may see that one: keep it per viewer."""
     incident = load_incident_page(incident_id)
     return Markup(
         render_template(
@@ -27,5 +34,8 @@ def render_article(
             problems=workflow.publish_problems(incident),
             at_risk=at_risk,
             escaped_guards=escaped_guards_of(incident.id),
+            shown_recurrence=incident.recurrence_of
+            if may_see(viewer, incident.recurrence_of)
+            else None,
         )
     )

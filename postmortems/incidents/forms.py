@@ -164,7 +164,7 @@ def user_choices() -> list[tuple[int, str]]:
         )
         return tuple((i, name or email) for i, name, email in users)
 
-    return list(cached(("user_choices",), read))
+    return list(cached(("user_choices",), read, viewer=None))
 
 
 def team_choices() -> list[tuple[int, str]]:
@@ -174,7 +174,7 @@ def team_choices() -> list[tuple[int, str]]:
         teams = session.execute(select(Team.id, Team.name).order_by(Team.name))
         return tuple((i, name) for i, name in teams)
 
-    return list(cached(("team_choices",), read))
+    return list(cached(("team_choices",), read, viewer=None))
 
 
 class PartForm(Form):

@@ -5,7 +5,6 @@ fields; it flushes but never commits. Views, the CLI, the demo loader and (later
 call these functions.
 """
 
-import enum
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -30,12 +29,13 @@ from models import (
 from models.base import EARLIEST, LATEST, REFERENCE_EARLIEST, in_reference_range, in_stored_range
 from models.incident import incident_tag
 from postmortems.audit.service import record_event
-from postmortems.auth.access import viewer_key, visible_incidents
+from postmortems.auth.access import visible_incidents
 from postmortems.cache import cached
 from postmortems.db import session
 from postmortems.domain import DomainError, Problems
 from postmortems.guards.escapes import record_escapes
 from postmortems.incidents import history
+from postmortems.incidents.counting import Counting, counting_condition
 from postmortems.incidents.rows import (
     claim_incident_key,
     lock_incident,
@@ -52,32 +52,6 @@ FIRST_YEAR, LAST_YEAR = EARLIEST.year, LATEST.year
 
 class IncidentError(DomainError):
     """A change to an incident or one of its parts that would break one of its rules."""
-
-
-class Counting(enum.Enum):
-    """How the reports count an incident (README, "Reports"): the list's `metrics` filter."""
-
-    COUNTED = "1"  # counted in reports: not excluded from metrics, not a near-miss
-    NEAR_MISS = "near_miss"  # a near-miss, counted apart: not excluded
-    EXCLUDED = "excluded"  # excluded from metrics
-
-    @property
-    def label(self) -> str:
-        return {
-            "COUNTED": "Counted in reports",
-            "NEAR_MISS": "Near-misses (counted apart)",
-            "EXCLUDED": "Excluded from reports",
-        }[self.name]
-
-
-def counting_condition(counting: Counting) -> ColumnElement[bool]:
-    """The reports' counting rule as one condition on the incident's own row."""
-    if counting is Counting.EXCLUDED:
-        return Incident.exclude_from_metrics.is_(True)
-    return and_(
-        Incident.exclude_from_metrics.is_(False),
-        Incident.is_near_miss.is_(counting is Counting.NEAR_MISS),
-    )
 
 
 @dataclass(frozen=True)
@@ -276,7 +250,7 @@ def count_incidents(viewer: User, filters: IncidentFilters = IncidentFilters()) 
         matching = list_incidents(viewer, filters).order_by(None).subquery()
         return session.scalar(select(func.count()).select_from(matching)) or 0
 
-    return cached(("incident_count", filters, viewer_key(viewer)), count)
+    return cached(("incident_count", filters), count, viewer=viewer)
 
 
 def started_in_year(year: int) -> ColumnElement[bool]:
@@ -332,7 +306,7 @@ def list_tags(viewer: User) -> list[str]:
         )
         return tuple(session.scalars(select(Tag.name).where(visible_use).order_by(Tag.name)))
 
-    return list(cached(("tags", viewer_key(viewer)), names))
+    return list(cached(("tags",), names, viewer=viewer))
 
 
 # Writes.
@@ -499,7 +473,9 @@ def _check_recurrence(
         problems.add("recurrence_of_id", "A postmortem cannot be a recurrence of itself.")
         return
     stmt = select(Incident.id).where(Incident.id == recurrence_of_id)
-    if viewer is not None:
+    # A link the editor cannot see stays as it was; only a new one must be visible to them.
+    unchanged = incident is not None and recurrence_of_id == incident.recurrence_of_id
+    if viewer is not None and not unchanged:
         stmt = stmt.where(visible_incidents(viewer))
     if session.scalar(stmt) is None:
         problems.add("recurrence_of_id", "No such postmortem.")

@@ -286,7 +286,7 @@ class PostmortemForm(IncidentForm):
         self.fill_row_choices()
 
     def fill_row_choices(self) -> None:
-        factors, guards = cached(("part_row_choices",), _row_choices)
+        factors, guards = cached(("part_row_choices",), _row_choices, viewer=None)
         # Copies: what is kept is shared by every request.
         factor_choices = {group: list(choices) for group, choices in factors}
         guard_choices = list(guards)

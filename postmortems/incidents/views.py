@@ -38,11 +38,7 @@ from models import (
     Team,
     TimelineEvent,
 )
-from postmortems.auth.access import (
-    get_editable_incident_or_404,
-    get_readable_incident_or_404,
-    viewer_key,
-)
+from postmortems.auth.access import get_editable_incident_or_404, get_readable_incident_or_404
 from postmortems.cache import cached
 from postmortems.db import CONFLICT_MESSAGE, commit_change, get_or_404, session
 from postmortems.domain import ConflictError, DomainError
@@ -50,12 +46,12 @@ from postmortems.forms import EnumSelectField, Form, OptionalIdSelectField, Quic
 from postmortems.guards.risk import at_risk_action_items
 from postmortems.incidents import forms, history, parts, workflow
 from postmortems.incidents.article import render_article
+from postmortems.incidents.counting import Counting
 from postmortems.incidents.filing import check_postmortem, file_postmortem, save_postmortem
 from postmortems.incidents.service import (
     FIRST_YEAR,
     LAST_YEAR,
     ORDER_INDEX_FROM_ROWS,
-    Counting,
     IncidentFilters,
     count_incidents,
     delete_incident,
@@ -128,7 +124,7 @@ class FilterForm(Form):
 
     def __init__(self) -> None:
         super().__init__(request.args)
-        factors, teams, stages = cached(("list_filter_choices",), _filter_choices)
+        factors, teams, stages = cached(("list_filter_choices",), _filter_choices, viewer=None)
         self.factor.choices = [ANY, *factors]
         self.team.choices = [ANY, *teams]
         self.stage.choices = [ANY, *stages]
@@ -175,9 +171,11 @@ def index() -> ResponseReturnValue:
     query = {k: v for k, v in request.args.items() if k != "page" and v}
     # The filters' hundred-odd options cost more to render than the page's queries: the HTML
     # is kept per viewer and filter values until the data changes.
-    filters_key = ("list_filters_html", viewer_key(current_user), tuple(sorted(query.items())))
+    filters_key = ("list_filters_html", tuple(sorted(query.items())))
     filters_html = cached(
-        filters_key, lambda: Markup(render_template("incidents/_filters.html", form=form))
+        filters_key,
+        lambda: Markup(render_template("incidents/_filters.html", form=form)),
+        viewer=current_user,
     )
     return render_template(
         "incidents/index.html", filters_html=filters_html, page=page, query=query
@@ -190,16 +188,22 @@ def detail(incident_id: int) -> ResponseReturnValue:
     incident = get_readable_incident_or_404(incident_id)
     editable = can(current_user, "edit", incident)
     deletable = can(current_user, "delete", incident)
-    # The postmortem itself holds no form token and reads the same for everyone who may see
-    # it (given what they may change), so it is rendered once per data version.
+    # The postmortem itself holds no form token; what it shows depends on the reader (what
+    # they may change, which postmortems it names they may see), so it is kept per reader
+    # and data version.
     # Done action items whose guard fails or went stale: that changes with time as well as
     # with the data, so it is asked for on every view and is part of the kept article's key.
     at_risk = at_risk_action_items(incident.id, datetime.now(UTC))
     article = cached(
         ("incident_article", incident.id, editable, deletable, at_risk),
         lambda: render_article(
-            incident.id, editable=editable, deletable=deletable, at_risk=at_risk
+            incident.id,
+            viewer=current_user,
+            editable=editable,
+            deletable=deletable,
+            at_risk=at_risk,
         ),
+        viewer=current_user,
     )
     steps = [
         (step, label)

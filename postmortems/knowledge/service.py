@@ -39,7 +39,7 @@ from models import (
     User,
 )
 from models.incident import action_item_guard, incident_tag
-from postmortems.auth.access import viewer_key, visible_incidents
+from postmortems.auth.access import visible_incidents
 from postmortems.cache import cached
 from postmortems.db import session
 from postmortems.incidents.service import (
@@ -115,13 +115,14 @@ def similar_incidents(viewer: User, traits: Traits, limit: int = SHOWN) -> list[
     a page viewed again costs no query; worked out, it takes two: every shared trait's
     candidates and the word matches in one, then the rows of those the viewer may see."""
     return cached(
-        ("similar_incidents", viewer_key(viewer), traits, limit),
+        ("similar_incidents", traits, limit),
         lambda: _similar(viewer, traits, limit),
+        viewer=viewer,
     )
 
 
 def _similar(viewer: User, traits: Traits, limit: int) -> list[SimilarIncident]:
-    names = cached(("similar_trait_names",), _trait_names)
+    names = cached(("similar_trait_names",), _trait_names, viewer=None)
     factor_ids = sorted(traits.factor_ids)[:MAX_TRAITS]
     tag_ids = sorted(names.tag_ids[t] for t in traits.tags if t in names.tag_ids)[:MAX_TRAITS]
     system = traits.affected_system.strip()

@@ -1,8 +1,8 @@
 """A reading path as one booklet: a table of contents, then each postmortem's article in path
 order with the curator's note. HTML (standalone, its stylesheet inline), Markdown and PDF.
 
-The caller passes the items the reader may see (`service.visible_items`): a booklet holds
-nothing its reader could not open on the site.
+The caller passes the reader and the items they may see (`service.visible_items`): a booklet
+holds nothing its reader could not open on the site, nor names a postmortem they may not see.
 """
 
 import base64
@@ -16,7 +16,16 @@ from pathlib import Path
 from flask import current_app, render_template
 from markupsafe import Markup, escape
 
-from models import CauseCategory, Incident, LessonGroup, ReadingPath, ReadingPathItem, utcnow
+from models import (
+    CauseCategory,
+    Incident,
+    LessonGroup,
+    ReadingPath,
+    ReadingPathItem,
+    User,
+    utcnow,
+)
+from postmortems.auth.access import may_see
 from postmortems.cache import cached
 from postmortems.filters import (
     format_amount,
@@ -39,12 +48,13 @@ def file_name(path: ReadingPath, kind: str) -> str:
     return f"reading-path-{path.id}{'-' + slug if slug else ''}.{kind}"
 
 
-def article(incident_id: int) -> Markup:
-    """The postmortem's article as its page shows it to someone who may not change it, kept
-    until the data changes (the same for every reader who may see it)."""
+def article(incident_id: int, viewer: User) -> Markup:
+    """The postmortem's article as its page shows it to `viewer` when they may not change it,
+    kept per reader until the data changes."""
     return cached(
         ("booklet_article", incident_id),
-        lambda: render_article(incident_id, editable=False, deletable=False),
+        lambda: render_article(incident_id, viewer=viewer, editable=False, deletable=False),
+        viewer=viewer,
     )
 
 
@@ -60,7 +70,9 @@ def _read_stylesheet(file: Path) -> tuple[str, str]:
     return css, base64.b64encode(hashlib.sha256(css.encode()).digest()).decode()
 
 
-def as_html(path: ReadingPath, items: list[ReadingPathItem], *, base_url: str) -> tuple[str, str]:
+def as_html(
+    path: ReadingPath, items: list[ReadingPathItem], *, viewer: User, base_url: str
+) -> tuple[str, str]:
     """The booklet as one HTML document, and the Content-Security-Policy that lets its inline
     stylesheet (and nothing else) apply."""
     css, digest = _stylesheet()
@@ -68,7 +80,7 @@ def as_html(path: ReadingPath, items: list[ReadingPathItem], *, base_url: str) -
         "paths/booklet.html",
         path=path,
         entries=[
-            (item, _standalone(article(item.incident_id), f"item-{item.id}-", base_url))
+            (item, _standalone(article(item.incident_id, viewer), f"item-{item.id}-", base_url))
             for item in items
         ],
         css=Markup(css),  # noqa: S704 - our own file from static/
@@ -100,7 +112,7 @@ def _standalone(html: Markup, prefix: str, base_url: str) -> Markup:
     return Markup(SITE_LINK.sub(f'href="{site}/', scoped))  # noqa: S704
 
 
-def as_markdown(path: ReadingPath, items: list[ReadingPathItem]) -> str:
+def as_markdown(path: ReadingPath, items: list[ReadingPathItem], *, viewer: User) -> str:
     """The booklet as one Markdown file. Markdown fields (sections, notes, timeline, lessons)
     are as written; plain text (titles, names, summaries) is escaped, Markdown's characters and
     HTML's alike, since a Markdown file is often rendered to HTML."""
@@ -123,7 +135,7 @@ def as_markdown(path: ReadingPath, items: list[ReadingPathItem]) -> str:
         incident = load_incident_page(item.incident_id)
         lines += ["", "---", ""]
         lines += _heading(n, count, item, incident)
-        lines += _facts(incident)
+        lines += _facts(incident, viewer)
         lines += _sections(incident)
         lines += _parts(incident)
     return "\n".join(lines).rstrip() + "\n"
@@ -179,7 +191,7 @@ def _heading(number: int, count: int, item: ReadingPathItem, incident: Incident)
     return lines
 
 
-def _facts(incident: Incident) -> list[str]:
+def _facts(incident: Incident, viewer: User) -> list[str]:
     facts = [
         ("Status", incident.status.label),
         # Another organisation's incident: its source grades none (stored SEV3, never counted).
@@ -203,7 +215,13 @@ def _facts(incident: Incident) -> list[str]:
         facts.append(("Near miss", "yes"))
     if incident.recurrence_of is not None:
         recurrence = incident.recurrence_of
-        facts.append(("Recurrence of", f"{recurrence.key} {recurrence.title}"))
+        shown = may_see(viewer, recurrence)
+        facts.append(
+            (
+                "Recurrence of",
+                f"{recurrence.key} {recurrence.title}" if shown else "a restricted postmortem",
+            )
+        )
     return [f"- **{label}:** {_text(value)}" for label, value in facts] + [""]
 
 
@@ -278,8 +296,10 @@ def _action_items(incident: Incident) -> list[str]:
     return lines or ["No action items yet."]
 
 
-def as_pdf(path: ReadingPath, items: list[ReadingPathItem], *, base_url: str) -> bytes:
+def as_pdf(
+    path: ReadingPath, items: list[ReadingPathItem], *, viewer: User, base_url: str
+) -> bytes:
     """The HTML booklet printed: the contents give page numbers, every postmortem starts a
     page, and the PDF's bookmarks list each postmortem with its sections."""
-    html, _policy = as_html(path, items, base_url=base_url)
+    html, _policy = as_html(path, items, viewer=viewer, base_url=base_url)
     return html_to_pdf(html)  # links into the site are absolute already

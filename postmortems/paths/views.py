@@ -236,17 +236,17 @@ def booklet_file(path_id: int, kind: str) -> ResponseReturnValue:
     name = booklet.file_name(path, kind)
     if kind == "md":
         return Response(
-            booklet.as_markdown(path, items),
+            booklet.as_markdown(path, items, viewer=current_user),
             mimetype="text/markdown",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
     if kind == "pdf":
         return Response(
-            booklet.as_pdf(path, items, base_url=request.host_url),
+            booklet.as_pdf(path, items, viewer=current_user, base_url=request.host_url),
             mimetype="application/pdf",
             headers={"Content-Disposition": f'attachment; filename="{name}"'},
         )
-    html, policy = booklet.as_html(path, items, base_url=request.host_url)
+    html, policy = booklet.as_html(path, items, viewer=current_user, base_url=request.host_url)
     return Response(
         html,
         mimetype="text/html",

@@ -1,10 +1,8 @@
 """What a report's figures are: the filters, the figures of one group of incidents, and the
-counting rule as SQL (README, "Reports").
+incidents they count: the counting rule (`incidents/counting.py`) within the filters.
 
-The counting rule: every incident not flagged `exclude_from_metrics` and not an external
-reference (another organisation's, imported), whatever its review status, counts; near-misses
-are counted apart. Figures count every incident whoever asks (a draft or a restricted postmortem
-is still an incident); only lists of postmortems are cut to what the viewer may see.
+Figures count every incident whoever asks (a draft or a restricted postmortem is still an
+incident); only lists of postmortems are cut to what the viewer may see.
 """
 
 from dataclasses import dataclass
@@ -15,6 +13,7 @@ from fractions import Fraction
 from sqlalchemy import ColumnElement
 
 from models import ActionStatus, CauseCategory, ImpactKind, Incident, IncidentStatus, Severity
+from postmortems.incidents.counting import counts
 from postmortems.reports.periods import ReportError
 from postmortems.reports.stats import ratio
 from postmortems.timezones import start_of_local_day
@@ -129,16 +128,13 @@ class GroupFigures:
         return ratio(self.by_category[category], self.incidents)
 
 
-# The counting rule, as SQL.
+# The counting rule within a report's filters.
 
 
 def counted(filters: ReportFilters, *, dated: bool = True) -> list[ColumnElement[bool]]:
     """Incidents counted by the rule within the filters (near-misses included: split them
     with `Incident.is_near_miss`); `dated` False drops the date range."""
-    conditions: list[ColumnElement[bool]] = [
-        Incident.exclude_from_metrics.is_(False),
-        Incident.source_collection.is_(None),  # other organisations' incidents never count
-    ]
+    conditions: list[ColumnElement[bool]] = [counts()]
     if dated:
         conditions += [
             Incident.started_at >= start_of_local_day(filters.start),

@@ -10,7 +10,6 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from models import CauseCategory, IncidentStatus, Severity, Team
-from postmortems.auth.access import viewer_key
 from postmortems.cache import cached
 from postmortems.charts import svg_response
 from postmortems.db import MAX_ID, commit_change, session
@@ -108,6 +107,7 @@ def trend_from_request() -> TrendReport:
     return cached(
         ("trend_report", filters, today),
         lambda: trend_report(filters, as_of=today, now=datetime.now(UTC)),
+        viewer=None,
     )
 
 
@@ -125,10 +125,11 @@ def quarterly_from_request(quarter_name: str, *, whole: bool = False) -> Quarter
         abort(400, description=exc.message)
     key = ("quarterly_report", quarter, tuple(sorted(narrowing.items())), page)
     return cached(
-        (*key, viewer_key(current_user)),
+        key,
         lambda: quarterly_report(
             quarter, current_user, now=datetime.now(UTC), page=page, **narrowing
         ),
+        viewer=current_user,
     )
 
 
@@ -144,7 +145,7 @@ def _teams() -> list[tuple[int, str]]:
         rows = session.execute(select(Team.id, Team.name).order_by(Team.name))
         return tuple((team_id, name) for team_id, name in rows)
 
-    return list(cached(("report_teams",), teams))
+    return list(cached(("report_teams",), teams, viewer=None))
 
 
 def quarterly_html(report: QuarterlyReport, **page: Any) -> str:
@@ -214,7 +215,11 @@ def trends_json() -> ResponseReturnValue:
 def trends_svg() -> ResponseReturnValue:
     """The trend page's chart (the page's table under it holds the same numbers)."""
     filters, today = _trend_filters()
-    svg = cached(("trend_chart", filters, today), lambda: trend_chart_svg(trend_from_request()))
+    svg = cached(
+        ("trend_chart", filters, today),
+        lambda: trend_chart_svg(trend_from_request()),
+        viewer=None,
+    )
     return svg_response(svg)
 
 
@@ -330,8 +335,8 @@ def quarterly_json(quarter: str) -> ResponseReturnValue:
 def quarterly_pdf(quarter: str) -> ResponseReturnValue:
     """The quarterly page as a PDF (kept per data version and reader, like the figures)."""
     report = quarterly_from_request(quarter, whole=True)
-    key = ("quarterly_pdf", report.quarter, report.filters, viewer_key(current_user))
-    pdf = cached(key, lambda: html_to_pdf(quarterly_html(report)))
+    key = ("quarterly_pdf", report.quarter, report.filters)
+    pdf = cached(key, lambda: html_to_pdf(quarterly_html(report)), viewer=current_user)
     return Response(
         pdf,
         mimetype="application/pdf",

@@ -9,13 +9,14 @@ import re
 from typing import Any
 
 from flask import url_for
+from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import select
 from wtforms import Field, StringField
 from wtforms.widgets import TextInput
 
 from models import Incident, User
-from postmortems.auth.access import visible_incidents
+from postmortems.auth.access import reference_key, visible_incidents
 from postmortems.db import session
 from postmortems.search.service import search
 
@@ -75,8 +76,11 @@ class IncidentKeyField(StringField):
             return self.typed
         if self.data is None:
             return ""
-        key = session.scalar(select(Incident.key).where(Incident.id == self.data))
-        return key or ""
+        chosen = session.get(Incident, self.data)
+        if chosen is None:
+            return ""
+        # One the editor may not see keeps its link (the bare id), never shows its key.
+        return reference_key(current_user, chosen) or str(chosen.id)
 
 
 def pick_incidents(viewer: User, text: str) -> list[tuple[str, str]]:

@@ -5,7 +5,6 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from markupsafe import Markup
 
-from postmortems.auth.access import viewer_key
 from postmortems.cache import cached
 from postmortems.incidents.views import FilterForm
 from postmortems.search.picker import pick_incidents
@@ -39,8 +38,9 @@ def index() -> ResponseReturnValue:
     # and filter values until the data changes, as on the postmortem list.
     chosen = tuple(sorted((k, v) for k, v in query.items() if k not in ("q", "kind")))
     filters_html = cached(
-        ("search_filters_html", viewer_key(current_user), chosen),
+        ("search_filters_html", chosen),
         lambda: Markup(render_template("search/_filter_fields.html", form=form)),
+        viewer=current_user,
     )
     return render_template(
         "search/index.html",

@@ -6,10 +6,11 @@ from sqlalchemy import case, func, select
 
 from models import CauseCategory, ContributingFactor, Incident, IncidentFactor, User
 from postmortems.audit.service import record_event
-from postmortems.auth.access import viewer_key, visible_incidents
+from postmortems.auth.access import visible_incidents
 from postmortems.cache import cached
 from postmortems.db import is_taken, session
 from postmortems.domain import DomainError, Problems
+from postmortems.incidents import counting
 
 
 class TaxonomyError(DomainError):
@@ -18,9 +19,8 @@ class TaxonomyError(DomainError):
 
 @dataclass(frozen=True)
 class FactorCount:
-    """How many incidents name a factor, counted as the reports count (not excluded from
-    metrics, whatever the review status; near-misses apart), and how many of each the viewer
-    may see (the linked list shows only those)."""
+    """How many incidents name a factor, counted by the rule (`incidents/counting.py`), and
+    how many of each the viewer may see: the linked list shows those, the rest are hidden."""
 
     incidents: int = 0
     near_misses: int = 0
@@ -45,7 +45,7 @@ def incident_counts(viewer: User) -> dict[int, FactorCount]:
         rows = session.execute(
             select(IncidentFactor.factor_id, Incident.is_near_miss, func.count(), seen)
             .join(Incident, Incident.id == IncidentFactor.incident_id)
-            .where(Incident.exclude_from_metrics.is_(False))
+            .where(counting.counts())
             .group_by(IncidentFactor.factor_id, Incident.is_near_miss)
         )
         counts: dict[int, dict[str, int]] = {}
@@ -57,7 +57,7 @@ def incident_counts(viewer: User) -> dict[int, FactorCount]:
                 entry.update(incidents=n, visible_incidents=int(visible))
         return {factor_id: FactorCount(**entry) for factor_id, entry in counts.items()}
 
-    return cached(("factor_incident_counts", viewer_key(viewer)), count)
+    return cached(("factor_incident_counts",), count, viewer=viewer)
 
 
 def create_factor(

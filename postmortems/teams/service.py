@@ -173,7 +173,7 @@ class GrowthTimeline:
 
 def growth_timeline() -> GrowthTimeline:
     """The growth timeline, built once per data version (a few dozen rows of input)."""
-    return cached(("growth_timeline",), GrowthTimeline)
+    return cached(("growth_timeline",), GrowthTimeline, viewer=None)
 
 
 def growth_periods(stage_id: int | None = None) -> list[GrowthPeriod]:

@@ -37,7 +37,11 @@ def headcount_svg() -> ResponseReturnValue:
     """The company's headcount over time with the stages' bands (the teams page's table under
     it holds the same steps)."""
     today = local_today()
-    svg = cached(("headcount_chart", today), lambda: headcount_chart_svg(growth_timeline(), today))
+    svg = cached(
+        ("headcount_chart", today),
+        lambda: headcount_chart_svg(growth_timeline(), today),
+        viewer=None,
+    )
     return svg_response(svg)
 
 

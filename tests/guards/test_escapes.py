@@ -184,3 +184,16 @@ def test_a_recurrence_filed_before_the_guard_existed_records_nothing(db) -> None
         "Again", utc(2024, 3, 1) - timedelta(seconds=1), recurrence_of_id=earlier.id
     )
     assert _escaped(db, again) == set()
+
+
+def test_escapes_in_a_period_leave_external_references_out(db) -> None:
+    from datetime import date
+
+    guard = _guard("Reference predictions")
+    earlier = _earlier(guard)
+    make_incident("Ours", utc(2024, 4, 1), recurrence_of_id=earlier.id)
+    make_incident("Theirs", utc(2024, 4, 2), recurrence_of_id=earlier.id, source_collection="icco")
+    db.flush()
+    assert escaped_in_period(date(2024, 4, 1), date(2024, 6, 30)) == [
+        (guard.id, "Reference predictions", 1)
+    ]

@@ -97,8 +97,9 @@ def test_the_printed_booklet_has_bookmarks_and_contents_pointing_at_each_item(
 ) -> None:
     path, incidents = three
     with app.test_request_context():
-        items = visible_items(path, make_user(Role.ADMIN))
-        html, _ = booklet.as_html(path, items, base_url="http://localhost/")
+        reader = make_user(Role.ADMIN)
+        items = visible_items(path, reader)
+        html, _ = booklet.as_html(path, items, viewer=reader, base_url="http://localhost/")
     document = HTML(string=html, base_url="http://localhost/").render()
     tree = document.make_bookmark_tree()
     labels = [label for label, *_ in tree]

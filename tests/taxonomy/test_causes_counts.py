@@ -1,5 +1,5 @@
-"""The causes page counts incidents as the reports do (not excluded; drafts counted;
-near-misses apart), and each count links to the list of the same incidents."""
+"""The causes page counts incidents as the reports do (not excluded, not external references;
+drafts counted; near-misses apart), and each count links to the list of the same incidents."""
 
 import re
 from html import unescape
@@ -24,6 +24,11 @@ def incidents(db) -> None:
         ("excluded", {"exclude_from_metrics": True}, ["Fatigue", "No quick rollback"]),
         ("near-miss", {"is_near_miss": True, "status": IncidentStatus.PUBLISHED}, ["Fatigue"]),
         ("excluded near-miss", {"is_near_miss": True, "exclude_from_metrics": True}, ["Fatigue"]),
+        (
+            "external",
+            {"source_collection": "icco", "status": IncidentStatus.PUBLISHED},
+            ["Fatigue", "No quick rollback"],
+        ),
         (
             "restricted",
             {"is_restricted": True, "status": IncidentStatus.PUBLISHED, "team_id": team.id},
@@ -68,7 +73,7 @@ def test_a_reader_is_told_how_many_more_were_counted(app, db, incidents) -> None
     html = client.get("/taxonomy/").get_data(as_text=True)
     rollback = factor_named("No quick rollback").id
     url = f"/incidents/?factor={rollback}&metrics=1"
-    assert (url, 2) in count_links(html)  # published and restricted
+    assert (url, 1) in count_links(html)  # published; the restricted one is noted apart
     assert listed(client, url) == 1
     item = html.split(f'href="/incidents/?factor={rollback}&amp;metrics=1"', 1)[1].split("</li>")[0]
     assert "(1 more counted, not shown to you)" in item
@@ -91,3 +96,18 @@ def test_list_filter_by_how_reports_count(client, incidents, value, titles) -> N
 def test_a_bad_metrics_value_is_refused_beside_the_field(client) -> None:
     response = client.get("/incidents/?metrics=maybe")
     assert response.status_code == 400
+
+
+def test_the_causes_page_counts_a_factor_as_the_trend_report_does(client, incidents) -> None:
+    html = client.get("/taxonomy/").get_data(as_text=True)
+    fatigue = factor_named("Fatigue").id
+    shown = dict(count_links(html))[f"/incidents/?factor={fatigue}&metrics=1"]
+    trends = client.get("/reports/trends.json?from=2024-01-01&to=2024-12-31").get_json()
+    assert shown == count_in_trends(trends, "Fatigue") == 3
+
+
+def count_in_trends(trends, name: str) -> int:
+    """The factor's count in the trend report's top factors for the whole range."""
+    found = [f["incidents"] for f in trends["overall"]["top_factors"] if f["name"] == name]
+    assert found, trends["overall"]["top_factors"]
+    return int(found[0])
