@@ -17,7 +17,7 @@ HOSTILE = [
     "back\\slash \\n \\\\",
     "100% {braces} }{",
     "שלב הצמיחה والنمو",
-    "L" + "o" * 118 + "ng",
+    "L" + "o" * 117 + "ng",  # 120 characters, the longest a name may be
 ]
 
 
