@@ -21,10 +21,11 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@ $(VENV)/.installed
 
-# A random secret key for this machine, kept out of git in instance/.
+# A random secret key for this machine, kept out of git in instance/: readable by this user
+# only (the directory 0700 when made here, the file 0600 whatever the umask).
 instance/config.py:
-	mkdir -p instance
-	$(BIN)/python -c "import secrets; print(f'SECRET_KEY = {secrets.token_hex(32)!r}')" > $@
+	mkdir -p -m 700 instance
+	umask 077 && $(BIN)/python -c "import secrets; print(f'SECRET_KEY = {secrets.token_hex(32)!r}')" > $@
 
 run: $(VENV)/.installed instance/config.py
 	$(FLASK) db upgrade

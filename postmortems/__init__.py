@@ -1,6 +1,5 @@
 """Postmortems: blameless incident postmortems kept as a knowledge base."""
 
-import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from postmortems.config import Config
 from postmortems.db import DatabaseIdConverter, init_db
 from postmortems.errors import register_error_handlers
 from postmortems.extensions import csrf, login_manager
+from postmortems.files import make_private_directory
 from postmortems.filters import register_filters
 from postmortems.guards.cli import guards_cli
 from postmortems.guards.views import bp as guards_bp
@@ -77,7 +77,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 def check_config(app: Flask) -> None:
     """Fill in runtime defaults and refuse settings that would break later in a confusing way."""
     if not app.config.get("DATABASE_URL"):
-        os.makedirs(app.instance_path, exist_ok=True)
+        make_private_directory(Path(app.instance_path))
         db_path = Path(app.instance_path) / "postmortems.db"
         app.config["DATABASE_URL"] = f"sqlite:///{db_path}"
     try:

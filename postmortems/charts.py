@@ -32,7 +32,9 @@ _ready = False
 
 def _configure() -> None:
     """Settings that make the SVG the same on every run: fixed element ids, text kept as text
-    (no glyph outlines, whose ids would vary), no creation date. Set once per process."""
+    (no glyph outlines, whose ids would vary), no creation date; and every label drawn as the
+    text it is: no mathtext, which would read a name's `$…$` as a formula (or fail on it), and
+    no TeX. Set once per process."""
     global _ready
     with _configured:
         if _ready:
@@ -43,6 +45,8 @@ def _configure() -> None:
             {
                 "svg.hashsalt": "postmortems",
                 "svg.fonttype": "none",
+                "text.parse_math": False,
+                "text.usetex": False,
                 "font.family": "DejaVu Sans",
                 "font.size": 9,
                 "axes.edgecolor": MUTED,

@@ -19,6 +19,7 @@ from postmortems.auth.service import (
 )
 from postmortems.db import commit_change, session
 from postmortems.demo import load_demo_data
+from postmortems.files import write_private
 from postmortems.markdown import render_all
 
 if TYPE_CHECKING:  # Alembic is imported only by the commands that use it: it is slow to load
@@ -190,7 +191,7 @@ def report_quarterly(quarter: str, output_format: str, output: str | None) -> No
         if output is None:
             sys.stdout.buffer.write(pdf)
         else:
-            Path(output).write_bytes(pdf)
+            write_private(Path(output), pdf)
             click.echo(f"Wrote the {report.quarter} review to {output}.")
         return
     else:
@@ -199,5 +200,5 @@ def report_quarterly(quarter: str, output_format: str, output: str | None) -> No
     if output is None:
         click.echo(text, nl=False)
     else:
-        Path(output).write_text(text, encoding="utf-8")
+        write_private(Path(output), text.encode("utf-8"))
         click.echo(f"Wrote the {report.quarter} review to {output}.")

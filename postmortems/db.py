@@ -2,10 +2,11 @@
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 from flask import Flask, abort, current_app, g, has_request_context, request
-from sqlalchemy import Engine, create_engine, event, select, text
+from sqlalchemy import Engine, create_engine, event, make_url, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.exc import IntegrityError
@@ -17,6 +18,7 @@ from werkzeug.local import LocalProxy
 from werkzeug.routing import IntegerConverter, Map
 
 from postmortems.domain import ConflictError, DomainError
+from postmortems.files import create_private_file
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 MAX_ID = 2**31 - 1  # PostgreSQL's INTEGER
@@ -43,6 +45,12 @@ def make_engine(url: str) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys and a busy timeout on every connection."""
     if not url.startswith("sqlite"):
         return create_engine(url, pool_pre_ping=True)
+    database = make_url(url).database or ":memory:"
+    # Created 0600 before SQLite opens it; its -wal and -shm files take the same mode. (In a
+    # directory that is not there, SQLite's own error says so on first use.)
+    on_disk = database != ":memory:" and not database.startswith("file:")
+    if on_disk and Path(database).parent.is_dir():
+        create_private_file(Path(database))
     engine = create_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
 
     @event.listens_for(engine, "connect")

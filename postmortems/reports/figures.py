@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
-from sqlalchemy import ColumnElement
+from sqlalchemy import ColumnElement, true
 
 from models import ActionStatus, CauseCategory, ImpactKind, Incident, IncidentStatus, Severity
+from models.base import in_stored_range
 from postmortems.incidents.counting import counts
 from postmortems.reports.periods import ReportError
 from postmortems.reports.stats import ratio
@@ -131,15 +133,23 @@ class GroupFigures:
 # The counting rule within a report's filters.
 
 
+def within(column: Any, start: date, end: date) -> list[ColumnElement[bool]]:
+    """`column` from the local day `start` to `end` (exclusive). A bound beyond the stored
+    range bounds nothing, and could not be bound as a parameter (the end of 2100Q4, or the
+    start of 1970Q1 east of Greenwich)."""
+    low, high = start_of_local_day(start), start_of_local_day(end)
+    return [
+        column >= low if in_stored_range(low) else true(),
+        column < high if in_stored_range(high) else true(),
+    ]
+
+
 def counted(filters: ReportFilters, *, dated: bool = True) -> list[ColumnElement[bool]]:
     """Incidents counted by the rule within the filters (near-misses included: split them
     with `Incident.is_near_miss`); `dated` False drops the date range."""
     conditions: list[ColumnElement[bool]] = [counts()]
     if dated:
-        conditions += [
-            Incident.started_at >= start_of_local_day(filters.start),
-            Incident.started_at < start_of_local_day(filters.end_exclusive),
-        ]
+        conditions += within(Incident.started_at, filters.start, filters.end_exclusive)
     if filters.team_id is not None:
         conditions.append(Incident.team_id == filters.team_id)
     if filters.severity is not None:

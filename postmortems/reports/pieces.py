@@ -13,11 +13,12 @@ the "*" version moves. The pieces missing are computed together, in one set of g
 queries over their date ranges: cold, that is the whole range; after one change, one month.
 """
 
+import json
 import threading
 from collections import OrderedDict, defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -27,18 +28,19 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Date,
+    DateTime,
     Integer,
     String,
     and_,
+    bindparam,
     case,
     cast,
     func,
-    literal,
     null,
     or_,
     select,
-    union_all,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.elements import ColumnElement as SQLColumn
 
 from models import (
@@ -342,8 +344,7 @@ def compute_pieces(filters: ReportFilters, spans: Sequence[tuple[date, date]]) -
     impacts, levels = _impacts(ranges, where)
     actions = _actions(ranges, where)
     may_be_overdue = _may_be_overdue(ranges, where)
-    first, last = min(s for s, _ in spans), max(e for _, e in spans)
-    days_to_done = _days_to_done(ranges, where, first, last)
+    days_to_done = _days_to_done(ranges, where)
     recurrences = _recurrences(ranges, where)
     return {
         span: Piece(
@@ -367,18 +368,53 @@ _EMPTY = np.array([], dtype=np.int64)
 
 
 def _ranges(ranges: Ranges) -> Any:
-    """The named ranges as a table of (name, first instant, end instant) to join incidents
-    to: the database walks the start-time index once per range, with no expression per row."""
-    instant = Incident.started_at.type
+    """The named ranges as a table of (name, first instant, end instant, the zone's UTC offset
+    in seconds) to join incidents to: the database walks the start-time index once per range,
+    with no expression per row. A range is cut where the zone's offset changes, so that each
+    row has one. The rows travel as one parameter (a JSON array on SQLite, arrays on
+    PostgreSQL), so that the statement is the same whatever the number of months."""
     rows = [
-        select(
-            literal(name, String).label("name"),
-            literal(start_of_local_day(start), instant).label("low"),
-            literal(start_of_local_day(end), instant).label("high"),
-        )
+        (name, low, high, east)
         for name, start, end in ranges
+        for low, high, east in _offset_spans(start, end)
     ]
-    return union_all(*rows).cte("ranges")
+    dialect = session.get_bind().dialect
+    if dialect.name == "sqlite":
+        # The column's own text form, of naive UTC; not through the column's type, which
+        # refuses instants past 2100 (the end of 2100Q4 east of Greenwich bounds nothing).
+        text = DateTime().dialect_impl(dialect).bind_processor(dialect)
+        assert text is not None
+
+        def instant(at: datetime) -> str:
+            return str(text(at.astimezone(UTC).replace(tzinfo=None)))
+
+        data = json.dumps(
+            [[name, instant(low), instant(high), east] for name, low, high, east in rows]
+        )
+        value = func.json_each(bindparam("ranges", data, String)).table_valued("value").c.value
+        return select(
+            *(func.json_extract(value, f"$[{i}]").label(c) for i, c in enumerate(RANGE_COLUMNS))
+        ).cte("ranges")
+    columns = [list(c) for c in zip(*rows, strict=True)]
+    arrays = [
+        bindparam("range_name", columns[0], ARRAY(String)),
+        bindparam("range_low", columns[1], ARRAY(DateTime(timezone=True))),
+        bindparam("range_high", columns[2], ARRAY(DateTime(timezone=True))),
+        bindparam("range_east", columns[3], ARRAY(Integer)),
+    ]
+    return func.unnest(*arrays).table_valued(*RANGE_COLUMNS).render_derived(name="ranges")
+
+
+RANGE_COLUMNS = ("name", "low", "high", "east")
+
+
+def _offset_spans(start: date, end: date) -> list[tuple[datetime, datetime, int]]:
+    """The instants from the local day `start` to `end` (exclusive), cut where the zone's UTC
+    offset changes: (first instant, end instant, offset in seconds east of UTC)."""
+    low, high = start_of_local_day(start), start_of_local_day(end)
+    offsets = _local_day_offsets(start, end)
+    cuts = [low, *(at for at, _ in offsets[1:] if at is not None), high]
+    return [(a, b, east) for a, b, (_, east) in zip(cuts[:-1], cuts[1:], offsets, strict=True)]
 
 
 # SQLite would otherwise walk a filter's own index (a team's, a severity's) once per range.
@@ -590,12 +626,10 @@ def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-def _days_to_done(
-    ranges: Any, where: list[ColumnElement[bool]], start: date, end: date
-) -> dict[str, dict[int, int]]:
+def _days_to_done(ranges: Any, where: list[ColumnElement[bool]]) -> dict[str, dict[int, int]]:
     """The days from the incident's start (its local day) to done, counted per number of
     days: a few hundred rows."""
-    days = _days_between(_local_day_offsets(start, end), ActionItem.completed_on)
+    days = _days_between(ranges.c.east, ActionItem.completed_on)
     stmt = (
         _over(ranges, days, func.count())
         .join(ActionItem, ActionItem.incident_id == Incident.id)
@@ -637,24 +671,14 @@ def _local_day_offsets(start: date, end: date) -> list[tuple[datetime | None, in
     return offsets
 
 
-def _days_between(offsets: list[tuple[datetime | None, int]], later: Any) -> SQLColumn[Any]:
+def _days_between(seconds_east: Any, later: Any) -> SQLColumn[Any]:
     """Days from the incident's local start day to the date `later`, in SQL: the start moved by
-    the zone's offset in force at that instant, then its date."""
-
-    def days(seconds_east: int) -> SQLColumn[Any]:
-        if session.get_bind().dialect.name == "sqlite":
-            local_day = func.date(Incident.started_at, f"{seconds_east:+d} seconds")
-            return cast(func.julianday(later) - func.julianday(local_day), Integer)
-        shifted = Incident.started_at + func.make_interval(0, 0, 0, 0, 0, 0, seconds_east)
-        return later - cast(shifted, Date)  # type: ignore[no-any-return]
-
-    if len(offsets) == 1:
-        return days(offsets[0][1])
-    whens = [
-        (Incident.started_at < at, days(seconds))
-        for (at, _), (_, seconds) in zip(offsets[1:], offsets, strict=False)
-    ]
-    return case(*whens, else_=days(offsets[-1][1]))
+    the zone's offset in force at that instant (its range's), then its date."""
+    if session.get_bind().dialect.name == "sqlite":
+        local_day = func.date(Incident.started_at, seconds_east.concat(" seconds"))
+        return cast(func.julianday(later) - func.julianday(local_day), Integer)
+    shifted = Incident.started_at + func.make_interval(0, 0, 0, 0, 0, 0, seconds_east)
+    return later - cast(shifted, Date)  # type: ignore[no-any-return]
 
 
 def _recurrences(ranges: Any, where: list[ColumnElement[bool]]) -> dict[str, int]:

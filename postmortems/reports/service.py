@@ -40,12 +40,13 @@ from postmortems.reports.figures import (
     GroupFigures,
     ReportFilters,
     counted,
+    within,
 )
 from postmortems.reports.periods import Quarter, Step, person_quarters, quarters_between
 from postmortems.reports.pieces import Ranges, group_figures, months_of, overdue_on, pieces_for
 from postmortems.reports.stats import poisson_interval
 from postmortems.teams.service import StageBand, growth_timeline
-from postmortems.timezones import local_date, start_of_local_day
+from postmortems.timezones import local_date
 
 RATE_PEOPLE = 10  # rates are incidents per 10 people per quarter
 
@@ -270,7 +271,6 @@ def quarterly_report(
         [(label, q.first_day, q.next_first_day) for label, q in compared.items()],
         {label: q.next_first_day for label, q in compared.items()},
     )
-    start, end = start_of_local_day(quarter.first_day), start_of_local_day(quarter.next_first_day)
     closed = session.scalar(
         select(func.count())
         .select_from(Incident)
@@ -285,7 +285,7 @@ def quarterly_report(
     guards = tuple(
         session.scalars(
             select(GuardCheck.name)
-            .where(GuardCheck.created_at >= start, GuardCheck.created_at < end)
+            .where(*within(GuardCheck.created_at, quarter.first_day, quarter.next_first_day))
             .order_by(GuardCheck.name)
         )
     )

@@ -10,6 +10,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from models import CauseCategory, IncidentStatus, Severity, Team
+from postmortems.api.errors import is_api_request
 from postmortems.cache import cached
 from postmortems.charts import svg_response
 from postmortems.db import MAX_ID, commit_change, session
@@ -111,13 +112,22 @@ def trend_from_request() -> TrendReport:
     )
 
 
+def _quarter_or_404(name: str) -> Quarter:
+    """The quarter named in the URL; one the app does not take is a 404 that says which it
+    takes (the error page's own words say only that nothing is there)."""
+    try:
+        return Quarter.parse(name)
+    except ReportError as exc:
+        if is_api_request():
+            abort(404, description=exc.message)
+        page = render_template("errors.html", code=404, name="Not found", description=exc.message)
+        abort(Response(page, 404))
+
+
 def quarterly_from_request(quarter_name: str, *, whole: bool = False) -> QuarterlyReport:
     """The quarterly review named in the URL for this request's filters and viewer: the page
     of its postmortems that `page` asks for, or (`whole`, for a document) every one."""
-    try:
-        quarter = Quarter.parse(quarter_name)
-    except ReportError:
-        abort(404)
+    quarter = _quarter_or_404(quarter_name)
     try:
         narrowing = _narrowing()
         page = None if whole else _page()

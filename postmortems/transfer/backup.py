@@ -5,6 +5,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from postmortems.files import create_private_file, make_private_directory
+
 PG_DUMP_HINT = (
     "flask backup copies SQLite databases only. On PostgreSQL use its own tools: "
     "pg_dump -Fc -f postmortems.dump DBNAME, and pg_restore -d DBNAME postmortems.dump "
@@ -33,7 +35,8 @@ def backup_sqlite(database_url: str, target: Path) -> int:
         raise BackupError(f"No database at {source_path}.")
     if target.exists():
         raise BackupError(f"{target} exists; choose a new file name.")
-    target.parent.mkdir(parents=True, exist_ok=True)
+    make_private_directory(target.parent)
+    create_private_file(target)  # 0600 before sqlite3 creates it with the umask's mode
     source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True)
     copy = sqlite3.connect(target)
     try:

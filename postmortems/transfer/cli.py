@@ -7,6 +7,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from postmortems.db import session
+from postmortems.files import make_private_directory, write_private
 from postmortems.transfer import backup, public
 from postmortems.transfer.batch import quick_commits
 from postmortems.transfer.native import ImportSummary, export_files, import_files
@@ -28,8 +29,8 @@ def export_command(directory: Path) -> None:
 def write_files(directory: Path, files: dict[str, str]) -> None:
     for name, text in sorted(files.items()):
         path = directory / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(text.encode("utf-8"))
+        make_private_directory(path.parent)
+        write_private(path, text.encode("utf-8"))
 
 
 def read_files(directory: Path) -> dict[str, bytes]:
