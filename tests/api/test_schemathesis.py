@@ -7,7 +7,6 @@ requests are accepted, schema-violating ones refused, and no operation answers w
 
 import os
 import re
-import warnings
 from datetime import date
 from typing import Any
 
@@ -86,21 +85,12 @@ def test_the_api_keeps_to_its_document(case, app, api_token) -> None:
     # This test's app, for every request the checks send (ignored_auth's without the token
     # too): the document is loaded before any app exists.
     case.operation.schema.app = app
-    try:
-        case.call_and_validate(
-            app=app,
-            headers={"Authorization": f"Bearer {api_token}"},
-            excluded_checks=[positive_data_acceptance],
-            additional_checks=[accepted_but_for_unstated_rules],
-        )
-    except Exception as exc:
-        # A known bug of the reports, not of the API (left to their owner): on SQLite, a
-        # quarter decades after the first incident builds one UNION ALL term per month since
-        # then, past SQLite's 500, and answers 500. Only that failure is excused, with a
-        # warning in the summary (pytest.xfail cannot leave a Hypothesis test).
-        if "too many terms in compound SELECT" not in str(exc):
-            raise
-        warnings.warn("reports: a far quarter exceeds SQLite's compound SELECT limit", stacklevel=1)
+    case.call_and_validate(
+        app=app,
+        headers={"Authorization": f"Bearer {api_token}"},
+        excluded_checks=[positive_data_acceptance],
+        additional_checks=[accepted_but_for_unstated_rules],
+    )
 
 
 def test_the_app_serves_the_document_the_run_used(anonymous) -> None:
