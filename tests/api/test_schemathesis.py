@@ -59,6 +59,18 @@ def accepted_but_for_unstated_rules(ctx: Any, response: Any, case: Any) -> bool 
 
 
 @pytest.fixture
+def app_config(app_config):
+    """The rate limits off: the run sends hundreds of requests a minute from one address, many
+    with bad tokens on purpose (tests/api/test_rate_limits.py checks the limits)."""
+    limits = ("TOKEN", "ADDRESS")
+    return (
+        app_config
+        | {f"API_REQUESTS_PER_MINUTE_PER_{limit}": 0 for limit in limits}
+        | {"API_FAILED_AUTH_PER_MINUTE_PER_ADDRESS": 0}
+    )
+
+
+@pytest.fixture
 def api_token(app) -> str:
     """An admin's token, with a little of everything to find. Made in a context of its own:
     each generated request must run in its own app context, as in production."""
