@@ -24,19 +24,27 @@ from models import (
     Severity,
 )
 from postmortems.db import MAX_ID
+from postmortems.incidents.parts import MAX_FRACTION_DIGITS, MAX_INTEGER_DIGITS
 from postmortems.search.service import KINDS as SEARCH_KINDS
 
 # Long enough for any section anyone writes; the request size cap bounds the whole body.
 LONG_TEXT = 100_000
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
-# Exact decimals as strings (JSON numbers are binary floats in most clients): up to 18 digits
-# before the point and 6 after, as stored.
+# Exact decimals as strings (JSON numbers are binary floats in most clients). The limits are
+# the impact service's (read_amount), which refuses a value outside them with its own message,
+# the same the form and `flask import` give; the pattern here only documents them.
 Amount = Annotated[
     str,
     Field(
-        pattern=r"^[0-9]{1,18}(\.[0-9]{1,6})?$",
-        description='An exact decimal as a string, e.g. "400000" or "12.50".',
+        max_length=100,
+        description=(
+            f'An exact decimal as a string, e.g. "400000" or "12.50": up to '
+            f"{MAX_INTEGER_DIGITS} digits before the point and {MAX_FRACTION_DIGITS} after."
+        ),
         examples=["400000.00"],
+        json_schema_extra={
+            "pattern": rf"^[0-9]{{1,{MAX_INTEGER_DIGITS}}}(\.[0-9]{{1,{MAX_FRACTION_DIGITS}}})?$"
+        },
     ),
 ]
 Instant = Annotated[

@@ -4,10 +4,11 @@
 each kind live in its `_check_*` function. Everything flushes; the caller commits.
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pycountry
@@ -39,6 +40,13 @@ from postmortems.incidents.service import FIRST_YEAR, LAST_YEAR, IncidentError
 from postmortems.timezones import local_date, local_today
 
 Part = TimelineEvent | IncidentFactor | ImpactEstimate | Lesson | ActionItem
+
+# Amounts are stored as NUMERIC(24, 6) (models/base.py, ExactDecimal): 18 digits before the
+# point and 6 after. A value outside would be rounded by PostgreSQL (and kept as typed by
+# SQLite), or refused with a database error; these limits refuse it first, on every path.
+MAX_INTEGER_DIGITS = 18
+MAX_FRACTION_DIGITS = 6
+_PLAIN_NUMBER = re.compile(r"[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 
 
 @dataclass(frozen=True)
@@ -167,6 +175,45 @@ def kind_of(part: Part) -> "PartKind":
     return next(k for k in KINDS.values() if isinstance(part, k.model))
 
 
+# The rule for amounts: every path (form, API, import, demo) reads text with `read_amount`,
+# and `save_part` checks every Decimal it is given with `amount_problem`.
+
+
+def read_amount(text: str) -> Decimal:
+    """An amount written as text ("12345.67"), exactly; ValueError with the message to show
+    beside the field when it is not a plain number that can be stored as written."""
+    text = text.strip()
+    if "," in text:
+        raise ValueError("Use a point for decimals and no thousands separators (12345.67).")
+    if not _PLAIN_NUMBER.fullmatch(text):
+        try:
+            Decimal(text)
+        except InvalidOperation:
+            raise ValueError("Not a number.") from None
+        if "_" in text or not text.isascii():
+            raise ValueError("Not a number.")
+        raise ValueError("Write the number out in digits (12345.67).")  # 1E+30, NaN, Infinity
+    value = Decimal(text)
+    problem = amount_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+def amount_problem(value: Decimal) -> str | None:
+    """Why an amount cannot be stored exactly as it is, or None when it can."""
+    if not value.is_finite():
+        return "Write the number out in digits (12345.67)."
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    fraction_digits = max(0, -exponent)
+    if fraction_digits > MAX_FRACTION_DIGITS:
+        return f"At most {MAX_FRACTION_DIGITS} digits after the point."
+    if len(digits) + exponent > MAX_INTEGER_DIGITS:
+        return f"At most {MAX_INTEGER_DIGITS} digits before the point."
+    return None
+
+
 # The rules of each kind.
 
 
@@ -200,6 +247,17 @@ def _check_impact(incident: Incident, values: ImpactValues, part: Any, problems:
         problems.add("level", "Leave empty: this kind is measured as a number.")
     if values.likely is None:
         problems.add("likely", "Give the most likely value.")
+    refused = {name: amount_problem(v) for name, v in numbers.items() if v is not None}
+    for name, problem in refused.items():
+        if problem is not None:
+            problems.add(name, problem)
+    if not any(refused.values()):  # NaN cannot be compared; a refused bound is not worth it
+        _check_order(values, problems)
+    _check_unit(values, problems)
+
+
+def _check_order(values: ImpactValues, problems: Problems) -> None:
+    numbers = {"low": values.low, "likely": values.likely, "high": values.high}
     for name, value in numbers.items():
         if value is not None and value < 0:
             problems.add(name, "Cannot be negative: an estimate of harm is zero or more.")
@@ -210,7 +268,6 @@ def _check_impact(incident: Incident, values: ImpactValues, part: Any, problems:
         problems.add("high", "High cannot be below likely.")
     if low is not None and high is not None and low > high:
         problems.add("high", "High cannot be below low.")
-    _check_unit(values, problems)
 
 
 def _check_unit(values: ImpactValues, problems: Problems) -> None:
