@@ -119,7 +119,12 @@ class ActionItemIn(Input):
     due_on: date | None = None
     status: ActionStatus = ActionStatus.OPEN
     wont_do_reason: str = text(LONG_TEXT)
-    completed_on: date | None = None
+    completed_on: date | None = Field(
+        default=None, description="A done item's day; today when left out."
+    )
+    decided_on: date | None = Field(
+        default=None, description="The day it became won't do; today when left out."
+    )
     tracker_url: str = text(500, "An http:// or https:// link.")
     guards: list[Annotated[str, Field(max_length=200)]] = Field(
         default=[],
@@ -289,6 +294,7 @@ class ActionItemOut(Output):
     status: ActionStatus
     wont_do_reason: str
     completed_on: date | None
+    decided_on: date | None = Field(description="Null when the decision's day is unknown.")
     tracker_url: str
     guards: list[GuardRef]
 

@@ -229,6 +229,7 @@ def _action_item(
         status=item.status,
         wont_do_reason=item.wont_do_reason,
         completed_on=item.completed_on,
+        decided_on=item.decided_on,
         tracker_url=item.tracker_url,
         guard_ids=tuple(known[n] for n in names if n in known),
         new_guard=new_guard,
@@ -342,6 +343,7 @@ def postmortem(incident: Incident, url: str, viewer: User) -> dict[str, Any]:
                 "status": a.status,
                 "wont_do_reason": a.wont_do_reason,
                 "completed_on": a.completed_on,
+                "decided_on": a.decided_on,
                 "tracker_url": a.tracker_url,
                 "guards": [{"id": g.id, "name": g.name} for g in a.guards],
             }

@@ -15,7 +15,12 @@ from postmortems.incidents.parts import (
     part_values,
     save_part,
 )
-from postmortems.incidents.service import IncidentError, IncidentValues, create_incident
+from postmortems.incidents.service import (
+    IncidentError,
+    IncidentValues,
+    check_action_item_days,
+    create_incident,
+)
 from postmortems.incidents.service import update_incident as update_fields
 
 
@@ -56,7 +61,14 @@ def save_postmortem(
 ) -> None:
     """Save the incident's fields, change or remove saved parts and add new ones, as one
     revision. A saved part that someone changed since the editor opened it is a conflict."""
-    update_fields(incident, values, editor=editor, expected_version=expected_version, record=False)
+    update_fields(
+        incident,
+        values,
+        editor=editor,
+        expected_version=expected_version,
+        record=False,
+        check_action_items=False,  # asked below, once the items are as this change leaves them
+    )
     problems = Problems()
     for edit in part_edits:
         if edit.expected_version is not None and edit.part.version != edit.expected_version:
@@ -67,6 +79,7 @@ def save_postmortem(
         elif edit.values != part_values(edit.part):
             _save_row(problems, edit.name, incident, edit.values, edit.part)
     _add_parts(incident, new_parts, problems)
+    check_action_item_days(incident, incident.started_at)
     history.record_change(incident, "edited the postmortem")
 
 

@@ -101,6 +101,7 @@ class ActionItemValues:
     status: ActionStatus = ActionStatus.OPEN
     wont_do_reason: str = ""
     completed_on: date | None = None
+    decided_on: date | None = None  # the day it became won't do
     tracker_url: str = ""
     guard_ids: tuple[int, ...] = ()
     new_guard: NewGuard | None = None
@@ -304,8 +305,10 @@ def _check_action_item(
         problems.add("wont_do_reason", "Say why it won't be done.")
     if values.completed_on and values.status is not ActionStatus.DONE:
         problems.add("completed_on", "Only a done item has a completion date.")
-    elif values.completed_on and values.completed_on < started:
-        problems.add("completed_on", "Cannot be before the incident started.")
+    elif values.completed_on:
+        _check_closing_day("completed_on", values.completed_on, started, problems)
+    if values.decided_on and values.status is ActionStatus.WONT_DO:
+        _check_closing_day("decided_on", values.decided_on, started, problems)
     if values.tracker_url and not values.tracker_url.lower().startswith(("http://", "https://")):
         problems.add("tracker_url", "Use an http:// or https:// link.")
     problems.check_length("tracker_url", values.tracker_url, 500)
@@ -323,6 +326,14 @@ def _check_action_item(
         problems.add("guard_ids", "Some of these guard checks no longer exist.")
     if values.new_guard is not None:
         _check_new_guard(values.new_guard, problems)
+
+
+def _check_closing_day(name: str, day: date, started: date, problems: Problems) -> None:
+    """A day an item was closed (done or decided won't do): from the start to today."""
+    if day < started:
+        problems.add(name, f"Cannot be before the incident started ({started}).")
+    elif day > local_today():
+        problems.add(name, "Cannot be after today.")
 
 
 def _check_new_guard(guard: NewGuard, problems: Problems) -> None:
@@ -354,13 +365,19 @@ def _apply_impact(part: ImpactEstimate, values: ImpactValues) -> None:
 
 
 def _apply_action_item(part: ActionItem, values: ActionItemValues) -> None:
+    was_wont_do = part.status is ActionStatus.WONT_DO
     for f in fields(values):
         if f.name not in ("guard_ids", "new_guard"):
             setattr(part, f.name, getattr(values, f.name))
     if part.status is ActionStatus.DONE and part.completed_on is None:
         part.completed_on = local_today()
+    # Decided now, unless a day is given; an item already won't do whose day was never
+    # recorded (before migration 0017) keeps it unknown rather than get a made-up one.
+    if part.status is ActionStatus.WONT_DO and part.decided_on is None and not was_wont_do:
+        part.decided_on = local_today()
     if part.status is not ActionStatus.WONT_DO:
         part.wont_do_reason = ""
+        part.decided_on = None
     ids = list(values.guard_ids)
     guards = list(session.scalars(select(GuardCheck).where(GuardCheck.id.in_(ids)))) if ids else []
     if values.new_guard is not None:
