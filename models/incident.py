@@ -474,6 +474,8 @@ class ActionItem(Base):
     wont_do_reason: Mapped[str] = mapped_column(Text, default="")
     # The quarterly review counts the items closed in its quarter, whatever the incident.
     completed_on: Mapped[date | None] = mapped_column(index=True)
+    # The day a won't-do item was decided; None for items decided before it was recorded.
+    decided_on: Mapped[date | None]
     tracker_url: Mapped[str] = mapped_column(String(500), default="")
 
     incident: Mapped[Incident] = relationship(back_populates="action_items")

@@ -3,7 +3,7 @@
 import enum
 from collections.abc import Iterator
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from flask_wtf import FlaskForm
@@ -22,11 +22,8 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 from wtforms.widgets import CheckboxInput, ListWidget, Select
 
 from postmortems.domain import DomainError
+from postmortems.incidents.parts import read_amount
 from postmortems.timezones import from_local, to_local
-
-# Enough for any amount of money in any currency, and for item counts; matches ExactDecimal.
-MAX_INTEGER_DIGITS = 18
-MAX_FRACTION_DIGITS = 6
 
 
 class Form(FlaskForm):
@@ -114,23 +111,8 @@ class ExactDecimalField(StringField):
     def process_formdata(self, valuelist: list[Any]) -> None:
         self.data = None
         text = (valuelist[0] if valuelist else "").strip()
-        if not text:
-            return
-        if "," in text:
-            raise ValueError("Use a point for decimals and no thousands separators (12345.67).")
-        try:
-            value = Decimal(text)
-        except InvalidOperation as exc:
-            raise ValueError("Not a number.") from exc
-        if not value.is_finite() or "e" in text.lower():
-            raise ValueError("Write the number out in digits (12345.67).")
-        sign, digits, exponent = value.as_tuple()
-        fraction_digits = -exponent if isinstance(exponent, int) and exponent < 0 else 0
-        if fraction_digits > MAX_FRACTION_DIGITS:
-            raise ValueError(f"At most {MAX_FRACTION_DIGITS} digits after the point.")
-        if len(digits) - fraction_digits > MAX_INTEGER_DIGITS:
-            raise ValueError(f"At most {MAX_INTEGER_DIGITS} digits before the point.")
-        self.data = value
+        if text:
+            self.data = read_amount(text)  # the service's rule; its ValueError shows here
 
     def _value(self) -> str:
         if self.raw_data:

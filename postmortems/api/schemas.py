@@ -27,6 +27,7 @@ from models import (
     Severity,
 )
 from postmortems.db import MAX_ID
+from postmortems.incidents.parts import MAX_FRACTION_DIGITS, MAX_INTEGER_DIGITS
 from postmortems.limits import LONG_TEXT, NAME_TEXT
 from postmortems.search.service import KINDS as SEARCH_KINDS
 
@@ -54,14 +55,21 @@ def states(**schema: Any) -> dict[str, Any]:
     return schema
 
 
-# Exact decimals as strings (JSON numbers are binary floats in most clients): up to 18 digits
-# before the point and 6 after, as stored.
+# Exact decimals as strings (JSON numbers are binary floats in most clients). The limits are
+# the impact service's (read_amount), which refuses a value outside them with its own message,
+# the same the form and `flask import` give; the pattern here only documents them.
 Amount = Annotated[
     str,
     Field(
-        pattern=r"^[0-9]{1,18}(\.[0-9]{1,6})?$",
-        description='An exact decimal as a string, e.g. "400000" or "12.50".',
+        max_length=100,
+        description=(
+            f'An exact decimal as a string, e.g. "400000" or "12.50": up to '
+            f"{MAX_INTEGER_DIGITS} digits before the point and {MAX_FRACTION_DIGITS} after."
+        ),
         examples=["400000.00"],
+        json_schema_extra={
+            "pattern": rf"^[0-9]{{1,{MAX_INTEGER_DIGITS}}}(\.[0-9]{{1,{MAX_FRACTION_DIGITS}}})?$"
+        },
     ),
 ]
 Instant = Annotated[
@@ -192,8 +200,9 @@ class LessonIn(Input):
 
 
 class ActionItemIn(Input):
-    """A follow-up. Not in the schema: `due_on` and `completed_on` not before the incident
-    started; `owner_email` an active account's; at most one new guard check name."""
+    """A follow-up. Not in the schema: `due_on` not before the incident started, and
+    `completed_on` and `decided_on` from its start to today (the team's zone); `owner_email`
+    an active account's; at most one new guard check name."""
 
     model_config = ConfigDict(
         json_schema_extra={
@@ -224,7 +233,12 @@ class ActionItemIn(Input):
     due_on: date | None = None
     status: ActionStatus = ActionStatus.OPEN
     wont_do_reason: str = text(LONG_TEXT)
-    completed_on: date | None = None
+    completed_on: date | None = Field(
+        default=None, description="A done item's day; today when left out."
+    )
+    decided_on: date | None = Field(
+        default=None, description="The day it became won't do; today when left out."
+    )
     tracker_url: str = text(
         500, "An http:// or https:// link.", pattern=r"^$|^[Hh][Tt][Tt][Pp][Ss]?://"
     )
@@ -452,6 +466,7 @@ class ActionItemOut(Output):
     status: ActionStatus
     wont_do_reason: str
     completed_on: date | None
+    decided_on: date | None = Field(description="Null when the decision's day is unknown.")
     tracker_url: str
     guards: list[GuardRef]
 

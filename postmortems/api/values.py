@@ -34,6 +34,7 @@ from postmortems.incidents.parts import (
     NewGuard,
     PartValues,
     TimelineEventValues,
+    read_amount,
 )
 from postmortems.incidents.service import FIRST_YEAR, LAST_YEAR, IncidentError, IncidentValues
 from postmortems.policy import can
@@ -152,7 +153,7 @@ def part_values(body: schemas.PostmortemIn) -> list[tuple[str, PartValues]]:
             )
         )
     for n, impact in enumerate(body.impacts):
-        parts.append((f"impacts.{n}", _impact(impact)))
+        parts.append((f"impacts.{n}", _impact(impact, f"impacts.{n}", problems)))
     for n, lesson in enumerate(body.lessons):
         parts.append((f"lessons.{n}", LessonValues(group=lesson.group, text_md=lesson.text_md)))
     new_guards: set[str] = set()
@@ -164,15 +165,20 @@ def part_values(body: schemas.PostmortemIn) -> list[tuple[str, PartValues]]:
     return parts
 
 
-def _impact(impact: schemas.ImpactIn) -> ImpactValues:
-    def amount(text: str | None) -> Decimal | None:
-        return None if text is None else Decimal(text)
+def _impact(impact: schemas.ImpactIn, name: str, problems: Problems) -> ImpactValues:
+    def amount(field: str) -> Decimal | None:
+        text = getattr(impact, field)
+        try:
+            return None if text is None else read_amount(text)
+        except ValueError as exc:  # the service's rule and message, under the request's name
+            problems.add(f"{name}.{field}", str(exc))
+            return None
 
     return ImpactValues(
         kind=impact.kind,
-        low=amount(impact.low),
-        likely=amount(impact.likely),
-        high=amount(impact.high),
+        low=amount("low"),
+        likely=amount("likely"),
+        high=amount("high"),
         currency=impact.currency or "",
         unit=impact.unit or "",
         level=impact.level,
@@ -223,6 +229,7 @@ def _action_item(
         status=item.status,
         wont_do_reason=item.wont_do_reason,
         completed_on=item.completed_on,
+        decided_on=item.decided_on,
         tracker_url=item.tracker_url,
         guard_ids=tuple(known[n] for n in names if n in known),
         new_guard=new_guard,
@@ -337,6 +344,7 @@ def postmortem(incident: Incident, url: str, viewer: User) -> dict[str, Any]:
                 "status": a.status,
                 "wont_do_reason": a.wont_do_reason,
                 "completed_on": a.completed_on,
+                "decided_on": a.decided_on,
                 "tracker_url": a.tracker_url,
                 "guards": [{"id": g.id, "name": g.name} for g in a.guards],
             }

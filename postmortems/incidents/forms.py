@@ -283,6 +283,9 @@ class ActionItemForm(PartForm):
     completed_on = DateField(
         "Completed on", [Optional()], description="Left empty on a done item: today."
     )
+    decided_on = DateField(
+        "Decided on", [Optional()], description="When it became won't do; left empty: today."
+    )
     tracker_url = StringField("Tracker link", [Optional(), URL(require_tld=False), Length(max=500)])
     guard_ids = MultiCheckboxField(
         "Guard checks", coerce=int, description="The safeguards this item creates or relies on."
@@ -320,6 +323,7 @@ class ActionItemForm(PartForm):
             status=self.status.data,
             wont_do_reason=self.wont_do_reason.data or "",
             completed_on=self.completed_on.data,
+            decided_on=self.decided_on.data,
             tracker_url=(self.tracker_url.data or "").strip(),
             guard_ids=tuple(self.guard_ids.data or ()),
             new_guard=NewGuard(new_name, self.new_guard_kind.data) if new_name else None,

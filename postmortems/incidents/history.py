@@ -88,7 +88,7 @@ def snapshot(incident: Incident) -> dict[str, Any]:
         "actions": [
             {**{name: _plain(getattr(a, name)) for name in (
                 "title", "details_md", "group", "type", "owner", "owner_id", "due_on", "status",
-                "wont_do_reason", "completed_on", "tracker_url")},
+                "wont_do_reason", "completed_on", "decided_on", "tracker_url")},
              "owner_label": a.owner_label,
              "guard_ids": [g.id for g in a.guards], "guards": [g.name for g in a.guards]}
             for a in incident.action_items
@@ -255,7 +255,8 @@ def _action(data: dict[str, Any]) -> ActionItem:
         type=ActionType[data["type"]], owner=data["owner"],
         owner_id=data["owner_id"] if owner_exists else None, due_on=day(data["due_on"]),
         status=ActionStatus[data["status"]], wont_do_reason=data["wont_do_reason"],
-        completed_on=day(data["completed_on"]), tracker_url=data["tracker_url"],
+        completed_on=day(data["completed_on"]), decided_on=day(data.get("decided_on")),
+        tracker_url=data["tracker_url"],
         guards=list(session.scalars(select(GuardCheck).where(
             GuardCheck.id.in_(data["guard_ids"])))),
     )  # fmt: skip

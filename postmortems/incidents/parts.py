@@ -4,10 +4,11 @@
 each kind live in its `_check_*` function. Everything flushes; the caller commits.
 """
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import pycountry
@@ -39,6 +40,13 @@ from postmortems.incidents.service import FIRST_YEAR, LAST_YEAR, IncidentError
 from postmortems.timezones import local_date, local_today
 
 Part = TimelineEvent | IncidentFactor | ImpactEstimate | Lesson | ActionItem
+
+# Amounts are stored as NUMERIC(24, 6) (models/base.py, ExactDecimal): 18 digits before the
+# point and 6 after. A value outside would be rounded by PostgreSQL (and kept as typed by
+# SQLite), or refused with a database error; these limits refuse it first, on every path.
+MAX_INTEGER_DIGITS = 18
+MAX_FRACTION_DIGITS = 6
+_PLAIN_NUMBER = re.compile(r"[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 
 
 @dataclass(frozen=True)
@@ -93,6 +101,7 @@ class ActionItemValues:
     status: ActionStatus = ActionStatus.OPEN
     wont_do_reason: str = ""
     completed_on: date | None = None
+    decided_on: date | None = None  # the day it became won't do
     tracker_url: str = ""
     guard_ids: tuple[int, ...] = ()
     new_guard: NewGuard | None = None
@@ -176,6 +185,45 @@ def kind_of(part: Part) -> "PartKind":
     return next(k for k in KINDS.values() if isinstance(part, k.model))
 
 
+# The rule for amounts: every path (form, API, import, demo) reads text with `read_amount`,
+# and `save_part` checks every Decimal it is given with `amount_problem`.
+
+
+def read_amount(text: str) -> Decimal:
+    """An amount written as text ("12345.67"), exactly; ValueError with the message to show
+    beside the field when it is not a plain number that can be stored as written."""
+    text = text.strip()
+    if "," in text:
+        raise ValueError("Use a point for decimals and no thousands separators (12345.67).")
+    if not _PLAIN_NUMBER.fullmatch(text):
+        try:
+            Decimal(text)
+        except InvalidOperation:
+            raise ValueError("Not a number.") from None
+        if "_" in text or not text.isascii():
+            raise ValueError("Not a number.")
+        raise ValueError("Write the number out in digits (12345.67).")  # 1E+30, NaN, Infinity
+    value = Decimal(text)
+    problem = amount_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+def amount_problem(value: Decimal) -> str | None:
+    """Why an amount cannot be stored exactly as it is, or None when it can."""
+    if not value.is_finite():
+        return "Write the number out in digits (12345.67)."
+    _, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite
+    fraction_digits = max(0, -exponent)
+    if fraction_digits > MAX_FRACTION_DIGITS:
+        return f"At most {MAX_FRACTION_DIGITS} digits after the point."
+    if len(digits) + exponent > MAX_INTEGER_DIGITS:
+        return f"At most {MAX_INTEGER_DIGITS} digits before the point."
+    return None
+
+
 # The rules of each kind.
 
 
@@ -209,6 +257,17 @@ def _check_impact(incident: Incident, values: ImpactValues, part: Any, problems:
         problems.add("level", "Leave empty: this kind is measured as a number.")
     if values.likely is None:
         problems.add("likely", "Give the most likely value.")
+    refused = {name: amount_problem(v) for name, v in numbers.items() if v is not None}
+    for name, problem in refused.items():
+        if problem is not None:
+            problems.add(name, problem)
+    if not any(refused.values()):  # NaN cannot be compared; a refused bound is not worth it
+        _check_order(values, problems)
+    _check_unit(values, problems)
+
+
+def _check_order(values: ImpactValues, problems: Problems) -> None:
+    numbers = {"low": values.low, "likely": values.likely, "high": values.high}
     for name, value in numbers.items():
         if value is not None and value < 0:
             problems.add(name, "Cannot be negative: an estimate of harm is zero or more.")
@@ -219,7 +278,6 @@ def _check_impact(incident: Incident, values: ImpactValues, part: Any, problems:
         problems.add("high", "High cannot be below likely.")
     if low is not None and high is not None and low > high:
         problems.add("high", "High cannot be below low.")
-    _check_unit(values, problems)
 
 
 def _check_unit(values: ImpactValues, problems: Problems) -> None:
@@ -256,8 +314,10 @@ def _check_action_item(
         problems.add("wont_do_reason", "Say why it won't be done.")
     if values.completed_on and values.status is not ActionStatus.DONE:
         problems.add("completed_on", "Only a done item has a completion date.")
-    elif values.completed_on and values.completed_on < started:
-        problems.add("completed_on", "Cannot be before the incident started.")
+    elif values.completed_on:
+        _check_closing_day("completed_on", values.completed_on, started, problems)
+    if values.decided_on and values.status is ActionStatus.WONT_DO:
+        _check_closing_day("decided_on", values.decided_on, started, problems)
     if values.tracker_url and not values.tracker_url.lower().startswith(("http://", "https://")):
         problems.add("tracker_url", "Use an http:// or https:// link.")
     problems.check_length("tracker_url", values.tracker_url, 500)
@@ -275,6 +335,14 @@ def _check_action_item(
         problems.add("guard_ids", "Some of these guard checks no longer exist.")
     if values.new_guard is not None:
         _check_new_guard(values.new_guard, problems)
+
+
+def _check_closing_day(name: str, day: date, started: date, problems: Problems) -> None:
+    """A day an item was closed (done or decided won't do): from the start to today."""
+    if day < started:
+        problems.add(name, f"Cannot be before the incident started ({started}).")
+    elif day > local_today():
+        problems.add(name, "Cannot be after today.")
 
 
 def _check_new_guard(guard: NewGuard, problems: Problems) -> None:
@@ -306,13 +374,19 @@ def _apply_impact(part: ImpactEstimate, values: ImpactValues) -> None:
 
 
 def _apply_action_item(part: ActionItem, values: ActionItemValues) -> None:
+    was_wont_do = part.status is ActionStatus.WONT_DO
     for f in fields(values):
         if f.name not in ("guard_ids", "new_guard"):
             setattr(part, f.name, getattr(values, f.name))
     if part.status is ActionStatus.DONE and part.completed_on is None:
         part.completed_on = local_today()
+    # Decided now, unless a day is given; an item already won't do whose day was never
+    # recorded (before migration 0017) keeps it unknown rather than get a made-up one.
+    if part.status is ActionStatus.WONT_DO and part.decided_on is None and not was_wont_do:
+        part.decided_on = local_today()
     if part.status is not ActionStatus.WONT_DO:
         part.wont_do_reason = ""
+        part.decided_on = None
     ids = list(values.guard_ids)
     guards = list(session.scalars(select(GuardCheck).where(GuardCheck.id.in_(ids)))) if ids else []
     if values.new_guard is not None:

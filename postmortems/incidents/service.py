@@ -359,16 +359,45 @@ def update_incident(
     editor: User | None,
     expected_version: int | None = None,
     record: bool = True,
+    check_action_items: bool = True,
 ) -> None:
     """Change an incident's own fields; refused with ConflictError when `expected_version` (the
-    version the editor started from) is no longer the saved one."""
+    version the editor started from) is no longer the saved one. A caller that changes the
+    action items in the same change asks `check_action_item_days` after them instead
+    (`check_action_items` False)."""
     lock_incident(incident, expected_version)
     check_incident(values, incident=incident, viewer=editor, external=incident.is_external)
+    if check_action_items:
+        check_action_item_days(incident, values.started_at)
     _apply(incident, values)
     session.flush()
     record_escapes(incident)
     if record:
         history.record_change(incident, "edited the postmortem")
+
+
+def check_action_item_days(incident: Incident, started_at: datetime | None) -> None:
+    """Refuse a start after the day one of the incident's action items was done or decided
+    won't do, naming the item: the item's own rule (parts.py), asked from the other side."""
+    if started_at is None:
+        return
+    start = local_date(started_at)
+    items = session.execute(
+        select(ActionItem.title, ActionItem.completed_on, ActionItem.decided_on)
+        .where(
+            ActionItem.incident_id == incident.id,
+            or_(ActionItem.completed_on < start, ActionItem.decided_on < start),
+        )
+        .order_by(ActionItem.id)
+    )
+    problems = Problems()
+    for title, completed_on, decided_on in items:
+        if completed_on is not None and completed_on < start:
+            what = f"was completed on {completed_on}"
+        else:
+            what = f"was decided won't do on {decided_on}"
+        problems.add("started_at", f"The action item “{title}” {what}, before this start.")
+    problems.raise_if_any(IncidentError)
 
 
 def delete_incident(incident: Incident) -> None:

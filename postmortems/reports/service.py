@@ -271,6 +271,7 @@ def quarterly_report(
         [(label, q.first_day, q.next_first_day) for label, q in compared.items()],
         {label: q.next_first_day for label, q in compared.items()},
     )
+    closed_on = func.coalesce(ActionItem.completed_on, ActionItem.decided_on)
     closed = session.scalar(
         select(func.count())
         .select_from(Incident)
@@ -278,8 +279,10 @@ def quarterly_report(
         .where(
             *counted(filters, dated=False),
             ActionItem.status.in_(CLOSED),
-            ActionItem.completed_on >= quarter.first_day,
-            ActionItem.completed_on <= quarter.last_day,
+            # Done on its completion day, won't do on its decision day; a decision whose day
+            # is unknown (NULL, decided before it was recorded) is closed in no quarter.
+            closed_on >= quarter.first_day,
+            closed_on <= quarter.last_day,
         )
     )
     guards = tuple(

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import Enum
 from typing import Any, TypeVar, cast
 
@@ -18,6 +18,8 @@ try:  # libyaml's parser where it is built in (PyYAML's wheels have it): ten tim
     from yaml import CSafeLoader as SafeLoader
 except ImportError:  # pragma: no cover
     from yaml import SafeLoader  # type: ignore[assignment]
+
+from postmortems.incidents.parts import read_amount
 
 E = TypeVar("E", bound=Enum)
 
@@ -288,12 +290,9 @@ class Fields:
         if isinstance(value, bool | float):
             raise self.problem(name, "write the number in quotes, as exact text ('12.50')")
         try:
-            number = Decimal(str(value))
-        except InvalidOperation:
-            raise self.problem(name, f"{value!r} is not a number") from None
-        if not number.is_finite():
-            raise self.problem(name, f"{value!r} is not a number")
-        return number
+            return read_amount(str(value))  # the impact service's rule and message
+        except ValueError as exc:
+            raise self.problem(name, str(exc)) from None
 
     def strings(self, name: str) -> list[str]:
         value = self.raw(name, [])

@@ -302,6 +302,7 @@ def _action_item(item: ActionItem) -> dict[str, Any]:
         "status": item.status.name,
         "wont_do_reason": item.wont_do_reason,
         "completed_on": day(item.completed_on),
+        "decided_on": day(item.decided_on),
         "tracker_url": item.tracker_url,
         "guards": [guard.name for guard in item.guards],
     }
@@ -851,6 +852,7 @@ def _action(f: Fields) -> Part:
         status=f.enum("status", ActionStatus, ActionStatus.OPEN),
         wont_do_reason=f.text("wont_do_reason"),
         completed_on=f.day("completed_on"),
+        decided_on=f.day("decided_on"),
         tracker_url=f.text("tracker_url"),
     )
 
@@ -897,7 +899,8 @@ def update_postmortem(incident: Incident, parsed: ParsedPostmortem) -> None:
         )
     values = _incident_values(parsed)
     try:
-        update_incident(incident, values, editor=None, record=False)
+        # The file's action items replace the saved ones and are checked against its start.
+        update_incident(incident, values, editor=None, record=False, check_action_items=False)
     except DomainError as exc:
         raise _refused(record, exc) from exc
     if parsed.source is not None:

@@ -78,7 +78,8 @@ def rich(db) -> None:
                          owner_id=owner.id, due_on=date(2021, 4, 1), tracker_url="https://t/1",
                          new_guard=NewGuard("Job lock test", GuardKind.AUTOMATED_TEST)),
         ActionItemValues("Rewrite billing", LessonGroup.TECHNICAL, ActionType.CORRECTIVE,
-                         status=ActionStatus.WONT_DO, wont_do_reason="Too big"),
+                         status=ActionStatus.WONT_DO, wont_do_reason="Too big",
+                         decided_on=date(2021, 3, 6)),
     ]:  # fmt: skip
         save_part(incident, part, record=False)
     path = create_path(PathValues("First week", "Read *these*", team.id, True), by=owner)
