@@ -9,9 +9,11 @@ Every kept value says whose view it holds: `cached` takes the viewer as a requir
 to what one person may see is never served to another.
 """
 
+import threading
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
+from cachetools import LRUCache
 from flask import current_app, g, has_request_context
 from sqlalchemy import select
 
@@ -20,7 +22,34 @@ from postmortems.auth.access import viewer_key
 from postmortems.db import session
 
 T = TypeVar("T")
-MAX_ENTRIES = 2000  # a bound on memory: the store is emptied when it grows past it
+# One lock for the process's stores: cachetools' caches are not safe across threads (gunicorn
+# --threads), and what they guard takes microseconds.
+_LOCK = threading.Lock()
+
+
+def lru_store(name: str, max_entries: int) -> "LRUCache[Hashable, Any]":
+    """This app's least-recently-used store `name`, made on first use: the one kind of store
+    every kept figure lives in (the figures below, the report's month pieces)."""
+    with _LOCK:
+        store: LRUCache[Hashable, Any] = current_app.extensions.setdefault(
+            name, LRUCache(maxsize=max_entries)
+        )
+    return store
+
+
+def store_get(store: "LRUCache[Hashable, Any]", key: Hashable) -> Any:
+    """A kept value, or None; a hit counts as a use (least recently used goes first)."""
+    with _LOCK:
+        return store.get(key)
+
+
+def store_put(store: "LRUCache[Hashable, Any]", key: Hashable, value: Any) -> None:
+    """Keep a value, dropping the least recently used past the bound (0 keeps nothing)."""
+    with _LOCK:
+        try:
+            store[key] = value
+        except ValueError:  # cachetools: larger than the whole store (a bound of 0)
+            pass
 
 
 def data_version() -> int:
@@ -51,13 +80,11 @@ def cached(key: Hashable, compute: Callable[[], T], *, viewer: User | None) -> T
     key = cache_key(key, viewer)
     if has_pending_writes():
         return compute()
-    store: dict[Hashable, tuple[int, Any]] = current_app.extensions.setdefault("figure_cache", {})
+    store = lru_store("figure_cache", current_app.config["CACHE_MAX_ENTRIES"])
     version = data_version()
-    hit = store.get(key)
+    hit = store_get(store, key)
     if hit is not None and hit[0] == version:
         return hit[1]  # type: ignore[no-any-return]
     value = compute()
-    if len(store) >= MAX_ENTRIES:
-        store.clear()
-    store[key] = (version, value)
+    store_put(store, key, (version, value))
     return value

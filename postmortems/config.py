@@ -14,6 +14,9 @@ class Config:
     INCIDENTS_PER_PAGE = 20
     WTF_CSRF_TIME_LIMIT = None  # a long postmortem can take more than an hour to write
     MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    # Figures and pages kept per worker until the data changes (cache.py): the least recently
+    # used go first past this many. A kept page is a few kB to a few hundred kB.
+    CACHE_MAX_ENTRIES = 2000
 
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
