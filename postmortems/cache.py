@@ -9,6 +9,7 @@ Every kept value says whose view it holds: `cached` takes the viewer as a requir
 to what one person may see is never served to another.
 """
 
+import contextlib
 import threading
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
@@ -45,11 +46,9 @@ def store_get(store: "LRUCache[Hashable, Any]", key: Hashable) -> Any:
 
 def store_put(store: "LRUCache[Hashable, Any]", key: Hashable, value: Any) -> None:
     """Keep a value, dropping the least recently used past the bound (0 keeps nothing)."""
-    with _LOCK:
-        try:
-            store[key] = value
-        except ValueError:  # cachetools: larger than the whole store (a bound of 0)
-            pass
+    # cachetools refuses a value larger than the whole store (a bound of 0): keep nothing.
+    with _LOCK, contextlib.suppress(ValueError):
+        store[key] = value
 
 
 def data_version() -> int:
