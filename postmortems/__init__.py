@@ -15,6 +15,7 @@ from postmortems.auth.access import require_sign_in
 from postmortems.auth.sessions import load_session_user
 from postmortems.auth.views import bp as auth_bp
 from postmortems.cli import db_cli, demo_cli, markdown_cli, report_cli, users_cli
+from postmortems.commit import init_commit_pipeline
 from postmortems.config import Config
 from postmortems.db import DatabaseIdConverter, init_db
 from postmortems.errors import register_error_handlers
@@ -29,10 +30,8 @@ from postmortems.incidents.views import bp as incidents_bp
 from postmortems.knowledge.views import bp as knowledge_bp
 from postmortems.paths.views import bp as paths_bp
 from postmortems.policy import init_policy
-from postmortems.reports.versions import init_figure_versions
 from postmortems.reports.views import bp as reports_bp
 from postmortems.search.cli import search_cli
-from postmortems.search.index import init_search
 from postmortems.search.views import bp as search_bp
 from postmortems.security import init_security
 from postmortems.taxonomy.views import bp as taxonomy_bp
@@ -61,8 +60,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     check_config(app)
     init_proxy(app)
     init_db(app)
-    init_search(app)
-    init_figure_versions(app)
+    init_commit_pipeline(app)
     csrf.init_app(app)
     init_login(app)
     init_security(app)

@@ -83,11 +83,14 @@ def init_db(app: Flask) -> None:
     writer = sessionmaker(
         engine.execution_options(sqlite_begin_immediate=True), expire_on_commit=False
     )
-    for factory in (reader, writer):
-        _track_writes(factory)
     app.extensions["db_sessionmaker"] = reader
     app.extensions["db_write_sessionmaker"] = writer
     app.teardown_appcontext(_close_session)
+
+
+def session_factories(app: Flask) -> list[sessionmaker[Session]]:
+    """Every session factory of the app (commit.py hooks its subscribers into each)."""
+    return [app.extensions["db_sessionmaker"], app.extensions["db_write_sessionmaker"]]
 
 
 def get_session() -> Session:
@@ -157,38 +160,31 @@ def commit_change(change: Callable[[], T]) -> T:
 BOOKKEEPING_TABLES = {"user_session", "sign_in_failure", "api_token", "api_request_count"}
 
 
-def _note_writes(db_session: Session, *_args: Any) -> None:
+def note_flush(db_session: Session) -> None:
+    """After a flush: did it write anything but bookkeeping?"""
     # after_flush still lists what the flush wrote in new, dirty and deleted.
     written = {*db_session.new, *db_session.dirty, *db_session.deleted}
     if any(getattr(obj, "__tablename__", None) not in BOOKKEEPING_TABLES for obj in written):
         db_session.info["wrote"] = True
 
 
-def _note_statement_writes(state: ORMExecuteState) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
-        table = getattr(state.statement, "table", None)
-        if getattr(table, "name", None) not in BOOKKEEPING_TABLES:
-            state.session.info["wrote"] = True
+def note_statement(state: ORMExecuteState) -> None:
+    """A bulk INSERT, UPDATE or DELETE through the session, on anything but bookkeeping."""
+    table = getattr(state.statement, "table", None)
+    if getattr(table, "name", None) not in BOOKKEEPING_TABLES:
+        state.session.info["wrote"] = True
 
 
-def _move_data_version(db_session: Session) -> None:
+def write_data_version(db_session: Session) -> None:
     """A transaction that wrote anything moves the data version as it commits, so that every
     process knows the figures it keeps from before are stale (see cache.py). It is the last
     row a transaction locks, so it cannot deadlock with the rows the change locked first."""
-    db_session.flush()  # commit flushes only after this event: see what is still pending now
     if db_session.info.pop("wrote", False):
         db_session.execute(text("UPDATE data_version SET number = number + 1 WHERE id = 1"))
 
 
-def _forget_writes(db_session: Session, *_args: Any) -> None:
+def forget_writes(db_session: Session) -> None:
     db_session.info.pop("wrote", None)
-
-
-def _track_writes(factory: sessionmaker[Session]) -> None:
-    event.listen(factory, "after_flush", _note_writes)
-    event.listen(factory, "do_orm_execute", _note_statement_writes)
-    event.listen(factory, "before_commit", _move_data_version)
-    event.listen(factory, "after_rollback", _forget_writes)
 
 
 def rollback_if_open() -> None:

@@ -17,11 +17,10 @@ from datetime import UTC, datetime
 from itertools import chain
 from typing import Any
 
-from flask import Flask
 from sqlalchemy import inspect, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session
 
 ALL_MONTHS = "*"
 PENDING = "figure_months"
@@ -45,7 +44,7 @@ def month_scope(instant: datetime) -> str:
     return f"{at.year:04d}-{at.month:02d}"
 
 
-def _note_written(db_session: Session, *_args: Any) -> None:
+def note_flush(db_session: Session) -> None:
     """After each flush: which months' figures may this flush have moved?"""
     from models import ActionItem, ImpactEstimate, Incident, IncidentFactor
 
@@ -84,18 +83,17 @@ def _moves_any_month(obj: object, new: Any, deleted: set[object]) -> bool:
     return isinstance(obj, Team) and obj in deleted
 
 
-def _note_statement(state: ORMExecuteState) -> None:
-    if state.is_insert or state.is_update or state.is_delete:
-        table = getattr(state.statement, "table", None)
-        if getattr(table, "name", None) in FIGURE_TABLES:
-            state.session.info.setdefault(PENDING, set()).add(ALL_MONTHS)
+def note_statement(state: ORMExecuteState) -> None:
+    """A bulk INSERT, UPDATE or DELETE through the session on a table the figures read."""
+    table = getattr(state.statement, "table", None)
+    if getattr(table, "name", None) in FIGURE_TABLES:
+        state.session.info.setdefault(PENDING, set()).add(ALL_MONTHS)
 
 
-def _move_versions(db_session: Session) -> None:
+def write_pending(db_session: Session) -> None:
     """Before commit, after the last flush: move the versions of the months written."""
     from models import FigureVersion, Incident
 
-    db_session.flush()
     months: set[str] = db_session.info.pop(PENDING, set())
     incident_ids: set[int] = db_session.info.pop(PENDING_INCIDENTS, set())
     if incident_ids:
@@ -117,19 +115,6 @@ def _move_versions(db_session: Session) -> None:
     )
 
 
-def _forget(db_session: Session, *_args: Any) -> None:
+def forget_pending(db_session: Session) -> None:
     db_session.info.pop(PENDING, None)
     db_session.info.pop(PENDING_INCIDENTS, None)
-
-
-def init_figure_versions(app: Flask) -> None:
-    """Hook the figure versions into the app's sessions (the reading and the writing kind)."""
-    from sqlalchemy import event
-
-    for name in ("db_sessionmaker", "db_write_sessionmaker"):
-        factory: sessionmaker[Session] = app.extensions[name]
-        event.listen(factory, "after_flush", _note_written)
-        event.listen(factory, "do_orm_execute", _note_statement)
-        # Before the data version moves (db.py), which counts this upsert as a write too.
-        event.listen(factory, "before_commit", _move_versions, insert=True)
-        event.listen(factory, "after_rollback", _forget)

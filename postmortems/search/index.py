@@ -5,11 +5,11 @@ stemmed title and body (see text.py). SQLite reads them through the FTS5 table `
 (kept in step with the rows by triggers), PostgreSQL through a GIN index over
 `to_tsvector('simple', …)` of the same columns: both match the same stems.
 
-The index follows every write by itself: the session hooks at the end of this module note the
+The index follows every write by itself: the functions at the end of this module note the
 postmortems and guard checks that a flush wrote, and rewrite their rows just before the
-transaction commits. One place, so that no write path (views, CLI, demo, restore, API, import)
-can forget it. The queries here are plain Core over lightweight tables (migration 0010 keeps a
-frozen copy of them for its backfill).
+transaction commits (postmortems/commit.py calls them, first of its subscribers). One place,
+so that no write path (views, CLI, demo, restore, API, import) can forget it. The queries here
+are plain Core over lightweight tables (migration 0010 keeps a frozen copy for its backfill).
 """
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -17,9 +17,8 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
-from flask import Flask
 from sqlalchemy import Connection, column, delete, func, insert, select, table
-from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session
 
 from postmortems.search import schema
 from postmortems.search.text import stemmed_text
@@ -264,7 +263,7 @@ INDEXED_TABLES = {
 }
 
 
-def _note_written(db_session: Session, *_args: Any) -> None:
+def note_flush(db_session: Session) -> None:
     """After each flush: which postmortems and guard checks did it write?"""
     from models import ActionItem, GuardCheck, Incident, IncidentFactor, Lesson, TimelineEvent
 
@@ -282,7 +281,7 @@ def _note_written(db_session: Session, *_args: Any) -> None:
     guards.discard(None)
 
 
-def _note_bulk_delete(state: ORMExecuteState) -> None:
+def note_statement(state: ORMExecuteState) -> None:
     """A DELETE statement run through the session (`session.execute(delete(Incident))`)
     names no objects: its rows are found missing at commit."""
     if state.is_delete:
@@ -291,9 +290,8 @@ def _note_bulk_delete(state: ORMExecuteState) -> None:
             state.session.info[BULK_DELETED] = True
 
 
-def _reindex_written(db_session: Session) -> None:
+def write_pending(db_session: Session) -> None:
     """Before commit: rewrite the index rows of what this transaction wrote."""
-    db_session.flush()
     incidents, guards = db_session.info.pop(PENDING, (set(), set()))
     bulk_deleted = db_session.info.pop(BULK_DELETED, False)
     if incidents or guards or bulk_deleted:
@@ -304,19 +302,6 @@ def _reindex_written(db_session: Session) -> None:
         reindex_guards(conn, guards)
 
 
-def _forget_written(db_session: Session, *_args: Any) -> None:
+def forget_pending(db_session: Session) -> None:
     db_session.info.pop(PENDING, None)
     db_session.info.pop(BULK_DELETED, None)
-
-
-def init_search(app: Flask) -> None:
-    """Hook the index upkeep into the app's sessions (both the reading and the writing kind)."""
-    from sqlalchemy import event
-
-    for name in ("db_sessionmaker", "db_write_sessionmaker"):
-        factory: sessionmaker[Session] = app.extensions[name]
-        event.listen(factory, "after_flush", _note_written)
-        event.listen(factory, "do_orm_execute", _note_bulk_delete)
-        # First among the commit hooks: the data version moves after the index is written.
-        event.listen(factory, "before_commit", _reindex_written, insert=True)
-        event.listen(factory, "after_rollback", _forget_written)
