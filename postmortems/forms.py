@@ -22,6 +22,7 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 from wtforms.widgets import CheckboxInput, ListWidget, Select
 
 from postmortems.domain import DomainError
+from postmortems.markdown import MARKDOWN_FIELD_NAMES, markdown_problem
 from postmortems.timezones import from_local, to_local
 
 # Enough for any amount of money in any currency, and for item counts; matches ExactDecimal.
@@ -37,7 +38,15 @@ class Form(FlaskForm):
         for field in self:
             if type(field) in (StringField, TextAreaField):
                 field.data = (field.data or "").replace("\x00", "")
-        return bool(super().validate(extra_validators))
+        valid = bool(super().validate(extra_validators))
+        for field in _all_fields(self):
+            # Markdown over the limits is refused beside its field (rows' fields too), before
+            # anything renders it.
+            markdown = type(field) is TextAreaField and field.short_name in MARKDOWN_FIELD_NAMES
+            if markdown and (problem := markdown_problem(field.data)) is not None:
+                field.errors = [*field.errors, problem]
+                valid = False
+        return valid
 
     def show_errors(self, error: DomainError) -> None:
         """Put a refused change's messages beside the fields they name (a row's fields by their

@@ -26,8 +26,11 @@ from models import (
 from postmortems.db import MAX_ID
 from postmortems.search.service import KINDS as SEARCH_KINDS
 
-# Long enough for any section anyone writes; the request size cap bounds the whole body.
+# Long enough for any plain text anyone writes; the request size cap bounds the whole body.
+# Markdown fields have no length here: the Markdown limits (MARKDOWN_MAX_CHARS and the rest,
+# postmortems/markdown.py) are checked for them after parsing, naming the field the same way.
 LONG_TEXT = 100_000
+MARKDOWN = "Markdown, within the Markdown limits (at most 100,000 characters by default)."
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 # Exact decimals as strings (JSON numbers are binary floats in most clients): up to 18 digits
 # before the point and 6 after, as stored.
@@ -70,13 +73,13 @@ class Output(BaseModel):
 
 class TimelineEventIn(Input):
     at: Instant
-    text_md: str = Field(max_length=LONG_TEXT, description="Markdown.")
+    text_md: str = Field(description=MARKDOWN)
 
 
 class FactorIn(Input):
     category: CauseCategory
     factor: str = Field(max_length=120, description="A contributing factor's name (taxonomy).")
-    note: str = text(LONG_TEXT, "Markdown.")
+    note: str = Field(default="", description=MARKDOWN)
     is_primary: bool = False
 
 
@@ -96,14 +99,14 @@ class ImpactIn(Input):
 
 class LessonIn(Input):
     group: LessonGroup
-    text_md: str = Field(max_length=LONG_TEXT, description="Markdown.")
+    text_md: str = Field(description=MARKDOWN)
 
 
 class ActionItemIn(Input):
     title: str = Field(max_length=200)
     group: LessonGroup
     type: ActionType
-    details_md: str = text(LONG_TEXT, "Markdown.")
+    details_md: str = Field(default="", description=MARKDOWN)
     owner: str = text(120, "Someone without an account.")
     owner_email: str | None = Field(
         default=None, max_length=254, description="An active account's email."
@@ -140,12 +143,12 @@ class PostmortemIn(Input):
     mitigated_is_estimated: bool = False
     resolved_at: Instant | None = None
     resolved_is_estimated: bool = False
-    what_happened_md: str = text(LONG_TEXT, "Markdown.")
-    analysis_md: str = text(LONG_TEXT, "Markdown.")
-    detection_md: str = text(LONG_TEXT, "Markdown.")
-    response_md: str = text(LONG_TEXT, "Markdown.")
-    went_well_md: str = text(LONG_TEXT, "Markdown.")
-    got_lucky_md: str = text(LONG_TEXT, "Markdown.")
+    what_happened_md: str = Field(default="", description=MARKDOWN)
+    analysis_md: str = Field(default="", description=MARKDOWN)
+    detection_md: str = Field(default="", description=MARKDOWN)
+    response_md: str = Field(default="", description=MARKDOWN)
+    went_well_md: str = Field(default="", description=MARKDOWN)
+    got_lucky_md: str = Field(default="", description=MARKDOWN)
     tags: list[Annotated[str, Field(max_length=60)]] = Field(default=[], max_length=50)
     is_near_miss: bool = False
     exclude_from_metrics: bool = False
