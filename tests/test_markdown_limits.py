@@ -72,3 +72,31 @@ def test_the_api_refuses_a_deep_list_in_a_timeline_event_naming_it(app, db) -> N
     assert response.status_code == 422, response.get_json()
     assert "timeline.0.text_md" in response.get_json()["fields"], response.get_json()
     assert incidents(db) == 0
+
+
+MOJ_ENTRY = """---
+title: Incident on 2020-04-15 Nginx/TLS
+---
+
+# Incident on 2020-04-15 Nginx/TLS
+
+- **Key events**
+  - Fault occurs 2020-04-15 07:15
+
+- **Status**: Resolved at 2020-04-30 15:09 UTC
+
+{body}
+"""
+
+
+def test_import_reports_a_file_with_a_deep_list_by_name_and_imports_the_others(
+    runner, db, tmp_path
+) -> None:
+    (tmp_path / "2020-04-15.html.md.erb").write_text(MOJ_ENTRY.format(body=""), encoding="utf-8")
+    (tmp_path / "2020-04-16.html.md.erb").write_text(
+        MOJ_ENTRY.format(body=DEEP_LIST).replace("04-15", "04-16"), encoding="utf-8"
+    )
+    result = runner.invoke(args=["import", str(tmp_path), "--format", "moj"])
+    assert "2020-04-16.html.md.erb" in result.output
+    assert "Lists and quotes nest at most 16 deep" in result.output
+    assert incidents(db) == 1
