@@ -56,3 +56,12 @@ class Config:
     # A person counts as new (their home page offers the reading paths meant for them) for this
     # many days after their account was made, and after that while they have read nothing.
     NEW_USER_DAYS = 30
+
+    # Limits on each Markdown text (see docs/limits.md), checked before it is rendered or saved:
+    # its length; how deep lists, quotes and [brackets] may nest; how many `[` one text may
+    # leave unclosed (each makes rendering search its paragraph again); and the CPU time one
+    # rendering may take before the text is refused as too slow to format.
+    MARKDOWN_MAX_CHARS = 100_000
+    MARKDOWN_MAX_NESTING = 16
+    MARKDOWN_MAX_UNCLOSED_BRACKETS = 100
+    MARKDOWN_RENDER_SECONDS = 0.5

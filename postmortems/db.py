@@ -5,7 +5,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, g, has_request_context, request
+from flask import Flask, abort, current_app, g
 from sqlalchemy import Engine, create_engine, event, make_url, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
@@ -22,8 +22,9 @@ from postmortems.files import create_private_file
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 MAX_ID = 2**31 - 1  # PostgreSQL's INTEGER
-# Requests with these methods only read; every other request may write.
-READ_ONLY_METHODS = {"GET", "HEAD", "OPTIONS"}
+# Statements that begin with these words only read; any other statement in a transaction
+# that has only read so far makes it take SQLite's write lock first (see make_engine).
+READING_WORDS = {"SELECT", "WITH", "PRAGMA", "EXPLAIN", "VALUES"}
 CONFLICT_MESSAGE = (
     "Someone else saved a change at the same moment, so nothing of yours was saved. "
     "Your text is kept here: check it and save again."
@@ -65,14 +66,49 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(conn: Any) -> None:
-        # A transaction that reads first and writes later cannot wait for another writer in
-        # SQLite: it fails at once with "database is locked". Writers therefore take the write
-        # lock when they begin (waiting up to the busy timeout) and run one after another;
-        # readers stay concurrent under WAL.
         immediate = conn.get_execution_options().get("sqlite_begin_immediate", False)
+        conn.info["sqlite_writing"] = None  # BEGIN itself is no write
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        conn.info["sqlite_writing"] = immediate
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _sqlite_lock_before_writing(
+        conn: Any, cursor: Any, statement: str, _params: Any, context: Any, _many: bool
+    ) -> None:
+        # A transaction begins deferred and reads without any lock (WAL). Its first write
+        # would need SQLite to upgrade it to a writer, which fails at once, whatever the busy
+        # timeout, when another writer committed since it read. So before that first write the
+        # transaction ends its reading (it has written nothing) and begins again IMMEDIATE,
+        # waiting its turn for the write lock: the lock is held only from the first write to
+        # the commit, never while a request renders, hashes or reads. Reads made before see
+        # the data as it was then, as under PostgreSQL's READ COMMITTED; a change based on
+        # them is still checked by row versions and unique constraints. SELECT … FOR UPDATE
+        # (rendered without the clause on SQLite) takes the write lock too: it is a promise
+        # to write what it read.
+        if conn.info.get("sqlite_writing") is not False:
+            return
+        if _only_reads(statement, context):
+            return
+        dbapi_connection = cursor.connection
+        dbapi_connection.execute("COMMIT")
+        conn.info["sqlite_writing"] = True  # before BEGIN: if it times out, nothing is open
+        dbapi_connection.execute("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _sqlite_end(conn: Any) -> None:
+        conn.info["sqlite_writing"] = None
 
     return engine
+
+
+def _only_reads(statement: str, context: Any) -> bool:
+    """Whether a statement only reads and takes no row lock."""
+    words = statement.lstrip().split(None, 1)
+    if not words or words[0].upper() not in READING_WORDS:
+        return False
+    compiled = getattr(context, "compiled", None)
+    return getattr(getattr(compiled, "statement", None), "_for_update_arg", None) is None
 
 
 def init_db(app: Flask) -> None:
@@ -94,13 +130,13 @@ def session_factories(app: Flask) -> list[sessionmaker[Session]]:
 
 
 def get_session() -> Session:
-    """Return this app context's session, opening it on first use."""
+    """Return this app context's session, opening it on first use.
+
+    Its transactions begin deferred and take SQLite's write lock at their first write (see
+    make_engine), so a request that only reads (a GET, a preview, a search) never takes it.
+    """
     if "db_session" not in g:
-        # Outside a request (CLI, tests) transactions begin deferred: a command's session may
-        # stay open for long, and should not hold the write lock while it only reads.
-        writes = has_request_context() and request.method not in READ_ONLY_METHODS
-        factory = "db_write_sessionmaker" if writes else "db_sessionmaker"
-        g.db_session = current_app.extensions[factory]()
+        g.db_session = current_app.extensions["db_sessionmaker"]()
     return g.db_session  # type: ignore[no-any-return]
 
 

@@ -23,6 +23,7 @@ from wtforms.widgets import CheckboxInput, ListWidget, Select
 
 from postmortems.domain import DomainError
 from postmortems.incidents.parts import read_amount
+from postmortems.markdown import MARKDOWN_FIELD_NAMES, markdown_problem
 from postmortems.timezones import from_local, to_local
 
 
@@ -34,7 +35,15 @@ class Form(FlaskForm):
         for field in self:
             if type(field) in (StringField, TextAreaField):
                 field.data = (field.data or "").replace("\x00", "")
-        return bool(super().validate(extra_validators))
+        valid = bool(super().validate(extra_validators))
+        for field in _all_fields(self):
+            # Markdown over the limits is refused beside its field (rows' fields too), before
+            # anything renders it.
+            markdown = type(field) is TextAreaField and field.short_name in MARKDOWN_FIELD_NAMES
+            if markdown and (problem := markdown_problem(field.data)) is not None:
+                field.errors = [*field.errors, problem]
+                valid = False
+        return valid
 
     def show_errors(self, error: DomainError) -> None:
         """Put a refused change's messages beside the fields they name (a row's fields by their

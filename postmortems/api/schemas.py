@@ -31,6 +31,10 @@ from postmortems.incidents.parts import MAX_FRACTION_DIGITS, MAX_INTEGER_DIGITS
 from postmortems.limits import LONG_TEXT, NAME_TEXT
 from postmortems.search.service import KINDS as SEARCH_KINDS
 
+# Markdown fields have no length here: the Markdown limits (MARKDOWN_MAX_CHARS and the rest,
+# postmortems/markdown.py) are checked for them after parsing, naming the field the same way.
+MARKDOWN = "Markdown, within the Markdown limits (at most 100,000 characters by default)."
+
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 # A text the services refuse when it is blank: something other than white space.
 NOT_BLANK = r"\S"
@@ -119,13 +123,13 @@ class Output(BaseModel):
 
 class TimelineEventIn(Input):
     at: Instant
-    text_md: str = filled(LONG_TEXT, "Markdown.")
+    text_md: str = Field(description=MARKDOWN, json_schema_extra=states(pattern=NOT_BLANK))
 
 
 class FactorIn(Input):
     category: CauseCategory
     factor: str = Field(max_length=120, description="A contributing factor's name (taxonomy).")
-    note: str = text(LONG_TEXT, "Markdown.")
+    note: str = Field(default="", description=MARKDOWN)
     is_primary: bool = False
 
 
@@ -196,7 +200,7 @@ class ImpactIn(Input):
 
 class LessonIn(Input):
     group: LessonGroup
-    text_md: str = filled(LONG_TEXT, "Markdown.")
+    text_md: str = Field(description=MARKDOWN, json_schema_extra=states(pattern=NOT_BLANK))
 
 
 class ActionItemIn(Input):
@@ -225,7 +229,7 @@ class ActionItemIn(Input):
     title: str = filled(200)
     group: LessonGroup
     type: ActionType
-    details_md: str = text(LONG_TEXT, "Markdown.")
+    details_md: str = Field(default="", description=MARKDOWN)
     owner: str = text(120, "Someone without an account.")
     owner_email: str | None = Field(
         default=None, max_length=254, description="An active account's email."
@@ -269,12 +273,12 @@ class PostmortemIn(Input):
     mitigated_is_estimated: bool = False
     resolved_at: Instant | None = None
     resolved_is_estimated: bool = False
-    what_happened_md: str = text(LONG_TEXT, "Markdown.")
-    analysis_md: str = text(LONG_TEXT, "Markdown.")
-    detection_md: str = text(LONG_TEXT, "Markdown.")
-    response_md: str = text(LONG_TEXT, "Markdown.")
-    went_well_md: str = text(LONG_TEXT, "Markdown.")
-    got_lucky_md: str = text(LONG_TEXT, "Markdown.")
+    what_happened_md: str = Field(default="", description=MARKDOWN)
+    analysis_md: str = Field(default="", description=MARKDOWN)
+    detection_md: str = Field(default="", description=MARKDOWN)
+    response_md: str = Field(default="", description=MARKDOWN)
+    went_well_md: str = Field(default="", description=MARKDOWN)
+    got_lucky_md: str = Field(default="", description=MARKDOWN)
     tags: list[Annotated[str, Field(max_length=60)]] = Field(default=[], max_length=50)
     is_near_miss: bool = False
     exclude_from_metrics: bool = False

@@ -10,7 +10,7 @@ from datetime import timedelta
 from functools import cache
 from urllib.parse import urlsplit
 
-from flask import current_app, g
+from flask import current_app
 from sqlalchemy import Executable, case, delete, func, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -346,18 +346,9 @@ def check_session(user_id: int, token: str, lifetimes: SessionLifetimes) -> Sess
 
 
 def _write_bookkeeping(stmt: Executable) -> None:
-    """Run a bookkeeping write (a session's last-seen time) without holding up other writers.
-
-    A request that writes already holds the write lock: the statement joins its transaction.
-    One that only reads must not turn its read into a write (SQLite would refuse it if anyone
-    wrote since), so the statement commits at once in a short transaction of its own.
-    """
-    request_session: Session | None = g.get("db_session")
-    if request_session is not None and request_session.in_transaction():
-        bind = request_session.get_bind()
-        if bind.get_execution_options().get("sqlite_begin_immediate", False):
-            request_session.execute(stmt)
-            return
+    """Run a bookkeeping write (a session's last-seen time) without holding up other writers:
+    it commits at once in a short transaction of its own, so the request's own transaction
+    stays a read (no write lock held while the page renders) until it writes something."""
     writer: Session
     with current_app.extensions["db_write_sessionmaker"]() as writer:
         writer.execute(stmt)

@@ -59,7 +59,7 @@ from postmortems.incidents.service import (
     list_tags,
 )
 from postmortems.incidents.sheet import ROW_KINDS, PostmortemForm
-from postmortems.markdown import render_markdown
+from postmortems.markdown import markdown_problem, render_markdown
 from postmortems.pagination import paginate
 from postmortems.policy import can, requires
 from postmortems.teams.service import list_stages
@@ -301,7 +301,10 @@ def preview() -> ResponseReturnValue:
     if not FlaskForm().validate_on_submit():
         abort(400)
     name = request.form.get("field", "")
-    return render_template("incidents/_preview.html", html=render_markdown(request.form.get(name)))
+    text = request.form.get(name)
+    if (problem := markdown_problem(text)) is not None:
+        return render_template("incidents/_preview.html", problem=problem)
+    return render_template("incidents/_preview.html", html=render_markdown(text))
 
 
 def _shows_a_preview(form: PostmortemForm) -> dict[str, Markup] | None:
@@ -309,7 +312,10 @@ def _shows_a_preview(form: PostmortemForm) -> dict[str, Markup] | None:
     name = request.form.get("preview") if request.method == "POST" else None
     if not name or name not in request.form:
         return None
-    return {name: render_markdown(request.form.get(name))}
+    text = request.form.get(name)
+    if (problem := markdown_problem(text)) is not None:
+        return {name: Markup('<p class="error" role="alert">%s</p>') % problem}
+    return {name: render_markdown(text)}
 
 
 def _adds_a_row(form: PostmortemForm) -> bool:
