@@ -14,7 +14,7 @@ and, as the floor, runs the raw SQL that counts incidents per quarter and cause 
 the same rows (not excluded, not near-misses, the same days) straight through sqlite3.
 
 Report figures are kept per month of incidents and a write recomputes only the months it
-touched (reports/pieces.py), so each report is timed in three states:
+touched (reports/piece_store.py), so each report is timed in three states:
 
 - after a write: one incident of the newest month (for the quarterly, of its quarter) is
   changed and committed before each request, so the whole report is assembled again and that

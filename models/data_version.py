@@ -20,7 +20,7 @@ class FigureVersion(Base):
     """How often the report figures of one month of incidents changed: `scope` is the UTC
     month of the incidents' start ("2024-03"), or "*" for a change that may move any month's
     figures (a factor's category, a guard check removed). Reports keep each month's figures
-    until its number, or that of "*", moves (reports/pieces.py)."""
+    until its number, or that of "*", moves (reports/piece_store.py)."""
 
     __tablename__ = "figure_version"
 

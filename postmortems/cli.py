@@ -172,8 +172,8 @@ def report_quarterly(quarter: str, output_format: str, output: str | None) -> No
 
     from postmortems.reports import render
     from postmortems.reports.periods import Quarter
+    from postmortems.reports.render import quarterly_html
     from postmortems.reports.service import quarterly_report
-    from postmortems.reports.views import quarterly_html
 
     try:
         report = quarterly_report(Quarter.parse(quarter), None, now=datetime.now(UTC), page=None)

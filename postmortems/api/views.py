@@ -44,7 +44,7 @@ from postmortems.markdown import MARKDOWN_FIELD_NAMES, MarkdownError, check_mark
 from postmortems.pagination import paginate
 from postmortems.policy import can
 from postmortems.reports import render
-from postmortems.reports.views import quarterly_from_request, trend_from_request
+from postmortems.reports.requests import quarterly_from_request, trend_from_request
 from postmortems.search.service import search
 from postmortems.teams.service import list_stages, list_teams
 from postmortems.tokens.service import TokenOwner, TokenRefused, authenticate

@@ -69,15 +69,6 @@ def filters_args(query: str) -> dict[str, Any]:
     return dict(parse_qsl(query))
 
 
-def narrowing_of(filters: ReportFilters) -> dict[str, Any]:
-    return {
-        "team_id": filters.team_id,
-        "severity": filters.severity,
-        "status": filters.status,
-        "near_misses": filters.near_misses,
-    }
-
-
 def freeze_quarterly(
     quarter: Quarter,
     *,

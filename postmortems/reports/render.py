@@ -1,4 +1,5 @@
-"""Report figures as JSON payloads, Markdown and display text. Nothing here computes a figure:
+"""Report figures as JSON payloads, Markdown, display text and the quarterly page's HTML.
+Nothing here computes a figure:
 it formats what reports/service.py returned, the same for every renderer.
 
 Rounding happens only here, and only where the page says so: shares and rates in the HTML and
@@ -6,10 +7,13 @@ Markdown to the digits shown beside them, durations to the minute. JSON gives se
 shares and rates as decimal strings to 4 places.
 """
 
+import sys
 from datetime import date, datetime
 from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from typing import Any
+
+from flask import render_template
 
 from models import CauseCategory
 from postmortems.reports.figures import DURATIONS, DurationStats, GroupFigures
@@ -384,3 +388,13 @@ def quarterly_markdown(report: QuarterlyReport) -> str:
     lines += [f"- {_md(name)}" for name in report.guards_added] or ["None."]
     lines += [""]
     return "\n".join(lines)
+
+
+def quarterly_html(report: QuarterlyReport, **page: Any) -> str:
+    """The quarterly page's HTML (the page, the command line's --format html and the PDF).
+    `page` adds what only the web page shows: the frozen versions and the freeze button."""
+    # The template formats through this module's functions, as `r`.
+    formatters = sys.modules[__name__]
+    return render_template(
+        "reports/quarterly.html", report=report, durations=DURATIONS, r=formatters, **page
+    )

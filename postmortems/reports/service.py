@@ -1,7 +1,8 @@
 """Trend and quarterly reports, assembled from the figures of each group of incidents.
 
-The figures themselves are defined in figures.py (the counting rule) and computed in pieces.py
-(per month, kept until a change touches that month). Days and quarters are in the team's zone.
+The figures themselves are defined in figures.py (the counting rule) and computed per month
+(month_sql.py, merged in month_piece.py, kept until a change touches that month:
+piece_store.py). Days and quarters are in the team's zone.
 Every function returns small frozen dataclasses of plain values that the HTML, JSON, Markdown
 and PDF renderers share; nothing loads incidents as rows into Python (the quarterly review
 lists the postmortems of its quarter, a page at a time).
@@ -42,8 +43,9 @@ from postmortems.reports.figures import (
     counted,
     within,
 )
+from postmortems.reports.month_ranges import Ranges, months_of
 from postmortems.reports.periods import Quarter, Step, person_quarters, quarters_between
-from postmortems.reports.pieces import Ranges, group_figures, months_of, overdue_on, pieces_for
+from postmortems.reports.piece_store import group_figures, overdue_on, pieces_for
 from postmortems.reports.stats import poisson_interval
 from postmortems.teams.service import StageBand, growth_timeline
 from postmortems.timezones import local_date
@@ -424,18 +426,6 @@ def _listed_incidents(
     return Listing(listed, number, pages, shown, total - visible)
 
 
-def describe_impact(estimate: ImpactEstimate) -> str:
-    """One impact estimate as text: a low–likely–high range with its unit, or a level."""
-    return impact_text(
-        estimate.kind,
-        estimate.level,
-        estimate.low,
-        estimate.likely,
-        estimate.high,
-        estimate.unit_label,
-    )
-
-
 def impact_text(
     kind: ImpactKind,
     level: ImpactLevel | None,
@@ -444,7 +434,7 @@ def impact_text(
     high: Decimal | None,
     unit_label: str | None,
 ) -> str:
-    """An impact estimate's values as text (see `describe_impact`)."""
+    """An impact estimate's values as text: a low–likely–high range with its unit, or a level."""
     if kind.is_qualitative:
         return f"{kind.label}: {level.label if level else '—'}"
     parts = ["?" if v is None else format(v.normalize(), "f") for v in (low, likely, high)]

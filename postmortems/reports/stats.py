@@ -3,23 +3,19 @@ intervals. Pure functions, tested on their own."""
 
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from fractions import Fraction
+
+import numpy as np
 
 MEDIAN, P90 = Decimal("0.5"), Decimal("0.9")
 
 
-def percentile(sorted_values: Sequence[Decimal], p: Decimal) -> Decimal | None:
-    """The `p` percentile of sorted values by linear interpolation between closest ranks
-    (numpy's default, `statistics.quantiles(method="inclusive")`); None for no values."""
-    n = len(sorted_values)
-    if n == 0:
-        return None
+def _ranks(n: int, p: Decimal) -> list[int]:
+    """The 0-based ranks the `p` percentile of `n` values lies between (one when it hits one)."""
     low, fraction = interpolation_rank(n, p)
-    if fraction == 0:
-        return sorted_values[low]
-    return sorted_values[low] + fraction * (sorted_values[low + 1] - sorted_values[low])
+    return [low] if fraction == 0 else [low, low + 1]
 
 
 def interpolation_rank(n: int, p: Decimal) -> tuple[int, Decimal]:
@@ -27,6 +23,50 @@ def interpolation_rank(n: int, p: Decimal) -> tuple[int, Decimal]:
     h = (n - 1) * p
     low = int(h)  # h ≥ 0
     return low, h - low
+
+
+def _interpolated(at: Mapping[int, Decimal], n: int, p: Decimal) -> Decimal:
+    """The `p` percentile of `n` values from the values `at` the ranks around it."""
+    low, fraction = interpolation_rank(n, p)
+    if fraction == 0:
+        return at[low]
+    return at[low] + fraction * (at[low + 1] - at[low])
+
+
+def percentiles(
+    parts: Sequence[np.ndarray], ps: Sequence[Decimal], unit: Decimal = Decimal(1)
+) -> tuple[Decimal, ...] | None:
+    """The `ps` percentiles of the whole numbers of every part (int64 arrays, each sorted), by
+    linear interpolation between closest ranks (numpy's default, `statistics.quantiles(method=
+    "inclusive")`), in Decimal from the exact values at those ranks divided by `unit`; None
+    for no values. Only the ranks around each percentile are put in place (np.partition), not
+    every value sorted."""
+    present = [part for part in parts if len(part)]
+    if not present:
+        return None
+    values = np.concatenate(present) if len(present) > 1 else present[0]
+    n = len(values)
+    ranks = sorted({r for p in ps for r in _ranks(n, p)})
+    chosen = np.partition(values, ranks) if len(present) > 1 else values
+    at = {r: Decimal(int(chosen[r])) / unit for r in ranks}
+    return tuple(_interpolated(at, n, p) for p in ps)
+
+
+def counted_percentiles(
+    counts: Mapping[int, int], ps: Sequence[Decimal]
+) -> tuple[Decimal, ...] | None:
+    """The `ps` percentiles of whole numbers given as value → how many, as `percentiles`."""
+    total = sum(counts.values())
+    if total == 0:
+        return None
+    ranks = sorted({r for p in ps for r in _ranks(total, p)})
+    at: dict[int, Decimal] = {}
+    below = 0
+    for value in sorted(counts):
+        n = counts[value]
+        at.update({r: Decimal(value) for r in ranks if below <= r < below + n})
+        below += n
+    return tuple(_interpolated(at, total, p) for p in ps)
 
 
 def _poisson_cdf(k: int, mu: float) -> float:

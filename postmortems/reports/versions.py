@@ -1,6 +1,6 @@
 """Figure versions per month: every commit that writes a row the report figures read moves the
 version of the UTC months of the incidents it touched, so that the figures kept for other
-months stand (pieces.py). A change that may move any month's figures moves "*".
+months stand (piece_store.py). A change that may move any month's figures moves "*".
 
 What moves which version:
 - an incident written: the months of its start before and after the change; removed: "*"

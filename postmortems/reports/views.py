@@ -1,7 +1,7 @@
 """The trend report and the quarterly review: HTML, JSON and Markdown of the same figures."""
 
 import json
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -10,7 +10,6 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from models import CauseCategory, IncidentStatus, Severity, Team
-from postmortems.api.errors import is_api_request
 from postmortems.cache import cached
 from postmortems.charts import svg_response
 from postmortems.db import MAX_ID, commit_change, session
@@ -19,7 +18,7 @@ from postmortems.pdf import html_to_pdf
 from postmortems.policy import requires
 from postmortems.reports import render
 from postmortems.reports.charts import trend_chart_svg
-from postmortems.reports.figures import DURATIONS, ReportFilters
+from postmortems.reports.figures import DURATIONS
 from postmortems.reports.freezing import (
     FrozenVersion,
     changed_figures,
@@ -30,124 +29,16 @@ from postmortems.reports.freezing import (
     list_frozen,
 )
 from postmortems.reports.periods import Quarter, ReportError
-from postmortems.reports.service import (
-    QuarterlyReport,
-    TrendReport,
-    quarterly_report,
-    trend_report,
+from postmortems.reports.requests import (
+    narrowing_from_request,
+    quarterly_from_request,
+    trend_filters_from_request,
+    trend_from_request,
 )
+from postmortems.reports.service import QuarterlyReport
 from postmortems.timezones import local_today
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
-
-# Reports cover days whose local midnights, in any zone, lie within the stored range.
-EARLIEST_DAY, LATEST_DAY = date(1970, 1, 2), date(2100, 12, 30)
-TREND_YEARS = 3  # the default trend range: this year and the two before
-
-
-def _choice(name: str, enum: Any) -> Any:
-    value = request.args.get(name, "")
-    if not value:
-        return None
-    if value not in enum.__members__:
-        raise ReportError(fields={name: [f"Choose one of {', '.join(enum.__members__)}."]})
-    return enum[value]
-
-
-def _day(name: str, default: date) -> date:
-    value = request.args.get(name, "")
-    if not value:
-        return default
-    try:
-        day = date.fromisoformat(value)
-    except ValueError:
-        raise ReportError(fields={name: ["Give a date as 2020-12-31."]}) from None
-    if not EARLIEST_DAY <= day <= LATEST_DAY:
-        raise ReportError(fields={name: [f"Choose a date from {EARLIEST_DAY} to {LATEST_DAY}."]})
-    return day
-
-
-def _team() -> int | None:
-    value = request.args.get("team", "")
-    if not value:
-        return None
-    if not value.isdecimal() or not 0 < int(value) <= MAX_ID:
-        raise ReportError(fields={"team": ["Choose a team."]})
-    return int(value)
-
-
-def _narrowing() -> dict[str, Any]:
-    near = request.args.get("near_misses", "1")
-    if near not in ("0", "1"):
-        raise ReportError(fields={"near_misses": ["Give 1 to show near-misses or 0 to hide them."]})
-    return {
-        "team_id": _team(),
-        "severity": _choice("severity", Severity),
-        "status": _choice("status", IncidentStatus),
-        "near_misses": near == "1",
-    }
-
-
-def _trend_filters() -> tuple[ReportFilters, date]:
-    today = local_today()
-    try:
-        narrowing = _narrowing()
-        filters = ReportFilters(
-            _day("from", date(today.year - TREND_YEARS + 1, 1, 1)),
-            _day("to", min(today, LATEST_DAY)),
-            **narrowing,
-        )
-    except DomainError as exc:
-        abort(400, description=exc.message)
-    return filters, today
-
-
-def trend_from_request() -> TrendReport:
-    """The trend report for this request's filters (pages, JSON, the API), kept per data version."""
-    filters, today = _trend_filters()
-    return cached(
-        ("trend_report", filters, today),
-        lambda: trend_report(filters, as_of=today, now=datetime.now(UTC)),
-        viewer=None,
-    )
-
-
-def _quarter_or_404(name: str) -> Quarter:
-    """The quarter named in the URL; one the app does not take is a 404 that says which it
-    takes (the error page's own words say only that nothing is there)."""
-    try:
-        return Quarter.parse(name)
-    except ReportError as exc:
-        if is_api_request():
-            abort(404, description=exc.message)
-        page = render_template("errors.html", code=404, name="Not found", description=exc.message)
-        abort(Response(page, 404))
-
-
-def quarterly_from_request(quarter_name: str, *, whole: bool = False) -> QuarterlyReport:
-    """The quarterly review named in the URL for this request's filters and viewer: the page
-    of its postmortems that `page` asks for, or (`whole`, for a document) every one."""
-    quarter = _quarter_or_404(quarter_name)
-    try:
-        narrowing = _narrowing()
-        page = None if whole else _page()
-    except DomainError as exc:
-        abort(400, description=exc.message)
-    key = ("quarterly_report", quarter, tuple(sorted(narrowing.items())), page)
-    return cached(
-        key,
-        lambda: quarterly_report(
-            quarter, current_user, now=datetime.now(UTC), page=page, **narrowing
-        ),
-        viewer=current_user,
-    )
-
-
-def _page() -> int:
-    value = request.args.get("page", "1")
-    if not value.isdecimal() or not 0 < int(value) <= MAX_ID:
-        raise ReportError(fields={"page": ["Give a page number: 1, 2, …"]})
-    return int(value)
 
 
 def _teams() -> list[tuple[int, str]]:
@@ -156,14 +47,6 @@ def _teams() -> list[tuple[int, str]]:
         return tuple((team_id, name) for team_id, name in rows)
 
     return list(cached(("report_teams",), teams, viewer=None))
-
-
-def quarterly_html(report: QuarterlyReport, **page: Any) -> str:
-    """The quarterly page's HTML (the page, the command line's --format html and the PDF).
-    `page` adds what only the web page shows: the frozen versions and the freeze button."""
-    return render_template(
-        "reports/quarterly.html", report=report, durations=DURATIONS, r=render, **page
-    )
 
 
 def _frozen_id() -> int | None:
@@ -224,7 +107,7 @@ def trends_json() -> ResponseReturnValue:
 @requires("read_reports")
 def trends_svg() -> ResponseReturnValue:
     """The trend page's chart (the page's table under it holds the same numbers)."""
-    filters, today = _trend_filters()
+    filters, today = trend_filters_from_request()
     svg = cached(
         ("trend_chart", filters, today),
         lambda: trend_chart_svg(trend_from_request()),
@@ -251,7 +134,7 @@ def quarterly(quarter: str) -> ResponseReturnValue:
         return _frozen_page(quarter, frozen_id)
     report = quarterly_from_request(quarter)
     page_query = filters_args(filters_query(report.filters))
-    return quarterly_html(report, page_query=page_query, **_frozen_versions(report))
+    return render.quarterly_html(report, page_query=page_query, **_frozen_versions(report))
 
 
 def _frozen(quarter: str, frozen_id: int) -> tuple[FrozenVersion, QuarterlyReport]:
@@ -297,7 +180,7 @@ def freeze(quarter: str) -> ResponseReturnValue:
     except ReportError:
         abort(404)
     try:
-        narrowing = _narrowing()
+        narrowing = narrowing_from_request()
     except DomainError as exc:
         abort(400, description=exc.message)
     frozen = commit_change(
@@ -346,7 +229,7 @@ def quarterly_pdf(quarter: str) -> ResponseReturnValue:
     """The quarterly page as a PDF (kept per data version and reader, like the figures)."""
     report = quarterly_from_request(quarter, whole=True)
     key = ("quarterly_pdf", report.quarter, report.filters)
-    pdf = cached(key, lambda: html_to_pdf(quarterly_html(report)), viewer=current_user)
+    pdf = cached(key, lambda: html_to_pdf(render.quarterly_html(report)), viewer=current_user)
     return Response(
         pdf,
         mimetype="application/pdf",

@@ -1,4 +1,4 @@
-"""Report figures are kept per month of incidents (reports/pieces.py) and every write that
+"""Report figures are kept per month of incidents (reports/piece_store.py) and every write that
 changes one moves its month's version (reports/versions.py): the next report shows it."""
 
 from datetime import date

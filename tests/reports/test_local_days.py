@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from postmortems.reports.pieces import _local_day_offsets
+from postmortems.reports.month_ranges import local_day_offsets
 
 
 @pytest.fixture
@@ -15,7 +15,7 @@ def app_config(app_config):
 
 def test_offsets_change_where_daylight_saving_time_does(app) -> None:
     with app.app_context():
-        offsets = _local_day_offsets(date(2021, 1, 1), date(2022, 1, 1))
+        offsets = local_day_offsets(date(2021, 1, 1), date(2022, 1, 1))
     assert offsets == [
         (None, -8 * 3600),
         (datetime(2021, 3, 14, 10, tzinfo=UTC), -7 * 3600),
@@ -26,4 +26,4 @@ def test_offsets_change_where_daylight_saving_time_does(app) -> None:
 def test_a_zone_without_changes_has_one_offset(app) -> None:
     app.config["TIMEZONE"] = "Asia/Tokyo"
     with app.app_context():
-        assert _local_day_offsets(date(2020, 1, 1), date(2030, 1, 1)) == [(None, 9 * 3600)]
+        assert local_day_offsets(date(2020, 1, 1), date(2030, 1, 1)) == [(None, 9 * 3600)]

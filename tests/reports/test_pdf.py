@@ -8,8 +8,8 @@ import pytest
 from postmortems.demo import load_demo_data
 from postmortems.pdf import html_to_pdf, render_document
 from postmortems.reports.periods import Quarter
+from postmortems.reports.render import quarterly_html
 from postmortems.reports.service import quarterly_report
-from postmortems.reports.views import quarterly_html
 from tests.factories import utc
 
 

@@ -5,27 +5,63 @@ from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 
+import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from postmortems.reports.periods import Quarter, ReportError, Step, person_quarters
-from postmortems.reports.stats import MEDIAN, P90, percentile, poisson_interval
+from postmortems.reports.stats import (
+    MEDIAN,
+    P90,
+    counted_percentiles,
+    percentiles,
+    poisson_interval,
+)
 
 
-@given(st.lists(st.integers(min_value=0, max_value=10**9), min_size=2, max_size=40))
-def test_percentiles_interpolate_like_statistics_inclusive(values: list[int]) -> None:
+def _inclusive(values: list[int]) -> tuple[Decimal, Decimal]:
+    """Median and p90 by the standard library: the independent recomputation."""
     data = sorted(Decimal(v) for v in values)
-    assert percentile(data, MEDIAN) == statistics.quantiles(data, n=2, method="inclusive")[0]
-    assert percentile(data, P90) == statistics.quantiles(data, n=10, method="inclusive")[8]
+    return (
+        statistics.quantiles(data, n=2, method="inclusive")[0],
+        statistics.quantiles(data, n=10, method="inclusive")[8],
+    )
+
+
+@given(st.lists(st.lists(st.integers(min_value=0, max_value=10**15), max_size=20), max_size=5))
+def test_percentiles_of_sorted_parts_interpolate_like_statistics_inclusive(
+    parts: list[list[int]],
+) -> None:
+    values = [v for part in parts for v in part]
+    assume(len(values) >= 2)
+    arrays = [np.array(sorted(part), dtype=np.int64) for part in parts]
+    assert percentiles(arrays, (MEDIAN, P90)) == _inclusive(values)
+
+
+@given(st.dictionaries(st.integers(min_value=0, max_value=10**6), st.integers(1, 50), max_size=30))
+def test_percentiles_of_counted_values_interpolate_like_statistics_inclusive(
+    counts: dict[int, int],
+) -> None:
+    values = [value for value, n in counts.items() for _ in range(n)]
+    assume(len(values) >= 2)
+    assert counted_percentiles(counts, (MEDIAN, P90)) == _inclusive(values)
 
 
 def test_percentiles_of_even_odd_and_no_values() -> None:
-    assert percentile([Decimal(1), Decimal(2), Decimal(10)], MEDIAN) == 2
-    assert percentile([Decimal(1), Decimal(2), Decimal(4), Decimal(10)], MEDIAN) == 3
-    assert percentile([Decimal(1), Decimal(2), Decimal(4), Decimal(10)], P90) == Decimal("8.2")
-    assert percentile([Decimal(7)], P90) == 7
-    assert percentile([], MEDIAN) is None
+    def of(*values: int) -> tuple[Decimal, ...] | None:
+        return percentiles([np.array(values, dtype=np.int64)], (MEDIAN, P90))
+
+    assert of(1, 2, 10) == (2, Decimal("8.4"))
+    assert of(1, 2, 4, 10) == (3, Decimal("8.2"))
+    assert of(7) == (7, 7)
+    assert of() is None
+    assert counted_percentiles({}, (MEDIAN,)) is None
+
+
+def test_percentiles_divide_each_value_by_the_unit_before_interpolating() -> None:
+    microseconds = [np.array([1_500_000, 2_000_001], dtype=np.int64)]
+    assert percentiles(microseconds, (MEDIAN,), Decimal(1_000_000)) == (Decimal("1.7500005"),)
 
 
 @pytest.mark.parametrize(
