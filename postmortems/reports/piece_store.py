@@ -7,9 +7,8 @@ these figures read: versions.py), or the "*" version moves. The pieces missing a
 together, in one set of grouped SQL queries over their date ranges (month_sql.py).
 """
 
-import threading
-from collections import OrderedDict, defaultdict
-from collections.abc import Hashable, Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,7 +16,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from models import FigureVersion
-from postmortems.cache import has_pending_writes
+from postmortems.cache import has_pending_writes, lru_store, store_get, store_put
 from postmortems.db import session
 from postmortems.reports.figures import GroupFigures, ReportFilters
 from postmortems.reports.month_piece import Piece, merge, overdue
@@ -56,9 +55,7 @@ def overdue_on(filters: ReportFilters, start: date, end: date, as_of: date) -> i
     return overdue(pieces_for(filters, months_of(start, end)).values(), as_of)
 
 
-# Kept pieces.
-
-_lock = threading.Lock()
+# Kept pieces: in the cache's one kind of store (least recently used first out).
 
 
 def pieces_for(filters: ReportFilters, spans: Iterable[tuple[date, date]]) -> dict[Any, Piece]:
@@ -70,32 +67,20 @@ def pieces_for(filters: ReportFilters, spans: Iterable[tuple[date, date]]) -> di
     keys = {
         span: ("piece", zone, narrowing, span, _span_versions(span, versions)) for span in spans
     }
-    store = _store()
+    store = lru_store("figure_pieces", MAX_PIECES)
     found: dict[Any, Piece] = {}
-    with _lock:
-        for span, key in keys.items():
-            piece = store.get(key)
-            if piece is not None:
-                store.move_to_end(key)
-                found[span] = piece
+    for span, key in keys.items():
+        piece = store_get(store, key)
+        if piece is not None:
+            found[span] = piece
     missing = sorted(span for span in keys if span not in found)
     if missing:
         computed = compute_pieces(filters, missing)
         if not has_pending_writes():
-            with _lock:
-                for span, piece in computed.items():
-                    store[keys[span]] = piece
-                while len(store) > MAX_PIECES:
-                    store.popitem(last=False)
+            for span, piece in computed.items():
+                store_put(store, keys[span], piece)
         found.update(computed)
     return found
-
-
-def _store() -> "OrderedDict[Hashable, Piece]":
-    store: OrderedDict[Hashable, Piece] = current_app.extensions.setdefault(
-        "figure_pieces", OrderedDict()
-    )
-    return store
 
 
 def _versions() -> dict[str, int]:
