@@ -7,29 +7,37 @@ from sqlalchemy import select
 from models import Incident, User
 from postmortems.db import session
 from postmortems.domain import DomainError
-from postmortems.incidents import history
-from postmortems.incidents.parts import save_part
-from postmortems.incidents.service import ExternalSource, IncidentValues, create_incident
-from postmortems.transfer.files import ImportProblem, at_line, refused
+from postmortems.incidents.filing import file_postmortem
+from postmortems.incidents.parts import PartValues
+from postmortems.incidents.service import ExternalSource, IncidentValues
+from postmortems.transfer.files import ImportProblem, Record, at_line, refused
 from postmortems.transfer.front_matter import ParsedPostmortem, Part
 from postmortems.transfer.names import find_team, find_user
 
 
-def write_postmortem(parsed: ParsedPostmortem, *, summary_text: str = "imported") -> Incident:
-    """Create one parsed postmortem through the services (the caller commits)."""
+def write_postmortem(parsed: ParsedPostmortem) -> Incident:
+    """File one parsed postmortem through the filing service, as the form and the API do (the
+    caller commits)."""
     record = parsed.record
     values = incident_values(parsed)
     author_id = find_user(parsed.author, record, "author")
     author = session.get(User, author_id) if author_id is not None else None
     source = None if parsed.source is None else external_source(parsed.source)
+    parts, lines = part_values(parsed.parts)
     try:
-        incident = create_incident(
-            values, author=author, status=parsed.status, record=False, key=parsed.key, source=source
+        # The status is the file's: an import restores a state, it does not walk the review
+        # workflow; the key is kept so that links and recurrences still point at it.
+        incident = file_postmortem(
+            values,
+            parts,
+            author=author,
+            status=parsed.status,
+            key=parsed.key,
+            source=source,
+            summary="imported",
         )
     except DomainError as exc:
-        raise refused(record, exc) from exc
-    add_parts(incident, parsed.parts)
-    history.record_change(incident, summary_text)
+        raise refusal(exc, record, lines) from exc
     keep_stamps(incident, parsed)
     return incident
 
@@ -69,15 +77,29 @@ def incident_values(parsed: ParsedPostmortem) -> IncidentValues:
     )
 
 
-def add_parts(incident: Incident, parts: Iterable[Part]) -> None:
-    """Add the parts as one batch: the incident is new or locked already (update_incident)."""
-    for line, make in parts:
+def part_values(parts: Iterable[Part]) -> tuple[list[tuple[str, PartValues]], dict[str, int]]:
+    """The parts as the filing service takes them, named "part<n>", and each name's line. A
+    part naming a factor, guard or account that does not exist is refused at its line."""
+    named, lines = [], {}
+    for index, (line, make) in enumerate(parts, start=1):
         with at_line(line):
-            try:
-                save_part(incident, make(), record=False, batch=True)
-            except DomainError as exc:
-                raise ImportProblem(f"refused: {exc.message}", line) from exc
-    session.flush()
+            named.append((f"part{index}", make()))
+        if line is not None:
+            lines[f"part{index}"] = line
+    return named, lines
+
+
+def refusal(exc: DomainError, record: Record, lines: dict[str, int]) -> ImportProblem:
+    """The service's refusal as a file's problem: the incident's own fields at the record's
+    line, else the first refused part's fields at that part's line, each message as the
+    service words it for one field ("low: ...")."""
+    own = {name: msgs for name, msgs in exc.fields.items() if "-" not in name}
+    if own or not exc.fields:
+        return refused(record, DomainError(fields=own) if own else exc)
+    first = next(iter(exc.fields)).split("-", 1)[0]
+    prefix = f"{first}-"
+    fields = {n.removeprefix(prefix): m for n, m in exc.fields.items() if n.startswith(prefix)}
+    return ImportProblem(f"refused: {DomainError(fields=fields).message}", lines.get(first))
 
 
 def external_source(
