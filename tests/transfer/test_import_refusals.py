@@ -53,9 +53,7 @@ def test_a_part_the_service_refuses_is_named_with_its_own_line(runner, db, tmp_p
     assert db.scalar(select(Incident.id)) is None
 
 
-def test_the_postmortems_own_refused_field_is_named_at_its_first_line(
-    runner, db, tmp_path
-) -> None:
+def test_the_postmortems_own_refused_field_is_named_at_its_first_line(runner, db, tmp_path) -> None:
     result = import_one(runner, tmp_path, postmortem(resolved_at="'2024-01-01T00:00:00Z'"))
     assert result.exit_code == 1
     line = problem_line(result.output)
