@@ -1,5 +1,6 @@
 """Writing a new postmortem read from a file, and the parts and external source it carries."""
 
+import re
 from collections.abc import Iterable
 
 from sqlalchemy import select
@@ -10,7 +11,7 @@ from postmortems.domain import DomainError
 from postmortems.incidents.filing import file_postmortem
 from postmortems.incidents.parts import PartValues
 from postmortems.incidents.service import ExternalSource, IncidentValues
-from postmortems.transfer.files import ImportProblem, Record, at_line, refused
+from postmortems.transfer.files import ImportProblem, Record, at_line
 from postmortems.transfer.front_matter import ParsedPostmortem, Part
 from postmortems.transfer.names import find_team, find_user
 
@@ -89,17 +90,35 @@ def part_values(parts: Iterable[Part]) -> tuple[list[tuple[str, PartValues]], di
     return named, lines
 
 
+# A part's problems come back under its row's name ("part3-low", or "part3" said of the whole
+# row); "old<n>" are the saved parts an update removes.
+ROW = re.compile(r"^((?:part|old)[0-9]+)(?:-|$)")
+
+
 def refusal(exc: DomainError, record: Record, lines: dict[str, int]) -> ImportProblem:
     """The service's refusal as a file's problem: the incident's own fields at the record's
-    line, else the first refused part's fields at that part's line, each message as the
-    service words it for one field ("low: ...")."""
-    own = {name: msgs for name, msgs in exc.fields.items() if "-" not in name}
-    if own or not exc.fields:
-        return refused(record, DomainError(fields=own) if own else exc)
-    first = next(iter(exc.fields)).split("-", 1)[0]
-    prefix = f"{first}-"
-    fields = {n.removeprefix(prefix): m for n, m in exc.fields.items() if n.startswith(prefix)}
-    return ImportProblem(f"refused: {DomainError(fields=fields).message}", lines.get(first))
+    line, else the first refused part's at that part's line, worded as the service words a
+    refusal of one thing ("low: Low cannot be above likely.")."""
+    own: dict[str, list[str]] = {}
+    rows: dict[str, dict[str, list[str]]] = {}
+    for name, messages in exc.fields.items():
+        row = ROW.match(name)
+        if row is None:
+            own[name] = messages
+        else:
+            rows.setdefault(row.group(1), {})[name[row.end() :]] = messages
+    if own or not rows:
+        return ImportProblem(f"refused: {_said(own) if own else exc.message}", record.line)
+    first, fields = next(iter(rows.items()))
+    return ImportProblem(f"refused: {_said(fields)}", lines.get(first))
+
+
+def _said(fields: dict[str, list[str]]) -> str:
+    """Each field's messages after its name, as DomainError says them; one of the whole alone."""
+    return "; ".join(
+        f"{name}: {' '.join(messages)}" if name else " ".join(messages)
+        for name, messages in fields.items()
+    )
 
 
 def external_source(
