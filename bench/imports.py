@@ -24,7 +24,7 @@ from postmortems import create_app
 from postmortems.cli import alembic_config
 from postmortems.transfer import public
 from postmortems.transfer.batch import quick_commits
-from postmortems.transfer.native import ImportSummary
+from postmortems.transfer.import_files import ImportSummary
 
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 SOURCES = [

@@ -7,8 +7,7 @@ months, rough durations and a few figures, never hours: every time is marked as 
 and whatever the story does not say is either left out or marked as illustrative.
 
 To add to the demo, add files in that format (write them with `flask export` from a database
-that holds what you want, then remove users.yaml and the created/updated times), or register
-a reader of your own file in `postmortems.transfer.native.EXTRA_IMPORTS`.
+that holds what you want, then remove users.yaml and the created/updated times).
 
 Two things are added by code after the files: guard runs, which are dated relative to the
 moment the demo is loaded (so that its guards show each state), and the onboarding reading
@@ -26,7 +25,7 @@ from postmortems.db import session
 from postmortems.domain import DomainError
 from postmortems.guards.runs import record_run
 from postmortems.paths.service import PathValues, add_item, create_path
-from postmortems.transfer.native import import_files
+from postmortems.transfer.import_files import import_files
 
 DEMO_DATA = Path(__file__).parent / "demo_data"
 

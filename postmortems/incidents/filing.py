@@ -18,6 +18,7 @@ from postmortems.incidents.parts import (
 )
 from postmortems.incidents.service import (
     PLAIN_FIELDS,
+    ExternalSource,
     IncidentError,
     IncidentValues,
     add_incident_problems,
@@ -36,14 +37,20 @@ def file_postmortem(
     *,
     author: User | None,
     status: IncidentStatus = IncidentStatus.DRAFT,
+    key: str | None = None,
+    source: ExternalSource | None = None,
+    summary: str | None = None,
 ) -> Incident:
     """File a postmortem with its parts. `new_parts` are (name, values); the errors of a part
     come back under "<name>-<field>", so a form can show them beside the row they belong to.
-    Every problem of the incident and its parts is named in one refusal."""
-    check_postmortem(values, new_parts, viewer=author)
-    incident = create_incident(values, author=author, status=status, record=False)
+    Every problem of the incident and its parts is named in one refusal. An import passes the
+    `key` its file keeps, another organisation's `source`, and its revision's `summary`."""
+    check_postmortem(values, new_parts, viewer=author, external=source is not None)
+    incident = create_incident(
+        values, author=author, status=status, record=False, key=key, source=source
+    )
     _add_parts(incident, new_parts)
-    history.record_change(incident, f"filed {incident.key}")
+    history.record_change(incident, summary or f"filed {incident.key}")
     return incident
 
 
@@ -65,13 +72,15 @@ def check_postmortem(
     viewer: User | None,
     incident: Incident | None = None,
     part_edits: Sequence[PartEdit] = (),
+    external: bool = False,
 ) -> None:
     """Raise one IncidentError naming every problem of a whole postmortem, saving nothing:
     the incident's own fields, then each part's under "<name>-<field>". The parts are checked
     against the incident as `values` would make it. The rules are the services' own: a new one
-    in `add_incident_problems` or in a kind's check is collected here with no change."""
+    in `add_incident_problems` or in a kind's check is collected here with no change.
+    `external`: a new external reference (a saved one is known by its source)."""
     problems = Problems()
-    external = incident is not None and incident.is_external
+    external = external or (incident is not None and incident.is_external)
     add_incident_problems(problems, values, incident=incident, viewer=viewer, external=external)
     as_saved = _as_saved(values, incident)
     for edit in part_edits:
@@ -100,11 +109,13 @@ def save_postmortem(
     editor: User | None,
     expected_version: int | None = None,
     part_edits: Sequence[PartEdit] = (),
+    summary: str = "edited the postmortem",
 ) -> None:
     """Save the incident's fields, change or remove saved parts and add new ones, as one
-    revision. A saved part that someone changed since the editor opened it is a conflict.
-    The incident's problems and every part's are named in one refusal: each part is still
-    checked (against the incident as saved) when the incident's own fields are refused."""
+    revision (`summary`: what it says). A saved part that someone changed since the editor
+    opened it is a conflict. The incident's problems and every part's are named in one
+    refusal: each part is still checked (against the incident as saved) when the incident's
+    own fields are refused."""
     problems = Problems()
     with problems.collecting():
         update_fields(
@@ -128,7 +139,7 @@ def save_postmortem(
     with problems.collecting():
         check_action_item_days(incident, incident.started_at)
     problems.raise_if_any(IncidentError, REFUSED)
-    history.record_change(incident, "edited the postmortem")
+    history.record_change(incident, summary)
 
 
 def _add_parts(

@@ -10,7 +10,8 @@ from postmortems.db import session
 from postmortems.files import make_private_directory, write_private
 from postmortems.transfer import backup, public
 from postmortems.transfer.batch import quick_commits
-from postmortems.transfer.native import ImportSummary, export_files, import_files
+from postmortems.transfer.export_files import export_files
+from postmortems.transfer.import_files import ImportSummary, import_files
 
 
 @click.command("export")

@@ -12,6 +12,7 @@ from typing import Any, TypeVar, cast
 
 import yaml
 
+from postmortems.domain import DomainError
 from postmortems.limits import LONG_TEXT
 
 try:  # libyaml's parser where it is built in (PyYAML's wheels have it): ten times faster
@@ -34,6 +35,11 @@ class ImportProblem(Exception):
 
     def where(self, name: str) -> str:
         return f"{name}:{self.line}" if self.line else name
+
+
+def refused(record: "Record", exc: DomainError) -> ImportProblem:
+    """A service's refusal of a record, at the record's line."""
+    return ImportProblem(f"refused: {exc.message}", record.line)
 
 
 # Writing.

@@ -52,7 +52,8 @@ from postmortems.transfer.files import (
     load_yaml,
     split_front_matter,
 )
-from postmortems.transfer.native import UNCHANGED, ImportSummary, external_source, set_source
+from postmortems.transfer.import_files import UNCHANGED, ImportSummary
+from postmortems.transfer.write_postmortem import external_source, set_source
 
 LONDON = ZoneInfo("Europe/London")
 MOJ_ORGANISATION = "UK Ministry of Justice"

@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from postmortems.audit.service import record_event
 from postmortems.db import commit_change
 from postmortems.policy import requires
-from postmortems.transfer.native import export_files
+from postmortems.transfer.export_files import export_files
 
 bp = Blueprint("transfer", __name__, url_prefix="/transfer")
 # A fixed time inside the zip, so that the same data always gives the same archive.

@@ -31,7 +31,8 @@ from postmortems.incidents.parts import (
     save_part,
 )
 from postmortems.paths.service import PathValues, add_item, create_path
-from postmortems.transfer.native import export_files, set_source
+from postmortems.transfer.export_files import export_files
+from postmortems.transfer.write_postmortem import set_source
 from tests.conftest import Browser, make_user, sign_in
 from tests.factories import factor_named, make_incident, make_team, utc
 from tests.transfer.conftest import invoke, read_tree

@@ -15,7 +15,8 @@ from postmortems.incidents.service import (
     update_incident,
 )
 from postmortems.paths.service import PathValues, add_item, create_path
-from postmortems.transfer.native import export_files, import_files
+from postmortems.transfer.export_files import export_files
+from postmortems.transfer.import_files import import_files
 from tests.api.helpers import Api, token_for
 from tests.conftest import make_user
 from tests.factories import make_incident, utc
