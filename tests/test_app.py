@@ -147,6 +147,7 @@ def test_home_keeps_the_count_in_review_until_a_change(app, db) -> None:
     """The number of postmortems in review (which picks how the list is read) is kept between
     reviewers' visits; a postmortem sent for review shows on the next one."""
     from models import Role
+    from postmortems.cache import cache_key
     from postmortems.incidents.workflow import submit_for_review
     from tests.conftest import make_user, sign_in
     from tests.factories import make_incident
@@ -159,12 +160,14 @@ def test_home_keeps_the_count_in_review_until_a_change(app, db) -> None:
     browser = sign_in(app.test_client(), reviewer)
     html = browser.get("/").get_data(as_text=True)
     assert first.key in html and second.key not in html
-    kept = app.extensions["figure_cache"][("in_review_count",)]
+    kept = app.extensions["figure_cache"][cache_key(("in_review_count",), None)]
     assert kept[1] == 1
     assert browser.get("/").status_code == 200
-    assert app.extensions["figure_cache"][("in_review_count",)] is kept  # not counted again
+    assert (
+        app.extensions["figure_cache"][cache_key(("in_review_count",), None)] is kept
+    )  # not counted again
     submit_for_review(second, author)
     db.commit()
     html = browser.get("/").get_data(as_text=True)
     assert first.key in html and second.key in html
-    assert app.extensions["figure_cache"][("in_review_count",)][1] == 2
+    assert app.extensions["figure_cache"][cache_key(("in_review_count",), None)][1] == 2
