@@ -33,8 +33,8 @@ from postmortems.guards.runs import guard_facts, record_run
 from postmortems.guards.service import list_guards, protected_incidents
 from postmortems.incidents import workflow
 from postmortems.incidents.filing import file_postmortem, save_postmortem
+from postmortems.incidents.order import ORDER_INDEX_FROM_ROWS
 from postmortems.incidents.service import (
-    ORDER_INDEX_FROM_ROWS,
     PAGE_OPTIONS,
     IncidentFilters,
     count_incidents,

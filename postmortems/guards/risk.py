@@ -31,7 +31,7 @@ from postmortems.guards.runs import (
     instant,
 )
 from postmortems.guards.service import count_protected, linked_action_items, protected_incidents
-from postmortems.incidents.service import ORDER_INDEX_FROM_ROWS
+from postmortems.incidents.order import ORDER_INDEX_FROM_ROWS
 from postmortems.timezones import start_of_local_day
 
 AT_RISK_STATES = (GuardState.FAILING, GuardState.STALE)

@@ -42,10 +42,10 @@ from models.incident import action_item_guard, incident_tag
 from postmortems.auth.access import visible_incidents
 from postmortems.cache import cached
 from postmortems.db import session
+from postmortems.incidents.order import incidents_among
 from postmortems.incidents.service import (
     PLAIN_FIELDS,
     IncidentValues,
-    incidents_among,
     update_incident,
 )
 from postmortems.markdown import render_markdown
