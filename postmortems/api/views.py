@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, g, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import AnonymousUserMixin, current_user
+from flask_login import current_user
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from werkzeug.exceptions import BadRequest
@@ -24,7 +24,7 @@ from postmortems.api.errors import ApiError, json_response
 from postmortems.api.limits import RateLimited, RateLimits, count_request, refuse_if_failing
 from postmortems.api.openapi import describe, openapi_document
 from postmortems.auth.access import visible_incidents
-from postmortems.auth.sessions import client_address
+from postmortems.auth.sessions import client_address, set_token_user
 from postmortems.db import commit_change, session
 from postmortems.domain import ConflictError, DomainError, NotFoundError, Problems
 from postmortems.extensions import csrf
@@ -73,8 +73,7 @@ def authenticate_token() -> None:
     address = client_address()
     try:
         if request.endpoint in PUBLIC:
-            count_request(address, limits)
-            g._login_user = AnonymousUserMixin()
+            count_request(address, limits)  # and current_user stays anonymous
             return
         refuse_if_failing(address, limits)
         owner, refusal = _token_owner()
@@ -87,7 +86,7 @@ def authenticate_token() -> None:
     user = session.get(User, owner.user_id) if owner is not None else None
     if user is None or not user.is_active:
         raise ApiError(401, refusal)
-    g._login_user = user  # Flask-Login's current user, for the services and the policy
+    set_token_user(user)  # Flask-Login's current user (its request loader), for the policy
 
 
 def _token_owner() -> tuple[TokenOwner | None, str]:
