@@ -20,7 +20,7 @@ from werkzeug.exceptions import BadRequest
 
 from models import CauseCategory, ContributingFactor, GuardCheck, Incident, Team, User
 from postmortems.api import schemas, values
-from postmortems.api.errors import ApiError, json_response
+from postmortems.api.errors import ApiError
 from postmortems.api.limits import RateLimited, RateLimits, count_request, refuse_if_failing
 from postmortems.api.openapi import describe, openapi_document
 from postmortems.auth.access import visible_incidents
@@ -44,6 +44,7 @@ from postmortems.pagination import paginate
 from postmortems.policy import can
 from postmortems.reports import render
 from postmortems.reports.views import quarterly_from_request, trend_from_request
+from postmortems.responses import json_response
 from postmortems.search.service import search
 from postmortems.teams.service import list_stages, list_teams
 from postmortems.tokens.service import TokenOwner, TokenRefused, authenticate

@@ -39,12 +39,12 @@ from models import (
     Team,
     User,
 )
+from models.incident import SECTIONS
 from postmortems.auth.service import create_user, random_password
 from postmortems.db import commit_change, session
 from postmortems.domain import DomainError
 from postmortems.guards.service import GuardValues, create_guard
 from postmortems.incidents import history
-from postmortems.incidents.history import SECTIONS
 from postmortems.incidents.parts import (
     ActionItemValues,
     FactorValues,
