@@ -34,9 +34,5 @@ class ApiToken(Base):
     user: Mapped[User] = relationship()
 
     @property
-    def is_revoked(self) -> bool:
-        return self.revoked_at is not None
-
-    @property
     def is_expired(self) -> bool:
         return utcnow() >= self.expires_at

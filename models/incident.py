@@ -114,6 +114,19 @@ class IncidentKeyCounter(Base):
     last_number: Mapped[int]
 
 
+# A postmortem's Markdown sections in reading order, each with its heading: the one list that
+# forms, pages, booklets, search, history, exports and the API follow.
+SECTIONS: tuple[tuple[str, str], ...] = (
+    ("what_happened_md", "What happened"),
+    ("analysis_md", "Analysis"),
+    ("detection_md", "Detection"),
+    ("response_md", "Response and recovery"),
+    ("went_well_md", "What went well"),
+    ("got_lucky_md", "Where we got lucky"),
+)
+SECTION_NAMES = tuple(name for name, _ in SECTIONS)
+
+
 class Incident(Base):
     __tablename__ = "incident"
     # The list's order (newest first, then by id) read straight from an index.

@@ -12,7 +12,7 @@ from models import Role
 from postmortems.api.views import bp as api_bp
 from postmortems.audit.views import bp as audit_bp
 from postmortems.auth.access import require_sign_in
-from postmortems.auth.sessions import load_session_user
+from postmortems.auth.sessions import load_session_user, load_token_user
 from postmortems.auth.views import bp as auth_bp
 from postmortems.cli import db_cli, demo_cli, markdown_cli, report_cli, users_cli
 from postmortems.commit import init_commit_pipeline
@@ -167,6 +167,7 @@ def init_login(app: Flask) -> None:
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.user_loader(load_session_user)
+    login_manager.request_loader(load_token_user)
     app.before_request(require_sign_in)
     app.jinja_env.globals["Role"] = Role
 

@@ -25,6 +25,7 @@ from sqlalchemy import Table, bindparam, event, select, update
 from sqlalchemy.orm import Session
 
 from models import ActionItem, GuardCheck, Incident, IncidentFactor, Lesson, TimelineEvent
+from models.incident import SECTION_NAMES
 from postmortems.domain import DomainError
 
 ALLOWED_TAGS = {
@@ -212,12 +213,7 @@ def _render(text: str, seconds: float) -> str:
 
 # Every Markdown column and the column that keeps its rendered HTML.
 STORED_HTML = [
-    (Incident, "what_happened_md", "what_happened_html"),
-    (Incident, "analysis_md", "analysis_html"),
-    (Incident, "detection_md", "detection_html"),
-    (Incident, "response_md", "response_html"),
-    (Incident, "went_well_md", "went_well_html"),
-    (Incident, "got_lucky_md", "got_lucky_html"),
+    *((Incident, name, name.removesuffix("_md") + "_html") for name in SECTION_NAMES),
     (TimelineEvent, "text_md", "text_html"),
     (IncidentFactor, "note", "note_html"),
     (Lesson, "text_md", "text_html"),

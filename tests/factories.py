@@ -20,8 +20,11 @@ def make_incident(
     """An incident filed through the service; fields it does not take (status, author_id,
     team…) are set on the row afterwards, so tests can arrange any state."""
     names = IncidentValues.__dataclass_fields__
-    values = {k: tuple(v) if k in ("tags", "access_user_ids") else v
-              for k, v in fields.items() if k in names}  # fmt: skip
+    values = {
+        k: tuple(v) if k in ("tags", "access_user_ids") else v
+        for k, v in fields.items()
+        if k in names
+    }
     incident = create_incident(
         IncidentValues(title=title, started_at=started_at or utc(2024, 3, 1, 10), **values),
         author=None,

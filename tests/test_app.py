@@ -130,14 +130,19 @@ def test_home_shows_my_drafts_reviews_and_overdue_action_items(app, db) -> None:
     draft = make_incident("My draft", author_id=reviewer.id)
     in_review = make_incident("Theirs to review", status=IncidentStatus.IN_REVIEW)
     item = ActionItemValues(
-        "Add the test", LessonGroup.TECHNICAL, ActionType.PREVENTIVE,
-        owner_id=reviewer.id, due_on=date(2024, 4, 1),
-    )  # fmt: skip
+        "Add the test",
+        LessonGroup.TECHNICAL,
+        ActionType.PREVENTIVE,
+        owner_id=reviewer.id,
+        due_on=date(2024, 4, 1),
+    )
     save_part(draft, item)
     db.commit()
     html = sign_in(app.test_client(), reviewer).get("/").get_data(as_text=True)
-    drafts, reviews, items = (html.split(f'id="{s}"')[1].split("</section>")[0]
-                              for s in ("drafts", "to-review", "action-items"))  # fmt: skip
+    drafts, reviews, items = (
+        html.split(f'id="{s}"')[1].split("</section>")[0]
+        for s in ("drafts", "to-review", "action-items")
+    )
     assert draft.key in drafts and in_review.key not in drafts
     assert in_review.key in reviews and draft.key not in reviews
     assert "Add the test" in items and "overdue" in items

@@ -24,9 +24,20 @@ HOSTILE_VALUES = [
     "ё" * 300,
 ]
 QUERY_NAMES = [
-    "year", "page", "status", "severity", "category", "factor", "team", "stage", "tag",
-    "a", "b", "next", "q",
-]  # fmt: skip
+    "year",
+    "page",
+    "status",
+    "severity",
+    "category",
+    "factor",
+    "team",
+    "stage",
+    "tag",
+    "a",
+    "b",
+    "next",
+    "q",
+]
 
 
 def _get_rules(app: Flask, api: bool = False) -> list[Rule]:

@@ -49,8 +49,14 @@ def counted_queries(app: Flask) -> Iterator[list[str]]:
 def _incident_with_parts(db: Any, parts: int, title: str) -> Incident:
     guard = make_guard(f"Guard of {title}")
     incident = make_incident(title, status=IncidentStatus.PUBLISHED, what_happened_md="**x**")
-    factors = ["Fatigue", "Missing tests", "Rules not followed", "Tangled code and configs",
-               "No monitoring or alerts", "Poor documentation"]  # fmt: skip
+    factors = [
+        "Fatigue",
+        "Missing tests",
+        "Rules not followed",
+        "Tangled code and configs",
+        "No monitoring or alerts",
+        "Poor documentation",
+    ]
     for n in range(parts):
         save_part(incident, TimelineEventValues(utc(2024, 3, 1, 10, n), f"step {n}"))
         save_part(incident, FactorValues(factor_named(factors[n]).id, note=f"note {n}"))
@@ -88,9 +94,15 @@ def test_the_postmortem_page_runs_the_same_queries_whatever_its_number_of_parts(
 
 @pytest.mark.parametrize(
     "url",
-    ["/incidents/", "/incidents/?category=PERSONAL", "/incidents/?tag=ml", "/guards/",
-     "/taxonomy/", "/teams/"],
-)  # fmt: skip
+    [
+        "/incidents/",
+        "/incidents/?category=PERSONAL",
+        "/incidents/?tag=ml",
+        "/guards/",
+        "/taxonomy/",
+        "/teams/",
+    ],
+)
 def test_list_pages_run_the_same_queries_for_one_or_many_rows(app, db, client, url) -> None:
     counts = []
     for batch in (1, 5):

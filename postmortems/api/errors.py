@@ -4,11 +4,11 @@ The app's error handlers (postmortems/errors.py) ask `is_api_request()` first an
 `error_response`; the API's own views raise `ApiError`.
 """
 
-import json
 from collections.abc import Mapping
-from typing import Any
 
 from flask import Response, has_request_context, request
+
+from postmortems.responses import json_response
 
 API_PREFIX = "/api/"
 CODES = {
@@ -57,19 +57,6 @@ class ApiError(Exception):
 
 def is_api_request() -> bool:
     return has_request_context() and request.path.startswith(API_PREFIX)
-
-
-def json_response(
-    payload: Any, status: int = 200, headers: Mapping[str, str] | None = None
-) -> Response:
-    """JSON with <, > and & as \\u escapes, so that no browser can read it as HTML."""
-    text = json.dumps(payload, ensure_ascii=False)
-    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
-        text = text.replace(char, escape)
-    response = Response(text + "\n", status=status, mimetype="application/json")
-    response.headers.update(headers or {})
-    response.headers["Cache-Control"] = "no-store"
-    return response
 
 
 def error_response(

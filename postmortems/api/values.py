@@ -20,6 +20,7 @@ from models import (
     Team,
     User,
 )
+from models.incident import SECTION_NAMES
 from postmortems.api import schemas
 from postmortems.auth.access import reference_key, visible_incidents
 from postmortems.auth.service import normalise_email
@@ -284,12 +285,7 @@ def postmortem(incident: Incident, url: str, viewer: User) -> dict[str, Any]:
         "mitigated_is_estimated",
         "resolved_at",
         "resolved_is_estimated",
-        "what_happened_md",
-        "analysis_md",
-        "detection_md",
-        "response_md",
-        "went_well_md",
-        "got_lucky_md",
+        *SECTION_NAMES,
         "created_at",
         "updated_at",
     ]

@@ -13,18 +13,18 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, g, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import AnonymousUserMixin, current_user
+from flask_login import current_user
 from pydantic import BaseModel, ValidationError
 from sqlalchemy import select
 from werkzeug.exceptions import BadRequest
 
 from models import CauseCategory, ContributingFactor, GuardCheck, Incident, Team, User
 from postmortems.api import schemas, values
-from postmortems.api.errors import ApiError, json_response
+from postmortems.api.errors import ApiError
 from postmortems.api.limits import RateLimited, RateLimits, count_request, refuse_if_failing
 from postmortems.api.openapi import describe, openapi_document
 from postmortems.auth.access import visible_incidents
-from postmortems.auth.sessions import client_address
+from postmortems.auth.sessions import client_address, set_token_user
 from postmortems.db import commit_change, session
 from postmortems.domain import ConflictError, DomainError, NotFoundError, Problems
 from postmortems.extensions import csrf
@@ -33,8 +33,8 @@ from postmortems.guards.runs import guard_facts, record_run
 from postmortems.guards.service import list_guards, protected_incidents
 from postmortems.incidents import workflow
 from postmortems.incidents.filing import file_postmortem, save_postmortem
+from postmortems.incidents.order import ORDER_INDEX_FROM_ROWS
 from postmortems.incidents.service import (
-    ORDER_INDEX_FROM_ROWS,
     PAGE_OPTIONS,
     IncidentFilters,
     count_incidents,
@@ -45,6 +45,7 @@ from postmortems.pagination import paginate
 from postmortems.policy import can
 from postmortems.reports import render
 from postmortems.reports.requests import quarterly_from_request, trend_from_request
+from postmortems.responses import json_response
 from postmortems.search.service import search
 from postmortems.teams.service import list_stages, list_teams
 from postmortems.tokens.service import TokenOwner, TokenRefused, authenticate
@@ -74,8 +75,7 @@ def authenticate_token() -> None:
     address = client_address()
     try:
         if request.endpoint in PUBLIC:
-            count_request(address, limits)
-            g._login_user = AnonymousUserMixin()
+            count_request(address, limits)  # and current_user stays anonymous
             return
         refuse_if_failing(address, limits)
         owner, refusal = _token_owner()
@@ -88,7 +88,7 @@ def authenticate_token() -> None:
     user = session.get(User, owner.user_id) if owner is not None else None
     if user is None or not user.is_active:
         raise ApiError(401, refusal)
-    g._login_user = user  # Flask-Login's current user, for the services and the policy
+    set_token_user(user)  # Flask-Login's current user (its request loader), for the policy
 
 
 def _token_owner() -> tuple[TokenOwner | None, str]:

@@ -4,7 +4,7 @@ failed sign-ins are counted against."""
 
 from datetime import timedelta
 
-from flask import current_app, flash, request
+from flask import Request, current_app, flash, g, request
 from flask import session as flask_session
 from flask_login import login_user, logout_user
 
@@ -13,6 +13,8 @@ from postmortems.auth.service import SessionLifetimes, check_session
 
 # Where Flask's session cookie keeps the token; the database keeps only its hash.
 SESSION_TOKEN_KEY = "sid"
+# Where the API keeps the user of a request's live bearer token, for the request loader.
+TOKEN_USER_KEY = "api_token_user"
 
 
 def session_token() -> str | None:
@@ -52,6 +54,8 @@ def load_session_user(user_id: str) -> User | None:
     """The user only while the browser's token names a live session of theirs (Flask-Login's
     user loader). A session that this check finds idle or too old ends, and the sign-in page
     the browser is sent to says why."""
+    if is_api_request():  # the API's caller is its token's user, never a cookie's
+        return None
     token = session_token()
     if not user_id.isdigit() or token is None:
         return None
@@ -60,6 +64,22 @@ def load_session_user(user_id: str) -> User | None:
         flask_session.pop(SESSION_TOKEN_KEY, None)
         flash(signed_out_message(result.ended))
     return result.user
+
+
+def is_api_request() -> bool:
+    """Whether this request is the JSON API's, which authenticates by bearer token only."""
+    return request.path.startswith("/api/")
+
+
+def set_token_user(user: User) -> None:
+    """The API found a live bearer token of `user`: this request is theirs."""
+    setattr(g, TOKEN_USER_KEY, user)
+
+
+def load_token_user(request: Request) -> User | None:
+    """Flask-Login's request loader: on an API request, the user the API's token check found
+    (`set_token_user`); anywhere else, or before that check, no one."""
+    return g.get(TOKEN_USER_KEY) if is_api_request() else None
 
 
 def forget_session() -> None:

@@ -1,7 +1,7 @@
 """What is at risk because a guard fails or went stale, how well each guard has done, and the
 guard figures the trend and quarterly reports show."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
@@ -31,7 +31,8 @@ from postmortems.guards.runs import (
     instant,
 )
 from postmortems.guards.service import count_protected, linked_action_items, protected_incidents
-from postmortems.incidents.service import ORDER_INDEX_FROM_ROWS
+from postmortems.incidents.order import ORDER_INDEX_FROM_ROWS
+from postmortems.pagination import Page, paginate_list
 from postmortems.timezones import start_of_local_day
 
 AT_RISK_STATES = (GuardState.FAILING, GuardState.STALE)
@@ -78,30 +79,13 @@ class AtRiskGuard:
     items: list[ProtectedItem]  # of the newest SHOWN_PER_GUARD of them
 
 
-@dataclass(frozen=True)
-class AtRiskPage:
-    guards: list[AtRiskGuard]
-    number: int
-    pages: int
-    total: int  # failing and stale guards
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
-
-
-def at_risk_guards(as_of: datetime, viewer: User, number: int = 1) -> AtRiskPage:
+def at_risk_guards(as_of: datetime, viewer: User, number: int = 1) -> Page:
     """Failing and stale guards (retired ones left out), GUARDS_PER_PAGE to a page, each with
     the newest postmortems `viewer` may see that rely on it and their action items that link
-    to it: one query for the guards, then the guard page's own two for each guard shown."""
-    rows = guard_rows(as_of, AT_RISK_STATES)
-    pages = max(1, -(-len(rows) // GUARDS_PER_PAGE))
-    number = min(max(1, number), pages)
-    shown = rows[(number - 1) * GUARDS_PER_PAGE : number * GUARDS_PER_PAGE]
+    to it: one query for the guards, then the guard page's own two for each guard shown.
+    The page's items are AtRiskGuards; its total counts the failing and stale guards."""
+    page = paginate_list(guard_rows(as_of, AT_RISK_STATES), number, GUARDS_PER_PAGE)
+    shown: list[GuardHealthRow] = page.items
     guards = {
         g.id: g
         for g in session.scalars(select(GuardCheck).where(GuardCheck.id.in_([r.id for r in shown])))
@@ -120,7 +104,7 @@ def at_risk_guards(as_of: datetime, viewer: User, number: int = 1) -> AtRiskPage
         linked = linked_action_items(guard, [i.id for i in incidents])
         items = [ProtectedItem(incident=i, item=item) for i in incidents for item in linked[i.id]]
         result.append(AtRiskGuard(guard=row, protects=total, items=items))
-    return AtRiskPage(guards=result, number=number, pages=pages, total=len(rows))
+    return replace(page, items=result)
 
 
 # Effectiveness.

@@ -12,7 +12,7 @@ from postmortems.auth.access import visible_incidents
 from postmortems.cache import cached
 from postmortems.db import is_taken, session
 from postmortems.domain import DomainError, Problems
-from postmortems.incidents.service import incidents_among, newest_first
+from postmortems.incidents.order import incidents_among, newest_first
 
 
 class GuardError(DomainError):

@@ -46,7 +46,7 @@ from postmortems.guards.service import (
     protected_incidents,
     update_guard,
 )
-from postmortems.incidents.service import ORDER_INDEX_FROM_ROWS
+from postmortems.incidents.order import ORDER_INDEX_FROM_ROWS
 from postmortems.pagination import paginate
 from postmortems.policy import requires
 

@@ -10,7 +10,7 @@ from models import ActionItem, ActionStatus, Incident, IncidentStatus, Role, Use
 from postmortems.auth.access import named_incident_ids, visible_incidents
 from postmortems.cache import cached
 from postmortems.db import session
-from postmortems.incidents.service import ORDER_INDEX_FROM_ROWS, newest_first
+from postmortems.incidents.order import ORDER_INDEX_FROM_ROWS, newest_first
 from postmortems.timezones import local_today
 
 SHOWN = 20  # per list; each links to the full list where there is one

@@ -3,16 +3,20 @@ values the services take (`values()`); the rules live in the services."""
 
 from typing import Any
 
+from flask import request
+from flask_login import current_user
 from sqlalchemy import select
 from wtforms import (
     BooleanField,
     DateField,
     HiddenField,
+    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
 )
-from wtforms.validators import URL, DataRequired, Length, Optional
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # not in stubs
+from wtforms.validators import URL, DataRequired, Length, NumberRange, Optional
 
 from models import (
     ActionItem,
@@ -25,6 +29,7 @@ from models import (
     ImpactKind,
     ImpactLevel,
     Incident,
+    IncidentStatus,
     LessonGroup,
     Severity,
     Team,
@@ -39,8 +44,10 @@ from postmortems.forms import (
     LocalDateTimeField,
     MultiCheckboxField,
     OptionalIdSelectField,
+    QuickSelectField,
     parse_tags,
 )
+from postmortems.incidents.counting import Counting
 from postmortems.incidents.parts import (
     ActionItemValues,
     FactorValues,
@@ -50,8 +57,16 @@ from postmortems.incidents.parts import (
     PartValues,
     TimelineEventValues,
 )
-from postmortems.incidents.service import PLAIN_FIELDS, IncidentValues
+from postmortems.incidents.service import (
+    FIRST_YEAR,
+    LAST_YEAR,
+    PLAIN_FIELDS,
+    IncidentFilters,
+    IncidentValues,
+    list_tags,
+)
 from postmortems.search.picker import IncidentKeyField
+from postmortems.teams.service import list_stages
 
 NO_CHOICE: tuple[int | str, str] = ("", "—")
 MARKDOWN_HINT = "Markdown: **bold**, lists, tables, ```code```."
@@ -344,3 +359,75 @@ def impact_values(form: Any) -> ImpactValues:
         method_note=form.method_note.data or "",
         estimated_by=(estimated_by or "").strip(),
     )
+
+
+ANY: tuple[int | str, str] = ("", "Any")
+Choices = tuple[tuple[int, str], ...]
+
+
+def _filter_choices() -> tuple[Choices, Choices, Choices]:
+    """The factors, teams and stages to filter by, as (id, label): kept until data changes."""
+    factors = session.scalars(select(ContributingFactor).order_by(ContributingFactor.name))
+    stages = session.scalars(list_stages())
+    return (
+        tuple((f.id, str(f)) for f in factors),
+        tuple(
+            (i, name) for i, name in session.execute(select(Team.id, Team.name).order_by(Team.name))
+        ),
+        tuple((s.id, f"{s.name} ({s.band})") for s in stages),
+    )
+
+
+class FilterForm(Form):
+    """The list's filters: read from the query string, so no CSRF token."""
+
+    class Meta:
+        csrf = False
+
+    status = EnumSelectField("Status", IncidentStatus, blank="Any", validators=[Optional()])
+    severity = EnumSelectField("Severity", Severity, blank="Any", validators=[Optional()])
+    category = EnumSelectField(
+        "Cause category", CauseCategory, blank="Any", validators=[Optional()]
+    )
+    factor = OptionalIdSelectField("Factor")
+    team = OptionalIdSelectField("Team")
+    stage = OptionalIdSelectField("Growth stage")
+    year = IntegerField("Year", [Optional(), NumberRange(min=FIRST_YEAR, max=LAST_YEAR)])
+    tag = QuickSelectField("Tag", coerce=lambda value: value or None)
+    metrics = QuickSelectField(
+        "In reports",
+        choices=[SelectChoice("", "Any"), *(SelectChoice(c.value, c.label) for c in Counting)],
+        coerce=lambda value: Counting(value) if value else None,
+        validators=[Optional()],
+    )
+    origin = QuickSelectField(
+        "Origin",
+        choices=[
+            SelectChoice("", "Our postmortems"),
+            SelectChoice("external", "External references (other organisations')"),
+        ],
+        validators=[Optional()],
+    )
+    page = IntegerField("Page", [Optional(), NumberRange(min=1, max=1_000_000)])
+
+    def __init__(self) -> None:
+        super().__init__(request.args)
+        factors, teams, stages = cached(("list_filter_choices",), _filter_choices, viewer=None)
+        self.factor.choices = [ANY, *factors]
+        self.team.choices = [ANY, *teams]
+        self.stage.choices = [ANY, *stages]
+        self.tag.choices = [ANY, *((t, t) for t in list_tags(current_user))]
+
+    def filters(self) -> IncidentFilters:
+        return IncidentFilters(
+            status=self.status.data,
+            severity=self.severity.data,
+            category=self.category.data,
+            factor_id=self.factor.data,
+            team_id=self.team.data,
+            stage_id=self.stage.data,
+            year=self.year.data,
+            tag=self.tag.data or None,
+            counting=self.metrics.data,
+            external=self.origin.data == "external",
+        )

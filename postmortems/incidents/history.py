@@ -28,6 +28,7 @@ from models import (
     TimelineEvent,
     User,
 )
+from models.incident import SECTION_NAMES, SECTIONS
 from postmortems.audit.service import record_event
 from postmortems.db import session
 from postmortems.guards.escapes import record_escapes
@@ -37,19 +38,29 @@ from postmortems.timezones import to_local
 # Incident columns kept in a revision and put back by a restore. The status is not among
 # them: restoring old text must not publish or unpublish anything.
 SCALARS = [
-    "title", "summary", "severity", "team_id", "affected_system", "environment",
-    "started_at", "started_is_estimated", "detected_at", "detected_is_estimated",
-    "mitigated_at", "mitigated_is_estimated", "resolved_at", "resolved_is_estimated",
-    "what_happened_md", "analysis_md", "detection_md", "response_md", "went_well_md",
-    "got_lucky_md", "is_near_miss", "exclude_from_metrics", "recurrence_of_id", "owner_id",
-    "owner_name", "is_restricted",
-]  # fmt: skip
+    "title",
+    "summary",
+    "severity",
+    "team_id",
+    "affected_system",
+    "environment",
+    "started_at",
+    "started_is_estimated",
+    "detected_at",
+    "detected_is_estimated",
+    "mitigated_at",
+    "mitigated_is_estimated",
+    "resolved_at",
+    "resolved_is_estimated",
+    *SECTION_NAMES,
+    "is_near_miss",
+    "exclude_from_metrics",
+    "recurrence_of_id",
+    "owner_id",
+    "owner_name",
+    "is_restricted",
+]
 REFERENCES = {"team_id": Team, "recurrence_of_id": Incident, "owner_id": User}
-SECTIONS = [
-    ("what_happened_md", "What happened"), ("analysis_md", "Analysis"),
-    ("detection_md", "Detection"), ("response_md", "Response and recovery"),
-    ("went_well_md", "What went well"), ("got_lucky_md", "Where we got lucky"),
-]  # fmt: skip
 
 
 def _plain(value: Any) -> Any:

@@ -8,10 +8,9 @@ call these functions.
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, false, func, or_, select, true
-from sqlalchemy.orm import InstrumentedAttribute, selectinload
+from sqlalchemy.orm import selectinload
 
 from models import (
     ActionItem,
@@ -36,6 +35,7 @@ from postmortems.domain import DomainError, Problems
 from postmortems.guards.escapes import record_escapes
 from postmortems.incidents import history
 from postmortems.incidents.counting import Counting, counting_condition
+from postmortems.incidents.order import incidents_among, newest_first
 from postmortems.incidents.rows import (
     claim_incident_key,
     lock_incident,
@@ -181,66 +181,52 @@ def list_incidents(
         )
     )
     stmt = newest_first(stmt, many)
+    return stmt.where(*filter_conditions(filters, many=many))
+
+
+def filter_conditions(filters: IncidentFilters, *, many: bool = False) -> list[ColumnElement[bool]]:
+    """The SQL conditions `filters` stand for, without visibility: whoever asks adds who may
+    see what through `auth.access` (search asks it of each match instead). With `many`, the
+    filters on related rows are correlated EXISTS (see `list_incidents`)."""
+    conditions: list[ColumnElement[bool]] = []
     if filters.external is not None:
-        stmt = stmt.where(
+        conditions.append(
             Incident.source_collection.is_not(None)
             if filters.external
             else Incident.source_collection.is_(None)
         )
     if filters.status is not None:
-        stmt = stmt.where(Incident.status == filters.status)
+        conditions.append(Incident.status == filters.status)
     if filters.severity is not None:
-        stmt = stmt.where(Incident.severity == filters.severity)
+        conditions.append(Incident.severity == filters.severity)
     if filters.team_id is not None:
-        stmt = stmt.where(Incident.team_id == filters.team_id)
+        conditions.append(Incident.team_id == filters.team_id)
     if filters.factor_id is not None:
         named = select(IncidentFactor.incident_id).where(
             IncidentFactor.factor_id == filters.factor_id
         )
-        stmt = stmt.where(incidents_among(named, IncidentFactor.incident_id, many))
+        conditions.append(incidents_among(named, IncidentFactor.incident_id, many))
     if filters.category is not None:
         in_category = (
             select(IncidentFactor.incident_id)
             .join(ContributingFactor, ContributingFactor.id == IncidentFactor.factor_id)
             .where(ContributingFactor.category == filters.category)
         )
-        stmt = stmt.where(incidents_among(in_category, IncidentFactor.incident_id, many))
+        conditions.append(incidents_among(in_category, IncidentFactor.incident_id, many))
     if filters.tag:
         tagged = (
             select(incident_tag.c.incident_id)
             .join(Tag, Tag.id == incident_tag.c.tag_id)
             .where(Tag.name == filters.tag.strip().lower())
         )
-        stmt = stmt.where(incidents_among(tagged, incident_tag.c.incident_id, many))
+        conditions.append(incidents_among(tagged, incident_tag.c.incident_id, many))
     if filters.counting is not None:
-        stmt = stmt.where(counting_condition(filters.counting))
+        conditions.append(counting_condition(filters.counting))
     if filters.year is not None:
-        stmt = stmt.where(started_in_year(filters.year))
+        conditions.append(started_in_year(filters.year))
     if filters.stage_id is not None:
-        stmt = stmt.where(started_in_stage(filters.stage_id))
-    return stmt
-
-
-def newest_first(stmt: Select[Incident], many: bool) -> Select[Incident]:
-    """With `many`, `stmt` reads incidents along the newest-first index (SQLite has no
-    statistics to choose that plan itself)."""
-    if not many:
-        return stmt
-    return stmt.with_hint(Incident, "INDEXED BY ix_incident_started_at_id", "sqlite")
-
-
-def incidents_among(
-    ids: Select[Any], incident_id: ColumnElement[int] | InstrumentedAttribute[int], correlated: bool
-) -> ColumnElement[bool]:
-    """Incidents among `ids`: `incident.id IN (ids)`, or EXISTS of `ids` for this incident."""
-    if correlated:
-        return ids.where(incident_id == Incident.id).exists()
-    return Incident.id.in_(ids)
-
-
-# From this many matches on, a page is read along the newest-first index (`many`): at most
-# ~20 × total ÷ matches index entries, against collecting and sorting every match.
-ORDER_INDEX_FROM_ROWS = 1000
+        conditions.append(started_in_stage(filters.stage_id))
+    return conditions
 
 
 def count_incidents(viewer: User, filters: IncidentFilters = IncidentFilters()) -> int:

@@ -19,50 +19,37 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import select
-from wtforms import IntegerField, TextAreaField
-from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # not in stubs
-from wtforms.validators import NumberRange, Optional
+from wtforms import TextAreaField
 
 from models import (
     ActionItem,
-    CauseCategory,
-    ContributingFactor,
     ImpactEstimate,
     Incident,
     IncidentFactor,
     IncidentRevision,
-    IncidentStatus,
     Lesson,
     ReviewAction,
-    Severity,
-    Team,
     TimelineEvent,
 )
 from postmortems.auth.access import get_editable_incident_or_404, get_readable_incident_or_404
 from postmortems.cache import cached
 from postmortems.db import CONFLICT_MESSAGE, commit_change, get_or_404, session
 from postmortems.domain import ConflictError, DomainError
-from postmortems.forms import EnumSelectField, Form, OptionalIdSelectField, QuickSelectField
+from postmortems.forms import Form
 from postmortems.guards.risk import at_risk_action_items
 from postmortems.incidents import forms, history, parts, workflow
 from postmortems.incidents.article import render_article
-from postmortems.incidents.counting import Counting
 from postmortems.incidents.filing import check_postmortem, file_postmortem, save_postmortem
+from postmortems.incidents.order import ORDER_INDEX_FROM_ROWS
 from postmortems.incidents.service import (
-    FIRST_YEAR,
-    LAST_YEAR,
-    ORDER_INDEX_FROM_ROWS,
-    IncidentFilters,
     count_incidents,
     delete_incident,
     list_incidents,
-    list_tags,
 )
 from postmortems.incidents.sheet import ROW_KINDS, PostmortemForm
 from postmortems.markdown import markdown_problem, render_markdown
 from postmortems.pagination import paginate
 from postmortems.policy import can, requires
-from postmortems.teams.service import list_stages
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 
@@ -71,78 +58,6 @@ bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 def _form_context() -> dict[str, object]:
     """The kinds of part rows the postmortem's form offers, and where its previews come from."""
     return {"row_kinds": ROW_KINDS, "preview_url": url_for("incidents.preview")}
-
-
-ANY: tuple[int | str, str] = ("", "Any")
-Choices = tuple[tuple[int, str], ...]
-
-
-def _filter_choices() -> tuple[Choices, Choices, Choices]:
-    """The factors, teams and stages to filter by, as (id, label): kept until data changes."""
-    factors = session.scalars(select(ContributingFactor).order_by(ContributingFactor.name))
-    stages = session.scalars(list_stages())
-    return (
-        tuple((f.id, str(f)) for f in factors),
-        tuple(
-            (i, name) for i, name in session.execute(select(Team.id, Team.name).order_by(Team.name))
-        ),
-        tuple((s.id, f"{s.name} ({s.band})") for s in stages),
-    )
-
-
-class FilterForm(Form):
-    """The list's filters: read from the query string, so no CSRF token."""
-
-    class Meta:
-        csrf = False
-
-    status = EnumSelectField("Status", IncidentStatus, blank="Any", validators=[Optional()])
-    severity = EnumSelectField("Severity", Severity, blank="Any", validators=[Optional()])
-    category = EnumSelectField(
-        "Cause category", CauseCategory, blank="Any", validators=[Optional()]
-    )
-    factor = OptionalIdSelectField("Factor")
-    team = OptionalIdSelectField("Team")
-    stage = OptionalIdSelectField("Growth stage")
-    year = IntegerField("Year", [Optional(), NumberRange(min=FIRST_YEAR, max=LAST_YEAR)])
-    tag = QuickSelectField("Tag", coerce=lambda value: value or None)
-    metrics = QuickSelectField(
-        "In reports",
-        choices=[SelectChoice("", "Any"), *(SelectChoice(c.value, c.label) for c in Counting)],
-        coerce=lambda value: Counting(value) if value else None,
-        validators=[Optional()],
-    )
-    origin = QuickSelectField(
-        "Origin",
-        choices=[
-            SelectChoice("", "Our postmortems"),
-            SelectChoice("external", "External references (other organisations')"),
-        ],
-        validators=[Optional()],
-    )
-    page = IntegerField("Page", [Optional(), NumberRange(min=1, max=1_000_000)])
-
-    def __init__(self) -> None:
-        super().__init__(request.args)
-        factors, teams, stages = cached(("list_filter_choices",), _filter_choices, viewer=None)
-        self.factor.choices = [ANY, *factors]
-        self.team.choices = [ANY, *teams]
-        self.stage.choices = [ANY, *stages]
-        self.tag.choices = [ANY, *((t, t) for t in list_tags(current_user))]
-
-    def filters(self) -> IncidentFilters:
-        return IncidentFilters(
-            status=self.status.data,
-            severity=self.severity.data,
-            category=self.category.data,
-            factor_id=self.factor.data,
-            team_id=self.team.data,
-            stage_id=self.stage.data,
-            year=self.year.data,
-            tag=self.tag.data or None,
-            counting=self.metrics.data,
-            external=self.origin.data == "external",
-        )
 
 
 class ReviewForm(Form):
@@ -156,7 +71,7 @@ class ReviewForm(Form):
 @bp.route("/")
 def index() -> ResponseReturnValue:
     """List the postmortems the user may see, filtered and paginated."""
-    form = FilterForm()
+    form = forms.FilterForm()
     if not form.validate():
         filters_html = Markup(render_template("incidents/_filters.html", form=form))
         return render_template("incidents/index.html", filters_html=filters_html, page=None), 400

@@ -42,13 +42,14 @@ from models.incident import action_item_guard, incident_tag
 from postmortems.auth.access import visible_incidents
 from postmortems.cache import cached
 from postmortems.db import session
+from postmortems.incidents.order import incidents_among
 from postmortems.incidents.service import (
     PLAIN_FIELDS,
     IncidentValues,
-    incidents_among,
     update_incident,
 )
 from postmortems.markdown import render_markdown
+from postmortems.pagination import page_offset
 from postmortems.search import schema
 from postmortems.search.service import search_fts
 from postmortems.search.text import parse_query, stemmed_text
@@ -403,7 +404,7 @@ def lessons_by_group(
         named = select(IncidentFactor.incident_id).where(IncidentFactor.factor_id == factor_id)
         stmt = stmt.where(incidents_among(named, IncidentFactor.incident_id, True))
     rows = session.execute(
-        stmt.limit(LESSONS_PER_GROUP + 1).offset((page - 1) * LESSONS_PER_GROUP)
+        stmt.limit(LESSONS_PER_GROUP + 1).offset(page_offset(page, LESSONS_PER_GROUP))
     ).all()
     lessons = [
         LessonRow(

@@ -25,6 +25,7 @@ from models import (
     User,
     utcnow,
 )
+from models.incident import SECTIONS
 from postmortems.auth.access import may_see
 from postmortems.cache import cached
 from postmortems.filters import (
@@ -169,16 +170,6 @@ def _when(value: datetime | None, estimated: bool) -> str:
     if value is None:
         return "—"
     return format_datetime(value) + (" (estimated)" if estimated else "")
-
-
-SECTIONS = [
-    ("what_happened_md", "What happened"),
-    ("analysis_md", "Analysis"),
-    ("detection_md", "Detection"),
-    ("response_md", "Response and recovery"),
-    ("went_well_md", "What went well"),
-    ("got_lucky_md", "Where we got lucky"),
-]
 
 
 def _heading(number: int, count: int, item: ReadingPathItem, incident: Incident) -> list[str]:

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, column, delete, func, insert, select, table
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from models.incident import SECTION_NAMES
 from postmortems.search import schema
 from postmortems.search.text import stemmed_text
 
@@ -33,25 +34,11 @@ incident_t = table(
             "title",
             "summary",
             "affected_system",
-            "what_happened_md",
-            "analysis_md",
-            "detection_md",
-            "response_md",
-            "went_well_md",
-            "got_lucky_md",
+            *SECTION_NAMES,
         )
     ),
 )
-SECTIONS = (
-    "summary",
-    "affected_system",
-    "what_happened_md",
-    "analysis_md",
-    "detection_md",
-    "response_md",
-    "went_well_md",
-    "got_lucky_md",
-)
+SECTIONS = ("summary", "affected_system", *SECTION_NAMES)
 timeline_t = table("timeline_event", column("id"), column("incident_id"), column("text_md"))
 factor_t = table("incident_factor", column("id"), column("incident_id"), column("note"))
 tag_t = table("tag", column("id"), column("name"))

@@ -26,7 +26,8 @@ from sqlalchemy import (
 from models import Incident, Role, SearchDocument, User
 from postmortems.auth.access import visible_incidents
 from postmortems.db import session
-from postmortems.incidents.service import IncidentFilters, list_incidents
+from postmortems.incidents.service import IncidentFilters, filter_conditions
+from postmortems.pagination import clamp_page, page_count, page_offset
 from postmortems.search import index, schema
 from postmortems.search.text import Query, parse_query, stem, words
 
@@ -83,7 +84,7 @@ class SearchResults:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-min(self.total, MAX_COUNTED) // self.per_page))
+        return page_count(min(self.total, MAX_COUNTED), self.per_page)
 
     @property
     def has_previous(self) -> bool:
@@ -142,17 +143,16 @@ def search(
         found.c.score, found.c.doc_id
     )
     page = max(1, page)
-    rows = session.execute(ranked.limit(per_page).offset((page - 1) * per_page)).all()
+    rows = session.execute(ranked.limit(per_page).offset(page_offset(page, per_page))).all()
     if rows:
         total = rows[0].total
     else:  # nothing matched, or a page past the last: count, and show the last page
         total = session.scalar(select(func.count()).select_from(found)) or 0
-        last = max(1, -(-min(total, MAX_COUNTED) // per_page))
-        if total and page > last:
-            page = last
-            rows = session.execute(ranked.limit(per_page).offset((page - 1) * per_page)).all()
-        else:
-            page = min(page, last)
+        clamped = clamp_page(page, min(total, MAX_COUNTED), per_page)
+        if total and clamped < page:
+            offset = page_offset(clamped, per_page)
+            rows = session.execute(ranked.limit(per_page).offset(offset)).all()
+        page = clamped
     shown = [row.doc_id for row in rows]
     doc = SearchDocument
     documents = {
@@ -224,11 +224,11 @@ def chosen(filters: IncidentFilters) -> Select[Any]:
     the filters' own indexes. Whether a postmortem is an external reference is asked of the
     (source, external id) index, not of each chosen incident's row: those rows are large, and
     reading thousands of them cost more than the search (a severity filter took 300 ms)."""
-    # Who may see what is asked of each match by candidates(): here only the filters count,
-    # so the chosen ids come from the filters' indexes without reading any incident's row.
-    anyone = User(role=Role.ADMIN, is_active=True)  # sees every incident; never stored
-    every = list_incidents(anyone, dataclasses.replace(filters, external=None))
-    ids: Select[Any] = every.with_only_columns(Incident.id).order_by(None)
+    # Who may see what is asked of each match by candidates() (through auth.access): here
+    # only the filters count, so the chosen ids come from the filters' indexes without
+    # reading any incident's row.
+    conditions = filter_conditions(dataclasses.replace(filters, external=None))
+    ids: Select[Any] = select(Incident.id).where(*conditions)
     if filters.external is None:
         return ids
     external = select(Incident.id).where(Incident.source_collection.is_not(None))

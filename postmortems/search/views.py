@@ -6,7 +6,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from postmortems.cache import cached
-from postmortems.incidents.views import FilterForm
+from postmortems.incidents.forms import FilterForm
 from postmortems.search.picker import pick_incidents
 from postmortems.search.service import KIND_LABELS, search
 

@@ -19,8 +19,8 @@ from models import (
     ReadingPathItem,
     User,
 )
+from models.incident import SECTIONS
 from postmortems.db import session
-from postmortems.incidents.history import SECTIONS
 from postmortems.incidents.service import PAGE_OPTIONS
 from postmortems.teams import service as teams
 from postmortems.transfer.files import day, decimal_text, dump_yaml, front_matter_file, iso

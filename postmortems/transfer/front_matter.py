@@ -21,8 +21,8 @@ from models import (
     LessonGroup,
     Severity,
 )
+from models.incident import SECTIONS
 from postmortems.db import session
-from postmortems.incidents.history import SECTIONS
 from postmortems.incidents.parts import (
     ActionItemValues,
     FactorValues,

@@ -325,8 +325,12 @@ def test_a_restricted_postmortem_is_shown_to_its_team(app, db, restricted) -> No
 
 def test_the_list_filters_and_pages_as_the_list_page_does(app, db, app_config) -> None:
     for n in range(23):
-        make_incident(f"Incident {n}", utc(2021, 1, 1 + n), status=IncidentStatus.PUBLISHED,
-                      severity=[Severity.SEV1, Severity.SEV2][n % 2])  # fmt: skip
+        make_incident(
+            f"Incident {n}",
+            utc(2021, 1, 1 + n),
+            status=IncidentStatus.PUBLISHED,
+            severity=[Severity.SEV1, Severity.SEV2][n % 2],
+        )
     api = Api(app, user_with_token(Role.READER)[1])
     second = api.get("/api/v1/postmortems?page=2").get_json()
     assert (second["total"], second["pages"], len(second["items"])) == (23, 2, 3)

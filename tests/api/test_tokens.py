@@ -60,6 +60,17 @@ def test_a_signed_in_browser_cannot_call_the_api_with_its_cookie(app, db, client
     assert client.get("/api/v1/postmortems").status_code == 401
 
 
+def test_a_token_acts_as_its_own_user_whatever_cookie_comes_with_it(app, db, client) -> None:
+    """The admin's browser cookie rides along with a reader's token: the reader is the caller."""
+    _, token = user_with_token(Role.READER, email="reader-with-cookie@example.com")
+    response = client.post(
+        "/api/v1/postmortems",
+        json={"title": "Not the reader's to file", "started_at": "2024-01-01T00:00:00Z"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 403
+
+
 def test_only_the_hash_is_stored_and_use_is_recorded(app, db) -> None:
     user, token = user_with_token(Role.READER)
     row = db.scalar(select(ApiToken).where(ApiToken.user_id == user.id))

@@ -86,9 +86,16 @@ def build_world() -> World:
     session.add(path)
     session.commit()
     ids = {
-        "incident_id": draft.id, "guard_id": guard.id, "team_id": team.id,
-        "snapshot_id": team.snapshots[0].id, "stage_id": stage.id,
-        "factor_id": factor_named("Fatigue").id, "user_id": users["reader"].id, "number": 1,
-        "part_id": draft.lessons[0].id, "path_id": path.id, "item_id": path.items[0].id,
-    }  # fmt: skip
+        "incident_id": draft.id,
+        "guard_id": guard.id,
+        "team_id": team.id,
+        "snapshot_id": team.snapshots[0].id,
+        "stage_id": stage.id,
+        "factor_id": factor_named("Fatigue").id,
+        "user_id": users["reader"].id,
+        "number": 1,
+        "part_id": draft.lessons[0].id,
+        "path_id": path.id,
+        "item_id": path.items[0].id,
+    }
     return World(users=users, draft=draft, published=published, ids=ids)

@@ -149,9 +149,13 @@ def test_marking_a_recurrence_on_the_edit_form_shows_the_escaped_guard(browser, 
     url = f"/incidents/{again.id}/edit"
     response = browser.submit(
         url,
-        {"title": "Masks broke again", "severity": "SEV3", "started_at": "2024-04-01T00:00",
-         "recurrence_of_id": str(earlier.id)},
-    )  # fmt: skip
+        {
+            "title": "Masks broke again",
+            "severity": "SEV3",
+            "started_at": "2024-04-01T00:00",
+            "recurrence_of_id": str(earlier.id),
+        },
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     html = browser.get(f"/incidents/{again.id}").get_data(as_text=True)
     assert "Was meant to prevent this" in html and "Reference predictions" in html

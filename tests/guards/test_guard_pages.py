@@ -110,10 +110,14 @@ def test_a_reviewer_records_a_run_by_hand(app, db) -> None:
     browser = Browser(sign_in(app.test_client(), reviewer))
     response = browser.submit(
         f"/guards/{guard.id}/runs/new",
-        {"status": "pass", "ran_at": "2026-01-05T09:30", "url": "https://wiki.example.com/r/1",
-         "details": "Went through every item"},
+        {
+            "status": "pass",
+            "ran_at": "2026-01-05T09:30",
+            "url": "https://wiki.example.com/r/1",
+            "details": "Went through every item",
+        },
         follow=True,
-    )  # fmt: skip
+    )
     html = response.get_data(as_text=True)
     assert "Run recorded." in html and "Went through every item" in html
     run = db.scalars(select(GuardRun)).one()

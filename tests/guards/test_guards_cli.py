@@ -18,10 +18,20 @@ def _invoke(runner, db, *args: str):
 def test_report_records_a_run(runner, db) -> None:
     guard = make_guard("Reference predictions")
     result = _invoke(
-        runner, db, "guards", "report", str(guard.id), "--status", "pass",
-        "--url", "https://ci.example.com/1", "--details", "green",
-        "--ran-at", "2026-11-20T10:00:00Z",
-    )  # fmt: skip
+        runner,
+        db,
+        "guards",
+        "report",
+        str(guard.id),
+        "--status",
+        "pass",
+        "--url",
+        "https://ci.example.com/1",
+        "--details",
+        "green",
+        "--ran-at",
+        "2026-11-20T10:00:00Z",
+    )
     assert result.exit_code == 0, result.output
     assert "Recorded a pass of “Reference predictions” at 2026-11-20 10:00" in result.output
     run = db.scalars(select(GuardRun)).one()
@@ -37,9 +47,16 @@ def test_report_reads_a_time_without_offset_in_the_configured_zone(app, runner, 
     app.config["TIMEZONE"] = "Europe/Berlin"
     guard = make_guard()
     result = _invoke(
-        runner, db, "guards", "report", str(guard.id), "--status", "FAIL",
-        "--ran-at", "2026-07-01T12:00",
-    )  # fmt: skip
+        runner,
+        db,
+        "guards",
+        "report",
+        str(guard.id),
+        "--status",
+        "FAIL",
+        "--ran-at",
+        "2026-07-01T12:00",
+    )
     assert result.exit_code == 0, result.output
     assert db.scalars(select(GuardRun)).one().ran_at == datetime(2026, 7, 1, 10, tzinfo=UTC)
 
@@ -112,11 +129,21 @@ def test_check_lists_failing_and_stale_guards_and_overdue_items_and_fails(runner
     )
     incident = make_incident("Queue stalled")
     incident.action_items += [
-        ActionItem(title="Add alert", group=LessonGroup.TECHNICAL, type=ActionType.DETECTIVE,
-                   due_on=date(2020, 1, 1), owner="Ana"),
-        ActionItem(title="Done one", group=LessonGroup.TECHNICAL, type=ActionType.DETECTIVE,
-                   due_on=date(2020, 1, 1), status=ActionStatus.DONE),
-    ]  # fmt: skip
+        ActionItem(
+            title="Add alert",
+            group=LessonGroup.TECHNICAL,
+            type=ActionType.DETECTIVE,
+            due_on=date(2020, 1, 1),
+            owner="Ana",
+        ),
+        ActionItem(
+            title="Done one",
+            group=LessonGroup.TECHNICAL,
+            type=ActionType.DETECTIVE,
+            due_on=date(2020, 1, 1),
+            status=ActionStatus.DONE,
+        ),
+    ]
     result = _invoke(runner, db, "guards", "check")
     assert result.exit_code == 1, result.output
     out = result.output
@@ -131,10 +158,14 @@ def test_check_lists_failing_and_stale_guards_and_overdue_items_and_fails(runner
 def test_check_says_how_many_overdue_items_it_left_out(runner, db) -> None:
     incident = make_incident()
     incident.action_items += [
-        ActionItem(title=f"Item {n}", group=LessonGroup.TECHNICAL, type=ActionType.DETECTIVE,
-                   due_on=date(2020, 1, 1 + n))
+        ActionItem(
+            title=f"Item {n}",
+            group=LessonGroup.TECHNICAL,
+            type=ActionType.DETECTIVE,
+            due_on=date(2020, 1, 1 + n),
+        )
         for n in range(3)
-    ]  # fmt: skip
+    ]
     result = _invoke(runner, db, "guards", "check", "--limit", "1")
     assert "Overdue action items: 3" in result.output and "… and 2 more" in result.output
     assert "Item 0" in result.output and "Item 2" not in result.output
@@ -148,9 +179,13 @@ def test_guards_health_as_json(db) -> None:
     db.add(GuardRun(guard_check_id=guard.id, status="FAIL", ran_at=now - timedelta(hours=1)))
     incident = make_incident("Queue stalled")
     incident.action_items.append(
-        ActionItem(title="Add alert", group=LessonGroup.TECHNICAL, type=ActionType.DETECTIVE,
-                   due_on=date(2020, 1, 1))
-    )  # fmt: skip
+        ActionItem(
+            title="Add alert",
+            group=LessonGroup.TECHNICAL,
+            type=ActionType.DETECTIVE,
+            due_on=date(2020, 1, 1),
+        )
+    )
     db.flush()
     payload = guards_health(now).to_json()
     assert payload["clean"] is False
@@ -168,9 +203,14 @@ def test_guards_health_as_json(db) -> None:
     ]
     assert payload["stale"] == [] and payload["never_verified"] == 0
     assert payload["overdue_action_items"] == [
-        {"id": incident.action_items[0].id, "title": "Add alert", "owner": "",
-         "due_on": "2020-01-01", "postmortem": incident.key}
-    ]  # fmt: skip
+        {
+            "id": incident.action_items[0].id,
+            "title": "Add alert",
+            "owner": "",
+            "due_on": "2020-01-01",
+            "postmortem": incident.key,
+        }
+    ]
     assert payload["overdue_action_items_total"] == 1
 
 
@@ -181,9 +221,13 @@ def test_guards_health_hides_overdue_items_the_viewer_may_not_see(db) -> None:
 
     incident = make_incident("Secret", is_restricted=True)
     incident.action_items.append(
-        ActionItem(title="Hidden", group=LessonGroup.TECHNICAL, type=ActionType.DETECTIVE,
-                   due_on=date(2020, 1, 1))
-    )  # fmt: skip
+        ActionItem(
+            title="Hidden",
+            group=LessonGroup.TECHNICAL,
+            type=ActionType.DETECTIVE,
+            due_on=date(2020, 1, 1),
+        )
+    )
     reader = make_user(Role.READER)
     db.flush()
     assert guards_health(datetime.now(UTC), reader).overdue_total == 0

@@ -40,8 +40,12 @@ def test_rows_left_at_their_preselected_choices_are_skipped(browser, db) -> None
 def test_an_impact_with_numbers_and_a_currency_but_no_kind_is_refused_beside_its_kind(
     browser, db
 ) -> None:
-    row = {"impacts-0-low": "1", "impacts-0-likely": "2", "impacts-0-high": "3",
-           "impacts-0-currency": "EUR"}  # fmt: skip
+    row = {
+        "impacts-0-low": "1",
+        "impacts-0-likely": "2",
+        "impacts-0-high": "3",
+        "impacts-0-currency": "EUR",
+    }
     response = browser.submit("/incidents/new", {**FILING, **row})
     html = response.get_data(as_text=True)
     assert response.status_code == 200

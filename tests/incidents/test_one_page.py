@@ -115,8 +115,14 @@ def test_editing_adds_parts_and_keeps_the_saved_ones(browser, db) -> None:
     incident = make_incident("Disk filled up")
     db.commit()
     url = f"/incidents/{incident.id}/edit"
-    browser.submit(url, {**FILING, "lessons-0-group": "PROCESS_COMMUNICATION",
-                         "lessons-0-text_md": "First lesson."})  # fmt: skip
+    browser.submit(
+        url,
+        {
+            **FILING,
+            "lessons-0-group": "PROCESS_COMMUNICATION",
+            "lessons-0-text_md": "First lesson.",
+        },
+    )
     response = browser.submit_filled(url, {"lessons-1-text_md": "Second lesson."})
     assert response.status_code == 302
     texts = sorted(db.scalars(select(Lesson.text_md)).all())
@@ -128,12 +134,16 @@ def test_saving_the_page_unchanged_changes_no_part(browser, db) -> None:
     db.commit()
     url = f"/incidents/{incident.id}/edit"
     assert browser.submit(url, {**FILING, **_typed_rows()}).status_code == 302
-    counts = [_count(db, m) for m in (TimelineEvent, IncidentFactor, ImpactEstimate, Lesson,
-                                      ActionItem, GuardCheck)]  # fmt: skip
+    counts = [
+        _count(db, m)
+        for m in (TimelineEvent, IncidentFactor, ImpactEstimate, Lesson, ActionItem, GuardCheck)
+    ]
     versions = sorted(db.scalars(select(Lesson.version)).all())
     assert browser.submit_filled(url, {}).status_code == 302
-    assert counts == [_count(db, m) for m in (TimelineEvent, IncidentFactor, ImpactEstimate,
-                                              Lesson, ActionItem, GuardCheck)]  # fmt: skip
+    assert counts == [
+        _count(db, m)
+        for m in (TimelineEvent, IncidentFactor, ImpactEstimate, Lesson, ActionItem, GuardCheck)
+    ]
     assert sorted(db.scalars(select(Lesson.version)).all()) == versions
 
 
@@ -158,10 +168,13 @@ def test_saved_parts_are_edited_and_removed_in_place_in_one_revision(browser, db
     )
     assert response.status_code == 302
     events = db.scalars(select(TimelineEvent.text_md).order_by(TimelineEvent.at)).all()
-    assert events == ["Change merged with the test override.",
-                      "Garbage predictions seen by a customer."]  # fmt: skip
-    assert str(db.scalar(select(ImpactEstimate.likely).where(ImpactEstimate.unit == "images")))\
-        .startswith("1600")  # fmt: skip
+    assert events == [
+        "Change merged with the test override.",
+        "Garbage predictions seen by a customer.",
+    ]
+    assert str(
+        db.scalar(select(ImpactEstimate.likely).where(ImpactEstimate.unit == "images"))
+    ).startswith("1600")
     item = db.scalars(select(ActionItem)).one()
     assert item.status.name == "DONE" and str(item.completed_on) == "2024-03-10"
     assert [g.name for g in item.guards] == ["Config keys mean one thing"]  # kept, not lost

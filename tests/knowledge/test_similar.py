@@ -31,19 +31,25 @@ def founding(db):
     """An August 2020 threshold incident, an unrelated one, and a later one like the first."""
     first = with_factor(
         make_incident(
-            "Binarisation threshold changed", utc(2020, 8, 17), tags=["config"],
-            affected_system="triage-model", status=PUBLISHED,
+            "Binarisation threshold changed",
+            utc(2020, 8, 17),
+            tags=["config"],
+            affected_system="triage-model",
+            status=PUBLISHED,
         ),
         "Fatigue",
-    )  # fmt: skip
+    )
     make_incident("Disk full on the build server", utc(2020, 9, 1), status=PUBLISHED)
     later = with_factor(
         make_incident(
-            "Decision threshold changed again", utc(2021, 3, 1), tags=["config"],
-            affected_system="triage-model", status=PUBLISHED,
+            "Decision threshold changed again",
+            utc(2021, 3, 1),
+            tags=["config"],
+            affected_system="triage-model",
+            status=PUBLISHED,
         ),
         "Fatigue",
-    )  # fmt: skip
+    )
     db.commit()
     return first, later
 
@@ -91,9 +97,13 @@ def test_one_click_marks_a_recurrence_and_shows_the_guards_meant_to_prevent_it(d
     first, later = founding(db)
     guard = make_guard("Result-unchanged test")
     first.action_items.append(
-        ActionItem(title="Add the test", group=LessonGroup.TECHNICAL,
-                   type=ActionType.PREVENTIVE, guards=[guard])
-    )  # fmt: skip
+        ActionItem(
+            title="Add the test",
+            group=LessonGroup.TECHNICAL,
+            type=ActionType.PREVENTIVE,
+            guards=[guard],
+        )
+    )
     db.commit()
     response = browser.submit(
         f"/incidents/{later.id}/similar",
@@ -157,10 +167,12 @@ def test_the_filing_form_panel_offers_similar_postmortems_for_what_is_typed(db, 
     response = client.get(
         "/similar",
         query_string={
-            "title": "Threshold changed, the mask broke", "tags": "config",
-            "factors-0-factor_id": str(factor.id), "started_at": "2020-12-01T10:00",
+            "title": "Threshold changed, the mask broke",
+            "tags": "config",
+            "factors-0-factor_id": str(factor.id),
+            "started_at": "2020-12-01T10:00",
         },
-    )  # fmt: skip
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert first.key in html and "Shares factor Fatigue; tag config; similar words" in html
@@ -169,9 +181,15 @@ def test_the_filing_form_panel_offers_similar_postmortems_for_what_is_typed(db, 
 
 def test_the_filing_form_panel_ignores_bad_values(db, client):
     founding(db)
-    query = {"team_id": "x", "started_at": "never", "factors-0-factor_id": "9" * 40,
-             "incident_id": "-1", "title": "\x00", "affected_system": "a\x00b",
-             "tags": "x\x00, y"}  # fmt: skip
+    query = {
+        "team_id": "x",
+        "started_at": "never",
+        "factors-0-factor_id": "9" * 40,
+        "incident_id": "-1",
+        "title": "\x00",
+        "affected_system": "a\x00b",
+        "tags": "x\x00, y",
+    }
     assert client.get("/similar", query_string=query).status_code == 200
 
 
@@ -182,9 +200,13 @@ def test_the_recurrence_field_takes_a_key_and_shows_it(db, browser):
     assert "Binarisation threshold changed" not in form  # no select of every postmortem
     response = browser.submit(
         "/incidents/new",
-        {"title": "Again", "started_at": "2021-05-01T10:00", "severity": "SEV3",
-         "recurrence_of_id": first.key.lower()},
-    )  # fmt: skip
+        {
+            "title": "Again",
+            "started_at": "2021-05-01T10:00",
+            "severity": "SEV3",
+            "recurrence_of_id": first.key.lower(),
+        },
+    )
     assert response.status_code == 302
     new_id = int(response.headers["Location"].rsplit("/", 1)[1])
     db.expire_all()
@@ -197,9 +219,13 @@ def test_an_unknown_key_is_refused_beside_the_field_with_the_text_kept(db, brows
     founding(db)
     response = browser.submit(
         "/incidents/new",
-        {"title": "Again", "started_at": "2021-05-01T10:00", "severity": "SEV3",
-         "recurrence_of_id": "PM-1999-999 <b>"},
-    )  # fmt: skip
+        {
+            "title": "Again",
+            "started_at": "2021-05-01T10:00",
+            "severity": "SEV3",
+            "recurrence_of_id": "PM-1999-999 <b>",
+        },
+    )
     html = response.get_data(as_text=True)
     assert response.status_code == 200
     assert field_errors(html, "recurrence_of_id") == [

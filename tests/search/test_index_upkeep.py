@@ -90,9 +90,14 @@ def test_a_rolled_back_change_leaves_the_index_as_it_was(db, admin):
 def test_filing_and_editing_through_the_pages_update_the_index(db, browser, admin):
     response = browser.submit(
         "/incidents/new",
-        {"title": "Calibration drifted", "started_at": "2024-03-01T10:00", "severity": "SEV2",
-         "lessons-0-text_md": "Recalibrate monthly", "lessons-0-group": "TECHNICAL"},
-    )  # fmt: skip
+        {
+            "title": "Calibration drifted",
+            "started_at": "2024-03-01T10:00",
+            "severity": "SEV2",
+            "lessons-0-text_md": "Recalibrate monthly",
+            "lessons-0-group": "TECHNICAL",
+        },
+    )
     assert response.status_code == 302
     incident_id = int(response.headers["Location"].rsplit("/", 1)[1])
     assert {h.kind for h in search(admin, "calibration ").hits} == {"incident"}

@@ -1,0 +1,31 @@
+"""How incident lists are read in order, shared by every feature that lists incidents (guards,
+home, knowledge, the API): it imports no feature, so any of them may use it."""
+
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select
+from sqlalchemy.orm import InstrumentedAttribute
+
+from models import Incident
+
+
+def newest_first(stmt: Select[Incident], many: bool) -> Select[Incident]:
+    """With `many`, `stmt` reads incidents along the newest-first index (SQLite has no
+    statistics to choose that plan itself)."""
+    if not many:
+        return stmt
+    return stmt.with_hint(Incident, "INDEXED BY ix_incident_started_at_id", "sqlite")
+
+
+def incidents_among(
+    ids: Select[Any], incident_id: ColumnElement[int] | InstrumentedAttribute[int], correlated: bool
+) -> ColumnElement[bool]:
+    """Incidents among `ids`: `incident.id IN (ids)`, or EXISTS of `ids` for this incident."""
+    if correlated:
+        return ids.where(incident_id == Incident.id).exists()
+    return Incident.id.in_(ids)
+
+
+# From this many matches on, a page is read along the newest-first index (`many`): at most
+# ~20 × total ÷ matches index entries, against collecting and sorting every match.
+ORDER_INDEX_FROM_ROWS = 1000
