@@ -63,6 +63,8 @@ def test_a_save_that_went_through_drops_the_browsers_copy(author_page) -> None:
     page.get_by_role("button", name="File postmortem").click()
 
     expect(page.locator(".flash")).to_contain_text("filed as a draft")
+    # draft.js drops the copy once the page it lands on has loaded: wait for that, not a moment.
+    page.wait_for_function(f"localStorage.getItem('{KEPT}') === null", timeout=5000)
     assert _kept(page) is None
     page.goto("/incidents/new")
     expect(page.get_by_role("button", name="Restore it")).to_have_count(0)
