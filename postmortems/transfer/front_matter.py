@@ -32,6 +32,7 @@ from postmortems.incidents.parts import (
     TimelineEventValues,
 )
 from postmortems.limits import NAME_TEXT
+from postmortems.markdown import markdown_limits
 from postmortems.transfer.export_files import FORMAT_VERSION
 from postmortems.transfer.files import (
     Fields,
@@ -151,7 +152,9 @@ def _sections(body: str, first_line: int) -> dict[str, str]:
         text = chunk[len(heading) :]
         sections[name] = text[:-2] if text.endswith("\n\n") else text.rstrip("\n")
         nul = chunk.find("\x00")  # a NUL is named on its own line, a size on the mark's
-        check_text(name, sections[name], line if nul < 0 else line + 1 + chunk.count("\n", 0, nul))
+        # A section is Markdown: its length limit is the Markdown limits' (markdown.py).
+        at = line if nul < 0 else line + 1 + chunk.count("\n", 0, nul)
+        check_text(name, sections[name], at, markdown_limits().max_chars)
     return sections
 
 

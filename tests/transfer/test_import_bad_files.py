@@ -195,6 +195,16 @@ def test_a_section_over_the_api_limit_is_refused_with_its_line(runner, db, tmp_p
     assert keys(db) == {"PM-2024-001"}
 
 
+def test_a_section_is_held_to_the_configured_markdown_limit(runner, app, db, tmp_path) -> None:
+    app.config["MARKDOWN_MAX_CHARS"] = 50
+    folder = write(tmp_path / "in", {"postmortems/bad.md": good() + section(51)})
+    result = runner.invoke(args=["import", str(folder)])
+    assert result.exit_code == 1
+    line = problem_line(result.output, "postmortems/bad.md")
+    assert line == "postmortems/bad.md:10: analysis_md: at most 50 characters, found 51"
+    assert keys(db) == set()
+
+
 def test_a_section_at_the_api_limit_imports(runner, db, tmp_path) -> None:
     folder = write(tmp_path / "in", {"postmortems/a.md": good() + section(LONG_TEXT)})
     result = runner.invoke(args=["import", str(folder)])
