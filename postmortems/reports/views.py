@@ -1,6 +1,5 @@
 """The trend report and the quarterly review: HTML, JSON and Markdown of the same figures."""
 
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +35,7 @@ from postmortems.reports.requests import (
     trend_from_request,
 )
 from postmortems.reports.service import QuarterlyReport
+from postmortems.responses import json_response
 from postmortems.timezones import local_today
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -73,12 +73,9 @@ def _frozen_versions(report: QuarterlyReport) -> dict[str, Any]:
     }
 
 
-def json_response(payload: dict[str, Any]) -> Response:
-    """JSON with <, > and & as \\u escapes, so that no browser can read it as HTML."""
-    text = json.dumps(payload, ensure_ascii=False, sort_keys=True)
-    for char, escape in (("<", "\\u003c"), (">", "\\u003e"), ("&", "\\u0026")):
-        text = text.replace(char, escape)
-    return Response(text + "\n", mimetype="application/json")
+def report_json(payload: dict[str, Any]) -> Response:
+    """A report's JSON: keys sorted (the same figures give the same bytes), cacheable."""
+    return json_response(payload, sort_keys=True, no_store=False)
 
 
 @bp.route("/trends")
@@ -100,7 +97,7 @@ def trends() -> ResponseReturnValue:
 @bp.route("/trends.json")
 @requires("read_reports")
 def trends_json() -> ResponseReturnValue:
-    return json_response(render.trend_json(trend_from_request()))
+    return report_json(render.trend_json(trend_from_request()))
 
 
 @bp.route("/trends.svg")
@@ -204,10 +201,10 @@ def quarterly_json(quarter: str) -> ResponseReturnValue:
     and by whom, and the figures today's data gives differently."""
     frozen_id = _frozen_id()
     if frozen_id is None:
-        return json_response(render.quarterly_json(quarterly_from_request(quarter)))
+        return report_json(render.quarterly_json(quarterly_from_request(quarter)))
     version, report = _frozen(quarter, frozen_id)
     changes = changed_figures(version.figures, render.quarterly_figures_json(report))
-    return json_response(
+    return report_json(
         {
             **version.figures,
             "frozen": {
