@@ -140,6 +140,17 @@ def get_session() -> Session:
     return g.db_session  # type: ignore[no-any-return]
 
 
+@contextmanager
+def bookkeeping() -> Iterator[Session]:
+    """A short transaction of its own for bookkeeping (a session's last-seen time, a token's
+    last use, the API's request counts), committed at the end of the block: the request's
+    own transaction stays a read, holding no write lock while the page renders."""
+    writer: Session
+    with current_app.extensions["db_write_sessionmaker"]() as writer:
+        yield writer
+        writer.commit()
+
+
 def dialect_insert(model: Any) -> Any:
     """An INSERT with this database's ON CONFLICT clauses (both dialects spell them alike)."""
     dialect = session.get_bind().dialect.name

@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from models import ApiRequestCount, utcnow
+from postmortems.db import bookkeeping
 
 WINDOW = timedelta(minutes=1)
 # Old windows are deleted when a client's new window begins; an hour keeps a little history.
@@ -103,12 +104,10 @@ def count_request(
     checks = [check for check in checks if check[1]]
     if not checks:
         return
-    writer: Session
-    with current_app.extensions["db_write_sessionmaker"]() as writer:
+    with bookkeeping() as writer:
         counts = [_add_one(writer, window, key) for key, _, _ in checks]
         if counts[0] == 1:  # a new window for this client: forget the old ones
             writer.execute(delete(ApiRequestCount).where(ApiRequestCount.window_start < now - KEPT))
-        writer.commit()
     for count, (_, limit, message) in zip(counts, checks, strict=True):
         if count > limit:
             raise RateLimited(message, _retry_after(now))

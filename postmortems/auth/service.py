@@ -10,13 +10,11 @@ from datetime import timedelta
 from functools import cache
 from urllib.parse import urlsplit
 
-from flask import current_app
 from sqlalchemy import Executable, case, delete, func, select, update
-from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models import ApiToken, Role, SignInFailure, Team, User, UserSession, utcnow
-from postmortems.db import session
+from postmortems.db import bookkeeping, session
 from postmortems.domain import DomainError, Problems
 
 MIN_PASSWORD_LENGTH = 10
@@ -346,13 +344,9 @@ def check_session(user_id: int, token: str, lifetimes: SessionLifetimes) -> Sess
 
 
 def _write_bookkeeping(stmt: Executable) -> None:
-    """Run a bookkeeping write (a session's last-seen time) without holding up other writers:
-    it commits at once in a short transaction of its own, so the request's own transaction
-    stays a read (no write lock held while the page renders) until it writes something."""
-    writer: Session
-    with current_app.extensions["db_write_sessionmaker"]() as writer:
+    """Run a bookkeeping write (a session's last-seen or end time) in its own transaction."""
+    with bookkeeping() as writer:
         writer.execute(stmt)
-        writer.commit()
 
 
 def end_session(token: str) -> None:

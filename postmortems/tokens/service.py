@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from models import ApiToken, User, utcnow
 from postmortems.audit.service import record_event
 from postmortems.auth.service import hash_token
-from postmortems.db import session
+from postmortems.db import bookkeeping, session
 from postmortems.domain import DomainError, Problems
 
 # Every token starts with this, so that a secret scanner (or a person) can recognise one.
@@ -151,10 +151,8 @@ def authenticate(secret: str) -> TokenOwner | None:
     if now >= expires_at:
         raise TokenRefused(f"This API token expired on {_day(expires_at)}; {MAKE_ANOTHER}.")
     if last_used_at is None or now - last_used_at >= LAST_USED_EVERY:
-        writer: Session
-        with current_app.extensions["db_write_sessionmaker"]() as writer:
+        with bookkeeping() as writer:
             writer.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
-            writer.commit()
     return TokenOwner(int(token_id), int(user_id))
 
 
