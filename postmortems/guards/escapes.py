@@ -7,11 +7,11 @@ a revision); undone when `recurrence_of` is cleared or points elsewhere. While i
 same, what was recorded stays as it was, even if a guard is retired later.
 """
 
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, case, delete, func, select, true
 
 from models import ActionItem, EscapedGuard, GuardCheck, GuardStatus, Incident, User
 from models.incident import action_item_guard
@@ -68,53 +68,101 @@ def escaped_guards_of(incident_id: int) -> list[GuardCheck]:
     )
 
 
-def escapes_of_guard(guard: GuardCheck, viewer: User) -> list[tuple[Incident, Incident]]:
-    """(recurrence, earlier postmortem) pairs that got past this guard, newest first, both of
-    which `viewer` may see."""
-    earlier = aliased(Incident)
+@dataclass(frozen=True)
+class Escape:
+    """A recurrence that got past the guard, and the earlier postmortem if the viewer may
+    see it (None: shown as "a restricted postmortem")."""
+
+    incident: Incident
+    earlier: Incident | None
+
+
+@dataclass(frozen=True)
+class EscapeCount:
+    """A guard's escapes that count: `shown` are the rows of its page's list for the viewer,
+    `hidden` the recurrences counted that the viewer may not see."""
+
+    shown: int = 0
+    hidden: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.shown + self.hidden
+
+
+def _counted(start: date | None, end: date | None) -> list[Any]:
+    """The one rule for which escapes count, on the recurrence's own row (`Incident`): those
+    the counting rule counts (drafts and near-misses in; excluded postmortems and external
+    references out), started from `start` to `end` when a span is given."""
+    where = [counts()]
+    if start is not None and end is not None:
+        where.append(_started_between(start, end))
+    return where
+
+
+def escapes_of_guard(
+    guard: GuardCheck, viewer: User, start: date | None = None, end: date | None = None
+) -> list[Escape]:
+    """The escapes of this guard that count and whose recurrence `viewer` may see, newest
+    first (from `start` to `end` when a span is given): as many as `escape_counts` says
+    are shown."""
     stmt = (
-        select(Incident, earlier)
+        select(Incident, EscapedGuard.earlier_incident_id)
         .join(EscapedGuard, EscapedGuard.incident_id == Incident.id)
-        .join(earlier, earlier.id == EscapedGuard.earlier_incident_id)
-        .where(
-            EscapedGuard.guard_check_id == guard.id,
-            visible_incidents(viewer),
-            _visible(earlier, viewer),
-        )
+        .where(EscapedGuard.guard_check_id == guard.id, visible_incidents(viewer))
+        .where(*_counted(start, end))
         .order_by(Incident.started_at.desc(), Incident.id.desc())
     )
-    return [(row[0], row[1]) for row in session.execute(stmt)]
+    rows = session.execute(stmt).all()
+    earlier_ids = {earlier_id for _, earlier_id in rows}
+    seen = {
+        incident.id: incident
+        for incident in session.scalars(
+            select(Incident).where(Incident.id.in_(earlier_ids), visible_incidents(viewer))
+        )
+    }
+    return [Escape(incident, seen.get(earlier_id)) for incident, earlier_id in rows]
 
 
-def _visible(alias: Any, viewer: User) -> Any:
-    """`visible_incidents` for an aliased incident."""
-    return alias.id.in_(select(Incident.id).where(visible_incidents(viewer)))
+def escape_counts(
+    viewer: User | None,
+    start: date | None = None,
+    end: date | None = None,
+    *,
+    guard_id: int | None = None,
+) -> dict[int, EscapeCount]:
+    """Per guard with any (or just `guard_id`), its escapes that count (from `start` to
+    `end` when a span is given), split into those `viewer` may see and those hidden from
+    them (viewer None: a figure, every one shown). One GROUP BY."""
+    seen = true() if viewer is None else visible_incidents(viewer)
+    shown = func.sum(case((seen, 1), else_=0))
+    stmt = (
+        select(EscapedGuard.guard_check_id, shown, func.count())
+        .join(Incident, Incident.id == EscapedGuard.incident_id)
+        .where(*_counted(start, end))
+        .group_by(EscapedGuard.guard_check_id)
+    )
+    if guard_id is not None:
+        stmt = stmt.where(EscapedGuard.guard_check_id == guard_id)
+    return {
+        gid: EscapeCount(shown=int(n_shown), hidden=total - int(n_shown))
+        for gid, n_shown, total in session.execute(stmt)
+    }
 
 
 def escaped_in_period(start: date, end: date) -> list[tuple[int, str, int]]:
-    """(guard id, name, recurrences) for the escapes of recurrences that started from `start`
-    to `end` (local days, both included), most escapes first: a report's figure, counting
-    every postmortem whoever reads it."""
-    stmt = (
-        select(GuardCheck.id, GuardCheck.name, func.count(EscapedGuard.id))
-        .join(EscapedGuard, EscapedGuard.guard_check_id == GuardCheck.id)
-        .join(Incident, Incident.id == EscapedGuard.incident_id)
-        .where(_started_between(start, end), counts())
-        .group_by(GuardCheck.id, GuardCheck.name)
-        .order_by(func.count(EscapedGuard.id).desc(), GuardCheck.name)
-    )
-    return [(guard_id, name, count) for guard_id, name, count in session.execute(stmt)]
+    """(guard id, name, recurrences) for the escapes that count of recurrences that started
+    from `start` to `end` (local days, both included), most escapes first: a report's
+    figure, counting every postmortem whoever reads it (`escape_counts`' totals)."""
+    totals = {gid: n.total for gid, n in escape_counts(None, start, end).items()}
+    stmt = select(GuardCheck.id, GuardCheck.name).where(GuardCheck.id.in_(totals))
+    names = {gid: name for gid, name in session.execute(stmt)}
+    rows = [(gid, names[gid], n) for gid, n in totals.items()]
+    return sorted(rows, key=lambda row: (-row[2], row[1]))
 
 
 def _started_between(start: date, end: date) -> Any:
-    from datetime import timedelta
-
     return and_(
         Incident.started_at >= start_of_local_day(start),
         Incident.started_at < start_of_local_day(end + timedelta(days=1)),
     )
-
-
-def escape_counts() -> Select[int, int]:
-    """A select() of (guard id, recurrences escaped), for every guard with any."""
-    return select(EscapedGuard.guard_check_id, func.count()).group_by(EscapedGuard.guard_check_id)

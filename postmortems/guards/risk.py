@@ -21,7 +21,7 @@ from models import (
 from models.incident import action_item_guard
 from postmortems.cache import cached
 from postmortems.db import session
-from postmortems.guards.escapes import escape_counts, escaped_in_period
+from postmortems.guards.escapes import EscapeCount, escape_counts, escaped_in_period
 from postmortems.guards.health import GuardHealthRow, guard_rows
 from postmortems.guards.runs import (
     GuardState,
@@ -117,7 +117,7 @@ class Effectiveness:
     status: GuardStatus
     state: GuardState
     protects: int  # postmortems whose action items rely on it, whoever may read them
-    escaped: int  # recurrences that got past it
+    escaped: EscapeCount  # recurrences that got past it: those the viewer sees, and not
     last_pass_at: datetime | None
     runs: int  # in the last PASS_RATE_DAYS days
     passes: int
@@ -175,17 +175,18 @@ def run_counts(start: datetime, end: datetime) -> dict[int, tuple[int, int]]:
     }
 
 
-def effectiveness(as_of: datetime) -> list[Effectiveness]:
-    """Per guard, by name: postmortems protected, recurrences escaped, state and last pass at
-    `as_of`, and its pass rate over the PASS_RATE_DAYS days before. Five queries, whatever
-    the number of guards, postmortems and runs."""
+def effectiveness(as_of: datetime, viewer: User | None = None) -> list[Effectiveness]:
+    """Per guard, by name: postmortems protected, recurrences escaped (as the guard's page
+    lists them for `viewer`, and how many more are hidden from them; None: all), state and
+    last pass at `as_of`, and its pass rate over the PASS_RATE_DAYS days before. Five
+    queries, whatever the number of guards, postmortems and runs."""
     as_of = instant(as_of)
     guards = session.execute(
         select(GuardCheck.id, GuardCheck.name, GuardCheck.status).order_by(GuardCheck.name)
     ).all()
     facts = guard_states(as_of)
     protects = protected_counts()
-    escaped = {gid: n for gid, n in session.execute(escape_counts())}
+    escaped = escape_counts(viewer)
     runs = run_counts(as_of - timedelta(days=PASS_RATE_DAYS), as_of)
     result = []
     for gid, name, status in guards:
@@ -198,7 +199,7 @@ def effectiveness(as_of: datetime) -> list[Effectiveness]:
                 status=status,
                 state=fact.state if fact else GuardState.NEVER_VERIFIED,
                 protects=protects.get(gid, 0),
-                escaped=escaped.get(gid, 0),
+                escaped=escaped.get(gid, EscapeCount()),
                 last_pass_at=fact.last_pass_at if fact else None,
                 runs=run,
                 passes=passes,

@@ -1,7 +1,7 @@
 """Guard check pages: the list, one guard with its state, runs and what it protects, its
 form, a run recorded by hand, what is at risk, and how well each guard has done."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from flask import (
     Blueprint,
@@ -22,7 +22,7 @@ from postmortems.cache import cached
 from postmortems.db import commit_change, get_or_404, session
 from postmortems.domain import DomainError, NotFoundError
 from postmortems.guards.chart import bars, weekly_runs
-from postmortems.guards.escapes import escapes_of_guard
+from postmortems.guards.escapes import EscapeCount, escape_counts, escapes_of_guard
 from postmortems.guards.forms import GuardCheckForm, GuardRunForm
 from postmortems.guards.risk import (
     PASS_RATE_DAYS,
@@ -62,6 +62,13 @@ def _guard_report(start: object, end: object) -> object:
     return report_figures_for_template(start, end)
 
 
+@bp.app_template_global("guard_escapes_seen")
+def _guard_escapes_seen(start: date, end: date) -> dict[int, EscapeCount]:
+    """Per guard, the report's escapes split into those the reader may see (the rows of the
+    guard's page it links to) and those hidden from them."""
+    return escape_counts(current_user, start, end)
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -99,6 +106,8 @@ def detail(guard_id: int) -> ResponseReturnValue:
     now = _now()
     runs = paginate(list_runs(guard), request.args.get("runs", 1, type=int), RUNS_PER_PAGE)
     weeks = weekly_runs(guard, now)
+    start, end = _escape_span()
+    escaped = escape_counts(current_user, start, end, guard_id=guard.id)
     return render_template(
         "guards/detail.html",
         guard=guard,
@@ -108,8 +117,25 @@ def detail(guard_id: int) -> ResponseReturnValue:
         runs=runs,
         weeks=weeks,
         bars=bars(weeks),
-        escapes=escapes_of_guard(guard, current_user),
+        escapes=escapes_of_guard(guard, current_user, start, end),
+        escaped=escaped.get(guard.id, EscapeCount()),
+        escape_span=(start, end) if start else None,
     )
+
+
+def _escape_span() -> tuple[date | None, date | None]:
+    """The span of start days a report's link narrows the escapes to (`escaped_from`,
+    `escaped_to`, both or neither), or 400 saying what is wrong."""
+    first, last = request.args.get("escaped_from"), request.args.get("escaped_to")
+    if first is None and last is None:
+        return None, None
+    try:
+        start, end = date.fromisoformat(first or ""), date.fromisoformat(last or "")
+    except ValueError:
+        abort(400, description="Give escaped_from and escaped_to as dates, YYYY-MM-DD.")
+    if start > end:
+        abort(400, description="escaped_from must not be after escaped_to.")
+    return start, end
 
 
 @bp.route("/<int:guard_id>/runs/new", methods=["GET", "POST"])
@@ -151,7 +177,9 @@ def at_risk() -> ResponseReturnValue:
 def effectiveness_table() -> ResponseReturnValue:
     """Per guard: postmortems protected, recurrences escaped, last pass, pass rate."""
     return render_template(
-        "guards/effectiveness.html", rows=effectiveness(_now()), days=PASS_RATE_DAYS
+        "guards/effectiveness.html",
+        rows=effectiveness(_now(), current_user),
+        days=PASS_RATE_DAYS,
     )
 
 

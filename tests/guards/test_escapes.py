@@ -1,8 +1,11 @@
 """Escaped guards: recorded when a postmortem is marked a recurrence, undone when that is
 cleared or changed, shown on the recurrence's page and on the guard's page."""
 
+import re
 from datetime import timedelta
+from html import unescape
 
+import pytest
 from sqlalchemy import select
 
 from models import (
@@ -178,7 +181,7 @@ def test_the_guard_page_hides_escapes_the_reader_may_not_see(app, db) -> None:
     reader = make_user(Role.READER)
     db.commit()
     html = sign_in(app.test_client(), reader).get(f"/guards/{guard.id}").get_data(as_text=True)
-    assert "Secret recurrence" not in html and "Recurrences that got past it" not in html
+    assert "Secret recurrence" not in html and "<li>" not in html.split('id="escapes"')[1][:600]
 
 
 def test_a_recurrence_filed_before_the_guard_existed_records_nothing(db) -> None:
@@ -201,3 +204,78 @@ def test_escapes_in_a_period_leave_external_references_out(db) -> None:
     assert escaped_in_period(date(2024, 4, 1), date(2024, 6, 30)) == [
         (guard.id, "Reference predictions", 1)
     ]
+
+
+@pytest.fixture
+def escapes_of_every_kind(db):
+    """A guard got past by recurrences of every kind in 2024Q2: published, restricted, a
+    draft, a near-miss, one of a restricted earlier postmortem (all counted), an excluded
+    one and an external reference (not counted)."""
+    guard = _guard("Reference predictions")
+    earlier = _earlier(guard)
+    hidden_earlier = _earlier(guard)
+    hidden_earlier.is_restricted = True
+    april = utc(2024, 4, 1)
+    published = IncidentStatus.PUBLISHED
+    for n, fields in enumerate(
+        [
+            {"status": published},
+            {"status": published, "is_restricted": True},
+            {"status": IncidentStatus.DRAFT},
+            {"status": published, "is_near_miss": True},
+            {"status": published, "recurrence_of_id": hidden_earlier.id},
+            {"status": published, "exclude_from_metrics": True},
+            {"status": published, "source_collection": "icco"},
+        ]
+    ):
+        make_incident(
+            f"Recurrence {n}",
+            april + timedelta(days=n),
+            **{"recurrence_of_id": earlier.id, **fields},
+        )
+    db.commit()
+    return guard
+
+
+def _listed_escapes(html: str) -> int:
+    section = html.split('<section id="escapes">', 1)[1].split("</section>", 1)[0]
+    return section.count("<li>")
+
+
+@pytest.mark.parametrize(("role", "shown"), [(Role.READER, 3), (Role.ADMIN, 5)])
+def test_the_reports_escape_count_for_a_guard_is_the_length_of_the_list_it_links_to(
+    app, escapes_of_every_kind, role, shown
+) -> None:
+    client = sign_in(app.test_client(), make_user(role))
+    report = client.get("/reports/quarterly/2024Q2").get_data(as_text=True)
+    link, count = re.search(r'<a href="([^"]+)">Reference predictions</a> \((\d+)', report).groups()
+    guard_page = client.get(unescape(link)).get_data(as_text=True)
+    assert int(count) == shown == _listed_escapes(guard_page)
+
+
+@pytest.mark.parametrize(("role", "shown"), [(Role.READER, 3), (Role.ADMIN, 5)])
+def test_the_effectiveness_escape_count_is_the_length_of_the_guard_pages_list(
+    app, escapes_of_every_kind, role, shown
+) -> None:
+    client = sign_in(app.test_client(), make_user(role))
+    table = client.get("/guards/effectiveness").get_data(as_text=True)
+    count = re.search(r'data-label="Escaped">(\d+)', table).group(1)
+    guard_page = client.get(f"/guards/{escapes_of_every_kind.id}").get_data(as_text=True)
+    assert int(count) == shown == _listed_escapes(guard_page)
+
+
+def test_the_guard_page_says_how_many_counted_escapes_it_does_not_show(
+    app, escapes_of_every_kind
+) -> None:
+    client = sign_in(app.test_client(), make_user(Role.READER))
+    html = client.get(f"/guards/{escapes_of_every_kind.id}").get_data(as_text=True)
+    assert "(and 2 more counted, not shown to you)" in html
+    assert "recurrence of a restricted postmortem" in html
+
+
+def test_the_guard_page_refuses_a_malformed_escape_span(app, escapes_of_every_kind) -> None:
+    client = sign_in(app.test_client(), make_user(Role.READER))
+    url = f"/guards/{escapes_of_every_kind.id}?escaped_from=2024-13-01&escaped_to=2024-06-30"
+    response = client.get(url)
+    assert response.status_code == 400
+    assert "YYYY-MM-DD" in response.get_data(as_text=True)
