@@ -30,9 +30,12 @@ DEMO_ADMIN_EMAIL = "admin@example.com"
 
 # Asked for at a hidden prompt, twice, when not given on the command line.
 password_option = click.option(
-    "--password", prompt=True, hide_input=True, confirmation_prompt=True,
+    "--password",
+    prompt=True,
+    hide_input=True,
+    confirmation_prompt=True,
     help="Asked for when left out.",
-)  # fmt: skip
+)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 

@@ -28,10 +28,17 @@ from models import ActionItem, GuardCheck, Incident, IncidentFactor, Lesson, Tim
 from models.incident import SECTION_NAMES
 from postmortems.domain import DomainError
 
-ALLOWED_TAGS = {
-    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "code",
-    "em", "strong", "del", "ul", "ol", "li", "a", "table", "thead", "tbody", "tr", "th", "td",
-}  # fmt: skip
+# What Markdown's output may keep, read as words: one string per kind of element.
+ALLOWED_TAGS = set(
+    " ".join(
+        [
+            "p br hr h1 h2 h3 h4 h5 h6",  # text and headings
+            "blockquote pre code em strong del",  # quotes and inline
+            "ul ol li a",  # lists and links
+            "table thead tbody tr th td",  # tables
+        ]
+    ).split()
+)
 ALLOWED_ATTRIBUTES = {
     "a": {"href", "title"},
     "code": {"class"},

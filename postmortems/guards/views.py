@@ -65,8 +65,8 @@ def _guard_report(start: object, end: object) -> object:
 @bp.app_template_global("guard_escapes_seen")
 def _guard_escapes_seen(start: date, end: date) -> dict[int, EscapeCount]:
     """Per guard, the report's escapes split into those the reader may see (the rows of the
-    guard's page it links to) and those hidden from them."""
-    return escape_counts(current_user, start, end)
+    guard's page it links to) and those hidden from them; from the command line, all."""
+    return escape_counts(current_user if current_user.is_authenticated else None, start, end)
 
 
 def _now() -> datetime:

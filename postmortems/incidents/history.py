@@ -62,6 +62,33 @@ SCALARS = [
 ]
 REFERENCES = {"team_id": Team, "recurrence_of_id": Incident, "owner_id": User}
 
+# The columns of each part a revision keeps, beside those snapshot() names itself.
+IMPACT_COLUMNS = (
+    "kind",
+    "low",
+    "likely",
+    "high",
+    "currency",
+    "unit",
+    "level",
+    "method_note",
+    "estimated_by",
+)
+ACTION_COLUMNS = (
+    "title",
+    "details_md",
+    "group",
+    "type",
+    "owner",
+    "owner_id",
+    "due_on",
+    "status",
+    "wont_do_reason",
+    "completed_on",
+    "decided_on",
+    "tracker_url",
+)
+
 
 def _plain(value: Any) -> Any:
     """A JSON-safe form of a column value: enums by name, decimals and dates as text."""
@@ -77,34 +104,42 @@ def _plain(value: Any) -> Any:
 def snapshot(incident: Incident) -> dict[str, Any]:
     """Everything a revision keeps of the postmortem, parts included, as plain JSON."""
     return {
-        **{name: _plain(getattr(incident, name)) for name in SCALARS},
+        **_columns(incident, SCALARS),
         "status": incident.status.name,
         "owner_label": incident.owner_label,  # for reading diffs; restore uses the ids
         "tags": [t.name for t in incident.tags],
         "access_user_ids": [u.id for u in incident.access_users],
         "timeline": [{"at": _plain(e.at), "text_md": e.text_md} for e in incident.timeline],
-        "factors": [
-            {"factor_id": f.factor_id, "name": str(f.factor), "note": f.note,
-             "is_primary": f.is_primary}
-            for f in incident.factors
+        "factors": [_factor_snapshot(f) for f in incident.factors],
+        "impacts": [_columns(i, IMPACT_COLUMNS) for i in incident.impacts],
+        "lessons": [
+            {"group": lesson.group.name, "text_md": lesson.text_md} for lesson in incident.lessons
         ],
-        "impacts": [
-            {name: _plain(getattr(i, name)) for name in (
-                "kind", "low", "likely", "high", "currency", "unit", "level", "method_note",
-                "estimated_by")}
-            for i in incident.impacts
-        ],
-        "lessons": [{"group": lesson.group.name, "text_md": lesson.text_md}
-                    for lesson in incident.lessons],
-        "actions": [
-            {**{name: _plain(getattr(a, name)) for name in (
-                "title", "details_md", "group", "type", "owner", "owner_id", "due_on", "status",
-                "wont_do_reason", "completed_on", "decided_on", "tracker_url")},
-             "owner_label": a.owner_label,
-             "guard_ids": [g.id for g in a.guards], "guards": [g.name for g in a.guards]}
-            for a in incident.action_items
-        ],
-    }  # fmt: skip
+        "actions": [_action_snapshot(a) for a in incident.action_items],
+    }
+
+
+def _columns(row: Any, names: Any) -> dict[str, Any]:
+    """The named columns of a row, as plain JSON values."""
+    return {name: _plain(getattr(row, name)) for name in names}
+
+
+def _factor_snapshot(factor: IncidentFactor) -> dict[str, Any]:
+    return {
+        "factor_id": factor.factor_id,
+        "name": str(factor.factor),
+        "note": factor.note,
+        "is_primary": factor.is_primary,
+    }
+
+
+def _action_snapshot(item: ActionItem) -> dict[str, Any]:
+    return {
+        **_columns(item, ACTION_COLUMNS),
+        "owner_label": item.owner_label,
+        "guard_ids": [g.id for g in item.guards],
+        "guards": [g.name for g in item.guards],
+    }
 
 
 def record_change(incident: Incident, summary: str) -> IncidentRevision | None:
@@ -133,9 +168,12 @@ def record_revision(incident: Incident, summary: str) -> IncidentRevision | None
         return None
     user = current_user if current_user and current_user.is_authenticated else None
     revision = IncidentRevision(
-        incident_id=incident.id, number=(last.number + 1) if last else 1,
-        user_id=user.id if user else None, summary=summary, snapshot=current,
-    )  # fmt: skip
+        incident_id=incident.id,
+        number=(last.number + 1) if last else 1,
+        user_id=user.id if user else None,
+        summary=summary,
+        snapshot=current,
+    )
     session.add(revision)
     session.flush()
     return revision
@@ -143,13 +181,18 @@ def record_revision(incident: Incident, summary: str) -> IncidentRevision | None
 
 def as_text(data: dict[str, Any]) -> list[str]:
     """A revision as lines of readable text, for diffs."""
-    lines = [f"Title: {data['title']}", f"Summary: {data['summary']}",
-             f"Severity: {_label(Severity, data['severity'])}",
-             f"Status: {_label(IncidentStatus, data['status'])}",
-             f"Affected system: {data['affected_system']}",
-             f"Environment: {data['environment']}", f"Tags: {', '.join(data['tags'])}",
-             f"Restricted: {'yes' if data['is_restricted'] else 'no'}",
-             f"Owner: {data.get('owner_label', data['owner_name'])}"]  # fmt: skip
+    fields = [
+        ("Title", data["title"]),
+        ("Summary", data["summary"]),
+        ("Severity", _label(Severity, data["severity"])),
+        ("Status", _label(IncidentStatus, data["status"])),
+        ("Affected system", data["affected_system"]),
+        ("Environment", data["environment"]),
+        ("Tags", ", ".join(data["tags"])),
+        ("Restricted", "yes" if data["is_restricted"] else "no"),
+        ("Owner", data.get("owner_label", data["owner_name"])),
+    ]
+    lines = [f"{name}: {value}" for name, value in fields]
     for name in ("started", "detected", "mitigated", "resolved"):
         value = data[f"{name}_at"]
         shown = to_local(datetime.fromisoformat(value)).strftime("%Y-%m-%d %H:%M") if value else ""
@@ -167,18 +210,20 @@ def as_text(data: dict[str, Any]) -> list[str]:
     lines += ["", "## Impact"]
     for i in data["impacts"]:
         kind = _label(ImpactKind, i["kind"])
-        lines.append(f"- {kind}: level {_label(ImpactLevel, i['level'])}" if i["level"] else
-                     f"- {kind}: {i['low']} / {i['likely']} / {i['high']} "
-                     f"{i['currency'] or i['unit']}")  # fmt: skip
+        if i["level"]:
+            estimate = f"level {_label(ImpactLevel, i['level'])}"
+        else:
+            estimate = f"{i['low']} / {i['likely']} / {i['high']} {i['currency'] or i['unit']}"
+        lines.append(f"- {kind}: {estimate}")
     lines += ["", "## Lessons"]
-    lines += [f"- [{_label(LessonGroup, lesson['group'])}] {lesson['text_md']}"
-              for lesson in data["lessons"]]  # fmt: skip
+    for lesson in data["lessons"]:
+        lines.append(f"- [{_label(LessonGroup, lesson['group'])}] {lesson['text_md']}")
     lines += ["", "## Action items"]
     for a in data["actions"]:
         owner = a.get("owner_label", a["owner"])
         kinds = f"{_label(ActionType, a['type'])}, {_label(ActionStatus, a['status'])}"
-        lines.append(f"- {a['title']} [{kinds}] owner {owner} "
-                     f"due {a['due_on']} guards: {', '.join(a['guards'])}")  # fmt: skip
+        guards = ", ".join(a["guards"])
+        lines.append(f"- {a['title']} [{kinds}] owner {owner} due {a['due_on']} guards: {guards}")
     return lines
 
 
@@ -191,9 +236,14 @@ def _label(enum_class: Any, name: str) -> str:
 def diff(older: IncidentRevision, newer: IncidentRevision) -> list[tuple[str, str]]:
     """A unified diff between two revisions as (kind, line) pairs: kind is add, remove,
     context or hunk."""
-    lines = difflib.unified_diff(as_text(older.snapshot), as_text(newer.snapshot),
-                                 f"revision {older.number}", f"revision {newer.number}",
-                                 n=2, lineterm="")  # fmt: skip
+    lines = difflib.unified_diff(
+        as_text(older.snapshot),
+        as_text(newer.snapshot),
+        f"revision {older.number}",
+        f"revision {newer.number}",
+        n=2,
+        lineterm="",
+    )
     result = []
     for line in list(lines)[2:]:
         kind = {"+": "add", "-": "remove", "@": "hunk"}.get(line[:1], "context")
@@ -206,17 +256,21 @@ def restore(incident: Incident, revision: IncidentRevision) -> None:
     lock_incident(incident)
     data = revision.snapshot
     # Old parts go first: the new ones may repeat a unique key (one factor per incident).
-    for parts in (incident.timeline, incident.factors, incident.impacts, incident.lessons,
-                  incident.action_items):  # fmt: skip
-        parts.clear()
+    incident.timeline.clear()
+    incident.factors.clear()
+    incident.impacts.clear()
+    incident.lessons.clear()
+    incident.action_items.clear()
     session.flush()
     for name in SCALARS:
         setattr(incident, name, _column_value(name, data[name]))
     set_tags(incident, data["tags"])
-    incident.access_users = list(session.scalars(select(User).where(
-        User.id.in_(data["access_user_ids"]))))  # fmt: skip
-    incident.timeline = [TimelineEvent(at=datetime.fromisoformat(e["at"]), text_md=e["text_md"])
-                         for e in data["timeline"]]  # fmt: skip
+    access_users = select(User).where(User.id.in_(data["access_user_ids"]))
+    incident.access_users = list(session.scalars(access_users))
+    incident.timeline = [
+        TimelineEvent(at=datetime.fromisoformat(e["at"]), text_md=e["text_md"])
+        for e in data["timeline"]
+    ]
     known_factors = set(session.scalars(select(ContributingFactor.id)))
     incident.factors = [
         IncidentFactor(factor_id=f["factor_id"], note=f["note"], is_primary=f["is_primary"])
@@ -224,8 +278,9 @@ def restore(incident: Incident, revision: IncidentRevision) -> None:
         if f["factor_id"] in known_factors
     ]
     incident.impacts = [_impact(i) for i in data["impacts"]]
-    incident.lessons = [Lesson(group=LessonGroup[x["group"]], text_md=x["text_md"])
-                        for x in data["lessons"]]  # fmt: skip
+    incident.lessons = [
+        Lesson(group=LessonGroup[x["group"]], text_md=x["text_md"]) for x in data["lessons"]
+    ]
     incident.action_items = [_action(a) for a in data["actions"]]
     session.flush()
     record_escapes(incident)
@@ -249,11 +304,16 @@ def _impact(data: dict[str, Any]) -> ImpactEstimate:
         return None if text is None else Decimal(text)
 
     return ImpactEstimate(
-        kind=ImpactKind[data["kind"]], low=dec(data["low"]), likely=dec(data["likely"]),
-        high=dec(data["high"]), currency=data["currency"], unit=data["unit"],
+        kind=ImpactKind[data["kind"]],
+        low=dec(data["low"]),
+        likely=dec(data["likely"]),
+        high=dec(data["high"]),
+        currency=data["currency"],
+        unit=data["unit"],
         level=ImpactLevel[data["level"]] if data["level"] else None,
-        method_note=data["method_note"], estimated_by=data["estimated_by"],
-    )  # fmt: skip
+        method_note=data["method_note"],
+        estimated_by=data["estimated_by"],
+    )
 
 
 def _action(data: dict[str, Any]) -> ActionItem:
@@ -261,13 +321,19 @@ def _action(data: dict[str, Any]) -> ActionItem:
         return None if text is None else date.fromisoformat(text)
 
     owner_exists = data["owner_id"] is not None and session.get(User, data["owner_id"])
+    guards = select(GuardCheck).where(GuardCheck.id.in_(data["guard_ids"]))
     return ActionItem(
-        title=data["title"], details_md=data["details_md"], group=LessonGroup[data["group"]],
-        type=ActionType[data["type"]], owner=data["owner"],
-        owner_id=data["owner_id"] if owner_exists else None, due_on=day(data["due_on"]),
-        status=ActionStatus[data["status"]], wont_do_reason=data["wont_do_reason"],
-        completed_on=day(data["completed_on"]), decided_on=day(data.get("decided_on")),
+        title=data["title"],
+        details_md=data["details_md"],
+        group=LessonGroup[data["group"]],
+        type=ActionType[data["type"]],
+        owner=data["owner"],
+        owner_id=data["owner_id"] if owner_exists else None,
+        due_on=day(data["due_on"]),
+        status=ActionStatus[data["status"]],
+        wont_do_reason=data["wont_do_reason"],
+        completed_on=day(data["completed_on"]),
+        decided_on=day(data.get("decided_on")),
         tracker_url=data["tracker_url"],
-        guards=list(session.scalars(select(GuardCheck).where(
-            GuardCheck.id.in_(data["guard_ids"])))),
-    )  # fmt: skip
+        guards=list(session.scalars(guards)),
+    )

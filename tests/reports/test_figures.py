@@ -403,11 +403,15 @@ def test_a_past_quarter_counts_as_overdue_what_was_open_at_its_end(db) -> None:
     from tests.factories import make_incident, utc
 
     incident = make_incident("Late fix", started_at=utc(2021, 1, 10, 12))
-    incident.action_items.append(
-        ActionItem(title="Fix it", group=LessonGroup.TECHNICAL, type=ActionType.CORRECTIVE,
-                   due_on=date(2021, 2, 1), status=ActionStatus.DONE,
-                   completed_on=date(2021, 4, 5))
-    )  # fmt: skip
+    done_in_q2 = ActionItem(
+        title="Fix it",
+        group=LessonGroup.TECHNICAL,
+        type=ActionType.CORRECTIVE,
+        due_on=date(2021, 2, 1),
+        status=ActionStatus.DONE,
+        completed_on=date(2021, 4, 5),
+    )
+    incident.action_items.append(done_in_q2)
     db.commit()
     report = quarterly_report(Quarter.parse("2021Q1"), None, now=datetime.now(UTC))
     assert report.figures.actions.overdue == 1

@@ -33,9 +33,8 @@ def test_trend_page_and_json_show_the_demo_figures(client, demo) -> None:
     assert len(data["quarters"]) == 12
     q3 = data["quarters"][2]
     assert q3["incidents"] == 1 and q3["near_misses"] == 0
-    assert set(q3["by_category"]) == {
-        "PERSONAL", "TECH_DEBT_CULTURE", "PROCESS_COMMUNICATION", "CHANCE"
-    }  # fmt: skip
+    categories = {"PERSONAL", "TECH_DEBT_CULTURE", "PROCESS_COMMUNICATION", "CHANCE"}
+    assert set(q3["by_category"]) == categories
     assert data["overall"]["incidents"] == 3
     resolve = data["overall"]["time_to_resolve"]
     assert resolve["n"] == 1 and resolve["median_seconds"] == 15303600
