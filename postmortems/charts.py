@@ -24,7 +24,14 @@ SVG_CONTENT_SECURITY_POLICY = "default-src 'none'; style-src 'unsafe-inline'"
 # Colour-blind-safe (Okabe–Ito), one per cause category in the enum's order.
 CATEGORY_COLOURS = ("#E69F00", "#0072B2", "#009E73", "#CC79A7")
 INK, MUTED, BAND = "#1f2328", "#656d76", "#eef1f4"
-WIDTH_INCHES, HEIGHT_INCHES = 9.0, 3.6
+# Drawn for a phone and scaled up on a desktop, never down: 390 units wide (a phone's width in
+# CSS pixels; one unit is one point at 72 dpi), text at 11 units, so at least 11 px on screen.
+POINTS_PER_INCH = 72
+WIDTH_POINTS, FONT_POINTS = 390, 11
+WIDTH_INCHES, HEIGHT_INCHES = WIDTH_POINTS / POINTS_PER_INCH, 3.6
+# A conservative width of one character, in ems (DejaVu Sans' digits are 0.64 em): what
+# placing labels so that they never overlap reckons with.
+CHAR_EMS = 0.7
 
 _configured = threading.Lock()
 _ready = False
@@ -48,7 +55,7 @@ def _configure() -> None:
                 "text.parse_math": False,
                 "text.usetex": False,
                 "font.family": "DejaVu Sans",
-                "font.size": 9,
+                "font.size": FONT_POINTS,
                 "axes.edgecolor": MUTED,
                 "axes.labelcolor": INK,
                 "xtick.color": MUTED,
@@ -65,6 +72,20 @@ def figure(width: float = WIDTH_INCHES, height: float = HEIGHT_INCHES) -> Iterat
     from matplotlib.figure import Figure
 
     yield Figure(figsize=(width, height), layout="constrained")
+
+
+def fixed_figure(height_points: float) -> "Figure":
+    """A figure WIDTH_POINTS wide without automatic layout: the caller places every axes, so
+    it knows where each label lands."""
+    _configure()
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(WIDTH_INCHES, height_points / POINTS_PER_INCH), dpi=POINTS_PER_INCH)
+
+
+def text_width(text: str, size: float = FONT_POINTS) -> float:
+    """A text's width in points, reckoned generously (see CHAR_EMS)."""
+    return len(text) * CHAR_EMS * size
 
 
 def to_svg(fig: "Figure") -> str:

@@ -392,7 +392,8 @@ def quarterly_markdown(report: QuarterlyReport) -> str:
 
 def quarterly_html(report: QuarterlyReport, **page: Any) -> str:
     """The quarterly page's HTML (the page, the command line's --format html and the PDF).
-    `page` adds what only the web page shows: the frozen versions and the freeze button."""
+    `page` adds what only the web page shows: the frozen versions and the freeze button; and
+    the last quarters' figures (`history`) with their charts (`chart_src`, name → image URL)."""
     # The template formats through this module's functions, as `r`.
     formatters = sys.modules[__name__]
     return render_template(

@@ -1,5 +1,7 @@
 """The trend report and the quarterly review: HTML, JSON and Markdown of the same figures."""
 
+from base64 import b64encode
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +18,13 @@ from postmortems.domain import DomainError
 from postmortems.pdf import html_to_pdf
 from postmortems.policy import requires
 from postmortems.reports import render
-from postmortems.reports.charts import trend_chart_svg
+from postmortems.reports.charts import (
+    quarterly_actions_svg,
+    quarterly_categories_svg,
+    quarterly_incidents_svg,
+    stage_key,
+    trend_chart_svg,
+)
 from postmortems.reports.figures import DURATIONS
 from postmortems.reports.freezing import (
     FrozenVersion,
@@ -27,6 +35,7 @@ from postmortems.reports.freezing import (
     get_frozen,
     list_frozen,
 )
+from postmortems.reports.history import QuarterHistory, quarter_history
 from postmortems.reports.periods import Quarter, ReportError
 from postmortems.reports.requests import (
     narrowing_from_request,
@@ -39,6 +48,13 @@ from postmortems.responses import json_response
 from postmortems.timezones import local_today
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
+
+# The quarterly review's charts of its last quarters, by the name in their URL.
+QUARTERLY_CHARTS: dict[str, Callable[[QuarterHistory], str]] = {
+    "incidents": quarterly_incidents_svg,
+    "categories": quarterly_categories_svg,
+    "actions": quarterly_actions_svg,
+}
 
 
 def _teams() -> list[tuple[int, str]]:
@@ -90,6 +106,7 @@ def trends() -> ResponseReturnValue:
         severities=list(Severity),
         statuses=list(IncidentStatus),
         durations=DURATIONS,
+        stage_key=stage_key(report),
         r=render,
     )
 
@@ -131,7 +148,54 @@ def quarterly(quarter: str) -> ResponseReturnValue:
         return _frozen_page(quarter, frozen_id)
     report = quarterly_from_request(quarter)
     page_query = filters_args(filters_query(report.filters))
-    return render.quarterly_html(report, page_query=page_query, **_frozen_versions(report))
+    charts = {
+        name: url_for("reports.quarterly_chart", quarter=quarter, chart=name, **page_query)
+        for name in QUARTERLY_CHARTS
+    }
+    return render.quarterly_html(
+        report,
+        history=_history(report.quarter),
+        chart_src=charts,
+        page_query=page_query,
+        **_frozen_versions(report),
+    )
+
+
+def _history_key(quarter: Quarter) -> tuple[Any, ...]:
+    """What the last quarters' figures depend on: the quarter, this request's filters, today."""
+    try:
+        narrowing = narrowing_from_request()
+    except DomainError as exc:
+        abort(400, description=exc.message)
+    return ("quarter_history", quarter, tuple(sorted(narrowing.items())), local_today())
+
+
+def _history(quarter: Quarter) -> QuarterHistory:
+    """The last quarters up to `quarter` with this request's filters, kept per data version."""
+    key = _history_key(quarter)
+    _, _, narrowing, today = key
+    return cached(
+        key, lambda: quarter_history(quarter, today=today, **dict(narrowing)), viewer=None
+    )
+
+
+def _chart(quarter: Quarter, chart: str) -> str:
+    """One of the quarterly review's charts, kept like the figures it draws."""
+    key = (*_history_key(quarter), chart)
+    return cached(key, lambda: QUARTERLY_CHARTS[chart](_history(quarter)), viewer=None)
+
+
+@bp.route("/quarterly/<quarter>/<chart>.svg")
+@requires("read_reports")
+def quarterly_chart(quarter: str, chart: str) -> ResponseReturnValue:
+    """One of the quarterly review's charts (the page's tables beside them hold the numbers)."""
+    try:
+        parsed = Quarter.parse(quarter)
+    except ReportError:
+        abort(404)
+    if chart not in QUARTERLY_CHARTS:
+        abort(404)
+    return svg_response(_chart(parsed, chart))
 
 
 def _frozen(quarter: str, frozen_id: int) -> tuple[FrozenVersion, QuarterlyReport]:
@@ -226,12 +290,23 @@ def quarterly_pdf(quarter: str) -> ResponseReturnValue:
     """The quarterly page as a PDF (kept per data version and reader, like the figures)."""
     report = quarterly_from_request(quarter, whole=True)
     key = ("quarterly_pdf", report.quarter, report.filters)
-    pdf = cached(key, lambda: html_to_pdf(render.quarterly_html(report)), viewer=current_user)
+    pdf = cached(key, lambda: html_to_pdf(_quarterly_document(report)), viewer=current_user)
     return Response(
         pdf,
         mimetype="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="quarterly-{report.quarter}.pdf"'},
     )
+
+
+def _quarterly_document(report: QuarterlyReport) -> str:
+    """The quarterly page for a PDF: its charts inside it as data URLs (a PDF fetches nothing)."""
+    history = _history(report.quarter)
+    charts = {
+        name: "data:image/svg+xml;base64,"
+        + b64encode(_chart(report.quarter, name).encode()).decode()
+        for name in QUARTERLY_CHARTS
+    }
+    return render.quarterly_html(report, history=history, chart_src=charts)
 
 
 @bp.route("/quarterly/<quarter>.md")
