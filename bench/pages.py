@@ -104,6 +104,15 @@ def pages(marks: Landmarks) -> list[Page]:
     ]
 
 
+def deep_pages(database: Path) -> list[Page]:
+    """The 500th page of the list and of the most-linked guard (issue 18)."""
+    marks = landmarks(database)
+    return [
+        Page("list, page 500", "/incidents/?page=500", PAGE_TARGET),
+        Page("most-linked guard, p500", f"/guards/{marks.guard_id}?page=500", PAGE_TARGET),
+    ]
+
+
 @dataclass(frozen=True)
 class Run:
     """One `ab` run against one URL."""
@@ -431,11 +440,11 @@ def measure_size(size: int, backend: str, *, start_time: bool) -> list[Result]:
             shout(f"{exc}; nothing measured at {size:,}")
             print(server.log_tail(), file=sys.stderr)
             return [
-                Result(p, role, None, None, None, str(exc)) for p in pages(marks) for role in ROLES
+                Result(p, role, None, None, None, str(exc)) for p in pages(marks) + deep_pages(database) for role in ROLES
             ]
         bench = Bench(server)
         bench.measure_healthz()
-        for page in pages(marks):
+        for page in pages(marks) + deep_pages(database):
             for role, cookies in sessions.items():
                 result = bench.measure(page, role, cookies)
                 print_result(result)

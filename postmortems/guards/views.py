@@ -31,6 +31,7 @@ from postmortems.guards.risk import (
     report_figures_for_template,
 )
 from postmortems.guards.runs import (
+    RUNS_NEWEST_FIRST,
     GuardFacts,
     current_guard_states,
     guard_facts,
@@ -38,6 +39,7 @@ from postmortems.guards.runs import (
     record_run,
 )
 from postmortems.guards.service import (
+    GUARD_INCIDENTS,
     action_item_counts,
     count_protected,
     create_guard,
@@ -47,7 +49,16 @@ from postmortems.guards.service import (
     update_guard,
 )
 from postmortems.incidents.order import ORDER_INDEX_FROM_ROWS
-from postmortems.pagination import paginate
+from postmortems.pagination import (
+    CursorError,
+    KeysetPage,
+    Position,
+    paginate_keyset,
+    position_args,
+    position_of_page,
+    position_query,
+    read_position,
+)
 from postmortems.policy import requires
 
 bp = Blueprint("guards", __name__, url_prefix="/guards")
@@ -90,14 +101,37 @@ def detail(guard_id: int) -> ResponseReturnValue:
     """One guard check with the incidents and action items it protects."""
     guard = get_or_404(GuardCheck, guard_id)
     total = count_protected(guard, current_user)
-    page = paginate(
-        protected_incidents(guard, current_user, many=total >= ORDER_INDEX_FROM_ROWS),
-        request.args.get("page", 1, type=int),
-        per_page=current_app.config["INCIDENTS_PER_PAGE"],
-        total=total,
-    )
+    protected = protected_incidents(guard, current_user, many=total >= ORDER_INDEX_FROM_ROWS)
+    per_page = current_app.config["INCIDENTS_PER_PAGE"]
+    runs_stmt = list_runs(guard)
+    # Old numbered links (`?page=3`, `?runs=2`): to the same page's link by key.
+    numbered = [
+        (name, stmt, keyset, size, prefix, number)
+        for name, stmt, keyset, size, prefix in (
+            ("page", protected, GUARD_INCIDENTS, per_page, ""),
+            ("runs", runs_stmt, RUNS_NEWEST_FIRST, RUNS_PER_PAGE, "runs_"),
+        )
+        if (number := request.args.get(name, 1, type=int)) > 1
+    ]
+    if numbered:
+        query = {k: v for k, v in request.args.items() if k not in ("page", "runs")}
+        for _name, stmt, keyset, size, prefix, number in numbered:
+            position = position_of_page(stmt, keyset, number, size)
+            query |= position_query(position, prefix)
+        return redirect(url_for("guards.detail", guard_id=guard.id, **query))
+    bad_cursor = False
+    pages: list[KeysetPage] = []
+    for stmt, keyset, size, prefix, count in (
+        (protected, GUARD_INCIDENTS, per_page, "", total),
+        (runs_stmt, RUNS_NEWEST_FIRST, RUNS_PER_PAGE, "runs_", None),
+    ):
+        position = _position(prefix)
+        bad_cursor = bad_cursor or position is None
+        pages.append(
+            paginate_keyset(stmt, keyset, position or Position(), size, total=count, prefix=prefix)
+        )
+    page, runs = pages
     now = _now()
-    runs = paginate(list_runs(guard), request.args.get("runs", 1, type=int), RUNS_PER_PAGE)
     weeks = weekly_runs(guard, now)
     return render_template(
         "guards/detail.html",
@@ -109,7 +143,25 @@ def detail(guard_id: int) -> ResponseReturnValue:
         weeks=weeks,
         bars=bars(weeks),
         escapes=escapes_of_guard(guard, current_user),
-    )
+        bad_cursor=bad_cursor,
+        page_query=_other_args(guard, ""),
+        runs_query=_other_args(guard, "runs_"),
+    ), (400 if bad_cursor else 200)
+
+
+def _other_args(guard: GuardCheck, prefix: str) -> dict[str, object]:
+    """What a link to another page of one list keeps: the guard and the other list's page."""
+    kept = {k: v for k, v in request.args.items() if k not in position_args(prefix)}
+    return kept | {"guard_id": guard.id}
+
+
+def _position(prefix: str) -> Position | None:
+    """The position a guard page's link asks of one of its lists; None for a bad cursor
+    (the list then starts from the newest, and the page says why)."""
+    try:
+        return read_position(request.args, prefix)
+    except CursorError:
+        return None
 
 
 @bp.route("/<int:guard_id>/runs/new", methods=["GET", "POST"])
