@@ -2,6 +2,7 @@
 form, a run recorded by hand, what is at risk, and how well each guard has done."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -51,7 +52,6 @@ from postmortems.guards.service import (
 from postmortems.incidents.order import ORDER_INDEX_FROM_ROWS
 from postmortems.pagination import (
     CursorError,
-    KeysetPage,
     Position,
     paginate_keyset,
     position_args,
@@ -104,33 +104,23 @@ def detail(guard_id: int) -> ResponseReturnValue:
     protected = protected_incidents(guard, current_user, many=total >= ORDER_INDEX_FROM_ROWS)
     per_page = current_app.config["INCIDENTS_PER_PAGE"]
     runs_stmt = list_runs(guard)
-    # Old numbered links (`?page=3`, `?runs=2`): to the same page's link by key.
-    numbered = [
-        (name, stmt, keyset, size, prefix, number)
-        for name, stmt, keyset, size, prefix in (
-            ("page", protected, GUARD_INCIDENTS, per_page, ""),
-            ("runs", runs_stmt, RUNS_NEWEST_FIRST, RUNS_PER_PAGE, "runs_"),
-        )
-        if (number := request.args.get(name, 1, type=int)) > 1
+    lists = [  # the query-string names of each list's position, its rows, their key
+        ("page", "", protected, GUARD_INCIDENTS, per_page, total),
+        ("runs", "runs_", runs_stmt, RUNS_NEWEST_FIRST, RUNS_PER_PAGE, None),
     ]
-    if numbered:
-        query = {k: v for k, v in request.args.items() if k not in ("page", "runs")}
-        for _name, stmt, keyset, size, prefix, number in numbered:
-            position = position_of_page(stmt, keyset, number, size)
-            query |= position_query(position, prefix)
+    # Old numbered links (`?page=3`, `?runs=2`): to the same pages' links by key.
+    if any(request.args.get(name, 1, type=int) > 1 for name, *_ in lists):
+        query: dict[str, Any] = {k: v for k, v in request.args.items() if k not in ("page", "runs")}
+        for name, prefix, stmt, keyset, size, _ in lists:
+            number = request.args.get(name, 1, type=int)
+            query |= position_query(position_of_page(stmt, keyset, number, size), prefix)
         return redirect(url_for("guards.detail", guard_id=guard.id, **query))
-    bad_cursor = False
-    pages: list[KeysetPage] = []
-    for stmt, keyset, size, prefix, count in (
-        (protected, GUARD_INCIDENTS, per_page, "", total),
-        (runs_stmt, RUNS_NEWEST_FIRST, RUNS_PER_PAGE, "runs_", None),
-    ):
-        position = _position(prefix)
-        bad_cursor = bad_cursor or position is None
-        pages.append(
-            paginate_keyset(stmt, keyset, position or Position(), size, total=count, prefix=prefix)
-        )
-    page, runs = pages
+    positions = [_position(prefix) for _, prefix, *_ in lists]
+    page, runs = (
+        paginate_keyset(stmt, keyset, position or Position(), size, total=count, prefix=prefix)
+        for position, (_, prefix, stmt, keyset, size, count) in zip(positions, lists, strict=True)
+    )
+    bad_cursor = None in positions
     now = _now()
     weeks = weekly_runs(guard, now)
     return render_template(

@@ -1,5 +1,6 @@
 """Pages to list, read, file, edit, review and look back through postmortems and their parts."""
 
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -87,20 +88,17 @@ def index() -> ResponseReturnValue:
     total = count_incidents(current_user, filters)
     stmt = list_incidents(current_user, filters, many=total >= ORDER_INDEX_FROM_ROWS)
     keyset = incident_keyset(external=filters.external)
-    query = {k: v for k, v in request.args.items() if k not in ("page", *position_args()) and v}
-    if (form.page.data or 1) > 1:
+    query: dict[str, Any] = {
+        k: v for k, v in request.args.items() if k not in ("page", *position_args()) and v
+    }
+    if form.page.data is not None and form.page.data > 1:
         # An old numbered link: found once by OFFSET, then the page's own link by key.
         position = position_of_page(stmt, keyset, form.page.data, per_page)
-        return redirect(url_for("incidents.index", **query, **position_query(position)))
-    try:
-        position = read_position(request.args)
-    except CursorError:
-        position, status = None, 400
-    else:
+        return redirect(url_for("incidents.index", **(query | position_query(position))))
+    page, status = None, 400
+    with suppress(CursorError):
+        page = paginate_keyset(stmt, keyset, read_position(request.args), per_page, total=total)
         status = 200
-    page = None
-    if position is not None:
-        page = paginate_keyset(stmt, keyset, position, per_page, total=total)
     # The filters' hundred-odd options cost more to render than the page's queries: the HTML
     # is kept per viewer and filter values until the data changes.
     filters_key = ("list_filters_html", tuple(sorted(query.items())))
@@ -114,7 +112,7 @@ def index() -> ResponseReturnValue:
         filters_html=filters_html,
         page=page,
         query=query,
-        bad_cursor=position is None,
+        bad_cursor=page is None,
     ), status
 
 
