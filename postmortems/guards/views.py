@@ -17,8 +17,9 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy.orm import load_only
 
-from models import GuardCheck
+from models import GuardCheck, Incident
 from postmortems.cache import cached
 from postmortems.db import commit_change, get_or_404, session
 from postmortems.domain import DomainError, NotFoundError
@@ -102,6 +103,8 @@ def detail(guard_id: int) -> ResponseReturnValue:
     guard = get_or_404(GuardCheck, guard_id)
     total = count_protected(guard, current_user)
     protected = protected_incidents(guard, current_user, many=total >= ORDER_INDEX_FROM_ROWS)
+    # The page names each postmortem: not its Markdown and HTML sections.
+    protected = protected.options(load_only(Incident.key, Incident.title, Incident.started_at))
     per_page = current_app.config["INCIDENTS_PER_PAGE"]
     runs_stmt = list_runs(guard)
     lists = [  # the query-string names of each list's position, its rows, their key

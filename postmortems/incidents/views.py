@@ -20,6 +20,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import load_only
 from wtforms import TextAreaField
 
 from models import (
@@ -76,6 +77,21 @@ class ReviewForm(Form):
     text = TextAreaField("Comment")
 
 
+# The columns the list shows (templates/incidents/index.html).
+LIST_COLUMNS = (
+    Incident.key,
+    Incident.title,
+    Incident.summary,
+    Incident.severity,
+    Incident.status,
+    Incident.team_id,
+    Incident.started_at,
+    Incident.is_near_miss,
+    Incident.is_restricted,
+    Incident.source_collection,
+)
+
+
 @bp.route("/")
 def index() -> ResponseReturnValue:
     """List the postmortems the user may see, filtered and paginated."""
@@ -86,7 +102,9 @@ def index() -> ResponseReturnValue:
     filters = form.filters()
     per_page = current_app.config["INCIDENTS_PER_PAGE"]
     total = count_incidents(current_user, filters)
-    stmt = list_incidents(current_user, filters, many=total >= ORDER_INDEX_FROM_ROWS)
+    stmt = list_incidents(current_user, filters, many=total >= ORDER_INDEX_FROM_ROWS).options(
+        load_only(*LIST_COLUMNS)  # not the Markdown and HTML sections the list never shows
+    )
     keyset = incident_keyset(external=filters.external)
     query: dict[str, Any] = {
         k: v for k, v in request.args.items() if k not in ("page", *position_args()) and v
