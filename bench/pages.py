@@ -31,6 +31,7 @@ import secrets
 import shutil
 import signal
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -40,6 +41,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
@@ -101,6 +103,42 @@ def pages(marks: Landmarks) -> list[Page]:
         Page("most-linked guard", f"/guards/{marks.guard_id}", PAGE_TARGET),
         Page("causes", "/taxonomy/", PAGE_TARGET),
         Page("teams", "/teams/", PAGE_TARGET),
+    ]
+
+
+def deep_pages(database: Path) -> list[Page]:
+    """The 500th page of the list and of the most-linked guard (issue 18), as the links by
+    key that following "Older" 499 times reaches (20 a page; keys of the admin's view)."""
+    marks = landmarks(database)
+    before_page_500 = 499 * 20 - 1
+    db = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    try:
+        in_list = db.execute(
+            """SELECT started_at, id FROM incident WHERE source_collection IS NULL
+               ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET ?""",
+            (before_page_500,),
+        ).fetchone()
+        in_guard = db.execute(
+            """SELECT started_at, id FROM incident WHERE id IN (
+                 SELECT a.incident_id FROM action_item a
+                 JOIN action_item_guard ag ON ag.action_item_id = a.id
+                 WHERE ag.guard_check_id = ?)
+               ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET ?""",
+            (marks.guard_id, before_page_500),
+        ).fetchone()
+    finally:
+        db.close()
+
+    def cursor(row: tuple[str, int]) -> str:  # as postmortems/pagination.py writes it
+        return datetime.fromisoformat(row[0]).strftime("%Y-%m-%dT%H:%M:%S.%fZ") + f"_{row[1]}"
+
+    return [
+        Page("list, page 500", f"/incidents/?after={cursor(in_list)}", PAGE_TARGET),
+        Page(
+            "most-linked guard, p500",
+            f"/guards/{marks.guard_id}?after={cursor(in_guard)}",
+            PAGE_TARGET,
+        ),
     ]
 
 
@@ -431,11 +469,13 @@ def measure_size(size: int, backend: str, *, start_time: bool) -> list[Result]:
             shout(f"{exc}; nothing measured at {size:,}")
             print(server.log_tail(), file=sys.stderr)
             return [
-                Result(p, role, None, None, None, str(exc)) for p in pages(marks) for role in ROLES
+                Result(p, role, None, None, None, str(exc))
+                for p in pages(marks) + deep_pages(database)
+                for role in ROLES
             ]
         bench = Bench(server)
         bench.measure_healthz()
-        for page in pages(marks):
+        for page in pages(marks) + deep_pages(database):
             for role, cookies in sessions.items():
                 result = bench.measure(page, role, cookies)
                 print_result(result)

@@ -106,6 +106,14 @@ def escapes_of_guard(
     """The escapes of this guard that count and whose recurrence `viewer` may see, newest
     first (from `start` to `end` when a span is given): as many as `escape_counts` says
     are shown."""
+    # Most guards have none: one look along the index instead of the full query's building.
+    if (
+        session.scalar(
+            select(EscapedGuard.id).where(EscapedGuard.guard_check_id == guard.id).limit(1)
+        )
+        is None
+    ):
+        return []
     stmt = (
         select(Incident, EscapedGuard.earlier_incident_id)
         .join(EscapedGuard, EscapedGuard.incident_id == Incident.id)

@@ -25,6 +25,7 @@ from models.base import EARLIEST, LabelledEnum
 from postmortems.db import session
 from postmortems.domain import NotFoundError, Problems
 from postmortems.guards.service import GuardError
+from postmortems.pagination import Keyset
 
 # A run may be reported a little ahead of the server's clock (clocks drift), not more.
 FUTURE_TOLERANCE = timedelta(minutes=5)
@@ -207,12 +208,15 @@ def guard_states(as_of: datetime) -> dict[int, GuardFacts]:
     }
 
 
+RUNS_NEWEST_FIRST = Keyset(GuardRun.ran_at, GuardRun.id)
+
+
 def list_runs(guard: GuardCheck) -> Select[GuardRun]:
     """A select() of the guard's runs, newest first (ready to paginate)."""
     return (
         select(GuardRun)
         .where(GuardRun.guard_check_id == guard.id)
-        .order_by(GuardRun.ran_at.desc(), GuardRun.id.desc())
+        .order_by(*RUNS_NEWEST_FIRST.newest_first())
     )
 
 

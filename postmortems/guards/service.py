@@ -12,7 +12,7 @@ from postmortems.auth.access import visible_incidents
 from postmortems.cache import cached
 from postmortems.db import is_taken, session
 from postmortems.domain import DomainError, Problems
-from postmortems.incidents.order import incidents_among, newest_first
+from postmortems.incidents.order import incident_keyset, incidents_among, newest_first
 
 
 class GuardError(DomainError):
@@ -49,6 +49,10 @@ def action_item_counts() -> dict[int, int]:
     return cached(("guard_action_item_counts",), count, viewer=None)
 
 
+# External references may be linked too: those of unknown start come last.
+GUARD_INCIDENTS = incident_keyset(external=None)
+
+
 def protected_incidents(guard: GuardCheck, viewer: User, *, many: bool = False) -> Select[Incident]:
     """A select() of the incidents `viewer` may see whose action items create or rely on this
     guard, newest first, ready to paginate (`many`: as for the incident list)."""
@@ -60,7 +64,7 @@ def protected_incidents(guard: GuardCheck, viewer: User, *, many: bool = False) 
     stmt = (
         select(Incident)
         .where(incidents_among(linked, ActionItem.incident_id, many), visible_incidents(viewer))
-        .order_by(Incident.started_at.desc(), Incident.id.desc())
+        .order_by(*GUARD_INCIDENTS.newest_first())
     )
     return newest_first(stmt, many)
 

@@ -2,6 +2,7 @@
 form, a run recorded by hand, what is at risk, and how well each guard has done."""
 
 from datetime import UTC, date, datetime
+from typing import Any
 
 from flask import (
     Blueprint,
@@ -16,8 +17,9 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy.orm import load_only
 
-from models import GuardCheck
+from models import GuardCheck, Incident
 from postmortems.cache import cached
 from postmortems.db import commit_change, get_or_404, session
 from postmortems.domain import DomainError, NotFoundError
@@ -31,6 +33,7 @@ from postmortems.guards.risk import (
     report_figures_for_template,
 )
 from postmortems.guards.runs import (
+    RUNS_NEWEST_FIRST,
     GuardFacts,
     current_guard_states,
     guard_facts,
@@ -38,6 +41,7 @@ from postmortems.guards.runs import (
     record_run,
 )
 from postmortems.guards.service import (
+    GUARD_INCIDENTS,
     action_item_counts,
     count_protected,
     create_guard,
@@ -47,7 +51,15 @@ from postmortems.guards.service import (
     update_guard,
 )
 from postmortems.incidents.order import ORDER_INDEX_FROM_ROWS
-from postmortems.pagination import paginate
+from postmortems.pagination import (
+    CursorError,
+    Position,
+    paginate_keyset,
+    position_args,
+    position_of_page,
+    position_query,
+    read_position,
+)
 from postmortems.policy import requires
 
 bp = Blueprint("guards", __name__, url_prefix="/guards")
@@ -97,14 +109,29 @@ def detail(guard_id: int) -> ResponseReturnValue:
     """One guard check with the incidents and action items it protects."""
     guard = get_or_404(GuardCheck, guard_id)
     total = count_protected(guard, current_user)
-    page = paginate(
-        protected_incidents(guard, current_user, many=total >= ORDER_INDEX_FROM_ROWS),
-        request.args.get("page", 1, type=int),
-        per_page=current_app.config["INCIDENTS_PER_PAGE"],
-        total=total,
+    protected = protected_incidents(guard, current_user, many=total >= ORDER_INDEX_FROM_ROWS)
+    # The page names each postmortem: not its Markdown and HTML sections.
+    protected = protected.options(load_only(Incident.key, Incident.title, Incident.started_at))
+    per_page = current_app.config["INCIDENTS_PER_PAGE"]
+    runs_stmt = list_runs(guard)
+    lists = [  # the query-string names of each list's position, its rows, their key
+        ("page", "", protected, GUARD_INCIDENTS, per_page, total),
+        ("runs", "runs_", runs_stmt, RUNS_NEWEST_FIRST, RUNS_PER_PAGE, None),
+    ]
+    # Old numbered links (`?page=3`, `?runs=2`): to the same pages' links by key.
+    if any(request.args.get(name, 1, type=int) > 1 for name, *_ in lists):
+        query: dict[str, Any] = {k: v for k, v in request.args.items() if k not in ("page", "runs")}
+        for name, prefix, stmt, keyset, size, _ in lists:
+            number = request.args.get(name, 1, type=int)
+            query |= position_query(position_of_page(stmt, keyset, number, size), prefix)
+        return redirect(url_for("guards.detail", guard_id=guard.id, **query))
+    positions = [_position(prefix) for _, prefix, *_ in lists]
+    page, runs = (
+        paginate_keyset(stmt, keyset, position or Position(), size, total=count, prefix=prefix)
+        for position, (_, prefix, stmt, keyset, size, count) in zip(positions, lists, strict=True)
     )
+    bad_cursor = None in positions
     now = _now()
-    runs = paginate(list_runs(guard), request.args.get("runs", 1, type=int), RUNS_PER_PAGE)
     weeks = weekly_runs(guard, now)
     start, end = _escape_span()
     escaped = escape_counts(current_user, start, end, guard_id=guard.id)
@@ -120,7 +147,25 @@ def detail(guard_id: int) -> ResponseReturnValue:
         escapes=escapes_of_guard(guard, current_user, start, end),
         escaped=escaped.get(guard.id, EscapeCount()),
         escape_span=(start, end) if start else None,
-    )
+        bad_cursor=bad_cursor,
+        page_query=_other_args(guard, ""),
+        runs_query=_other_args(guard, "runs_"),
+    ), (400 if bad_cursor else 200)
+
+
+def _other_args(guard: GuardCheck, prefix: str) -> dict[str, object]:
+    """What a link to another page of one list keeps: the guard and the other list's page."""
+    kept = {k: v for k, v in request.args.items() if k not in position_args(prefix)}
+    return kept | {"guard_id": guard.id}
+
+
+def _position(prefix: str) -> Position | None:
+    """The position a guard page's link asks of one of its lists; None for a bad cursor
+    (the list then starts from the newest, and the page says why)."""
+    try:
+        return read_position(request.args, prefix)
+    except CursorError:
+        return None
 
 
 def _escape_span() -> tuple[date | None, date | None]:

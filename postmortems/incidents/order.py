@@ -7,6 +7,7 @@ from sqlalchemy import ColumnElement, Select
 from sqlalchemy.orm import InstrumentedAttribute
 
 from models import Incident
+from postmortems.pagination import Keyset
 
 
 def newest_first(stmt: Select[Incident], many: bool) -> Select[Incident]:
@@ -29,3 +30,9 @@ def incidents_among(
 # From this many matches on, a page is read along the newest-first index (`many`): at most
 # ~20 × total ÷ matches index entries, against collecting and sorting every match.
 ORDER_INDEX_FROM_ROWS = 1000
+
+
+def incident_keyset(*, external: bool | None = False) -> Keyset:
+    """The key incident lists are paged by, newest first: our own incidents all have a start;
+    where external references may be listed, those of unknown start come last."""
+    return Keyset(Incident.started_at, Incident.id, nullable=external is not False)

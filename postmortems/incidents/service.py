@@ -35,7 +35,7 @@ from postmortems.domain import DomainError, Problems
 from postmortems.guards.escapes import record_escapes
 from postmortems.incidents import history
 from postmortems.incidents.counting import Counting, counting_condition
-from postmortems.incidents.order import incidents_among, newest_first
+from postmortems.incidents.order import incident_keyset, incidents_among, newest_first
 from postmortems.incidents.rows import (
     claim_incident_key,
     lock_incident,
@@ -169,16 +169,11 @@ def list_incidents(
     the newest-first index and checks each incident with a correlated EXISTS until a page is
     full, instead of collecting every match to sort it.
     """
-    # Our own incidents all have a start; where external references may be listed, those of
-    # unknown start come last (SQLite sorts NULL last going down by itself, PostgreSQL first).
-    started = Incident.started_at.desc()
     stmt = (
         select(Incident)
         .options(selectinload(Incident.team))  # the list shows each team: no query per row
         .where(visible_incidents(viewer))
-        .order_by(
-            started if filters.external is False else started.nulls_last(), Incident.id.desc()
-        )
+        .order_by(*incident_keyset(external=filters.external).newest_first())
     )
     stmt = newest_first(stmt, many)
     return stmt.where(*filter_conditions(filters, many=many))

@@ -1,5 +1,6 @@
 """Pages to list, read, file, edit, review and look back through postmortems and their parts."""
 
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -19,6 +20,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from markupsafe import Markup
 from sqlalchemy import select
+from sqlalchemy.orm import load_only
 from wtforms import TextAreaField
 
 from models import (
@@ -40,7 +42,7 @@ from postmortems.guards.risk import at_risk_action_items
 from postmortems.incidents import forms, history, parts, workflow
 from postmortems.incidents.article import render_article
 from postmortems.incidents.filing import check_postmortem, file_postmortem, save_postmortem
-from postmortems.incidents.order import ORDER_INDEX_FROM_ROWS
+from postmortems.incidents.order import ORDER_INDEX_FROM_ROWS, incident_keyset
 from postmortems.incidents.service import (
     count_incidents,
     delete_incident,
@@ -48,7 +50,14 @@ from postmortems.incidents.service import (
 )
 from postmortems.incidents.sheet import ROW_KINDS, PostmortemForm
 from postmortems.markdown import markdown_problem, render_markdown
-from postmortems.pagination import paginate
+from postmortems.pagination import (
+    CursorError,
+    paginate_keyset,
+    position_args,
+    position_of_page,
+    position_query,
+    read_position,
+)
 from postmortems.policy import can, requires
 
 bp = Blueprint("incidents", __name__, url_prefix="/incidents")
@@ -68,6 +77,21 @@ class ReviewForm(Form):
     text = TextAreaField("Comment")
 
 
+# The columns the list shows (templates/incidents/index.html).
+LIST_COLUMNS = (
+    Incident.key,
+    Incident.title,
+    Incident.summary,
+    Incident.severity,
+    Incident.status,
+    Incident.team_id,
+    Incident.started_at,
+    Incident.is_near_miss,
+    Incident.is_restricted,
+    Incident.source_collection,
+)
+
+
 @bp.route("/")
 def index() -> ResponseReturnValue:
     """List the postmortems the user may see, filtered and paginated."""
@@ -76,14 +100,23 @@ def index() -> ResponseReturnValue:
         filters_html = Markup(render_template("incidents/_filters.html", form=form))
         return render_template("incidents/index.html", filters_html=filters_html, page=None), 400
     filters = form.filters()
+    per_page = current_app.config["INCIDENTS_PER_PAGE"]
     total = count_incidents(current_user, filters)
-    page = paginate(
-        list_incidents(current_user, filters, many=total >= ORDER_INDEX_FROM_ROWS),
-        form.page.data or 1,
-        per_page=current_app.config["INCIDENTS_PER_PAGE"],
-        total=total,
+    stmt = list_incidents(current_user, filters, many=total >= ORDER_INDEX_FROM_ROWS).options(
+        load_only(*LIST_COLUMNS)  # not the Markdown and HTML sections the list never shows
     )
-    query = {k: v for k, v in request.args.items() if k != "page" and v}
+    keyset = incident_keyset(external=filters.external)
+    query: dict[str, Any] = {
+        k: v for k, v in request.args.items() if k not in ("page", *position_args()) and v
+    }
+    if form.page.data is not None and form.page.data > 1:
+        # An old numbered link: found once by OFFSET, then the page's own link by key.
+        position = position_of_page(stmt, keyset, form.page.data, per_page)
+        return redirect(url_for("incidents.index", **(query | position_query(position))))
+    page, status = None, 400
+    with suppress(CursorError):
+        page = paginate_keyset(stmt, keyset, read_position(request.args), per_page, total=total)
+        status = 200
     # The filters' hundred-odd options cost more to render than the page's queries: the HTML
     # is kept per viewer and filter values until the data changes.
     filters_key = ("list_filters_html", tuple(sorted(query.items())))
@@ -93,8 +126,12 @@ def index() -> ResponseReturnValue:
         viewer=current_user,
     )
     return render_template(
-        "incidents/index.html", filters_html=filters_html, page=page, query=query
-    )
+        "incidents/index.html",
+        filters_html=filters_html,
+        page=page,
+        query=query,
+        bad_cursor=page is None,
+    ), status
 
 
 @bp.route("/<int:incident_id>")
