@@ -305,7 +305,7 @@ def start_session(user: User) -> str:
 
 
 @cache
-def _live_session_query() -> Select[tuple[User, int, datetime, datetime]]:
+def _live_session_query() -> Select[User, int, datetime, datetime]:
     """The user and live session of a token, built once: it runs on every request, and
     building a statement costs more than SQLite takes to run it."""
     return (
