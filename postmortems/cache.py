@@ -26,6 +26,8 @@ T = TypeVar("T")
 # One lock for the process's stores: cachetools' caches are not safe across threads (gunicorn
 # --threads), and what they guard takes microseconds.
 _LOCK = threading.Lock()
+# Built once: the statement runs on (almost) every request.
+_DATA_VERSION = select(DataVersion.number).where(DataVersion.id == 1)
 
 
 def lru_store(name: str, max_entries: int) -> "LRUCache[Hashable, Any]":
@@ -55,9 +57,9 @@ def data_version() -> int:
     """The data version: read once per request, and on every call outside one (a command or
     a test holds one context across many changes)."""
     if not has_request_context():
-        return int(session.scalar(select(DataVersion.number).where(DataVersion.id == 1)) or 0)
+        return int(session.scalar(_DATA_VERSION) or 0)
     if "data_version" not in g:
-        g.data_version = session.scalar(select(DataVersion.number).where(DataVersion.id == 1))
+        g.data_version = session.scalar(_DATA_VERSION)
     return int(g.data_version or 0)
 
 

@@ -6,11 +6,11 @@ import hashlib
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 from urllib.parse import urlsplit
 
-from sqlalchemy import Executable, case, delete, func, select, update
+from sqlalchemy import Executable, Select, bindparam, case, delete, func, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from models import ApiToken, Role, SignInFailure, Team, User, UserSession, utcnow
@@ -304,6 +304,22 @@ def start_session(user: User) -> str:
     return token
 
 
+@cache
+def _live_session_query() -> Select[User, int, datetime, datetime]:
+    """The user and live session of a token, built once: it runs on every request, and
+    building a statement costs more than SQLite takes to run it."""
+    return (
+        select(User, UserSession.id, UserSession.created_at, UserSession.last_seen_at)
+        .join(UserSession, UserSession.user_id == User.id)
+        .where(
+            User.id == bindparam("user_id"),
+            User.is_active.is_(True),
+            UserSession.token_hash == bindparam("token_hash"),
+            UserSession.ended_at.is_(None),
+        )
+    )
+
+
 def check_session(user_id: int, token: str, lifetimes: SessionLifetimes) -> SessionCheck:
     """The active user whose live session has this token, read in one query (it runs on every
     request); None when the session was ended, belongs to someone else or never existed.
@@ -312,17 +328,8 @@ def check_session(user_id: int, token: str, lifetimes: SessionLifetimes) -> Sess
     ended here and answered with the reason. Otherwise its "last seen" time moves, at most once
     a minute.
     """
-    stmt = (
-        select(User, UserSession.id, UserSession.created_at, UserSession.last_seen_at)
-        .join(UserSession, UserSession.user_id == User.id)
-        .where(
-            User.id == user_id,
-            User.is_active.is_(True),
-            UserSession.token_hash == hash_token(token),
-            UserSession.ended_at.is_(None),
-        )
-    )
-    row = session.execute(stmt).first()
+    params = {"user_id": user_id, "token_hash": hash_token(token)}
+    row = session.execute(_live_session_query(), params).first()
     if row is None:
         return SessionCheck(None)
     user, session_id, created_at, last_seen_at = row

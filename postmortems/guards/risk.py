@@ -25,7 +25,7 @@ from postmortems.guards.escapes import EscapeCount, escape_counts, escaped_in_pe
 from postmortems.guards.health import GuardHealthRow, guard_rows
 from postmortems.guards.runs import (
     GuardState,
-    facts_of,
+    current_guard_states,
     facts_query,
     guard_states,
     instant,
@@ -43,22 +43,35 @@ PASS_RATE_DAYS = 90
 
 def at_risk_action_items(incident_id: int, as_of: datetime) -> frozenset[int]:
     """Ids of the incident's done action items that rely on a guard (not retired) that is
-    failing or stale at `as_of`: the incident's few links first, then the states of just
-    those guards (nothing more when it has none)."""
-    links = session.execute(
-        select(action_item_guard.c.action_item_id, action_item_guard.c.guard_check_id)
-        .join(ActionItem, ActionItem.id == action_item_guard.c.action_item_id)
-        .join(GuardCheck, GuardCheck.id == action_item_guard.c.guard_check_id)
-        .where(
-            ActionItem.incident_id == incident_id,
-            ActionItem.status == ActionStatus.DONE,
-            GuardCheck.status != GuardStatus.RETIRED,
+    failing or stale at `as_of`. Both halves are kept: the incident's few links until the data
+    changes, every guard's state until the data changes or time reaches an instant where a
+    state may change (`current_guard_states`), so the postmortem page asks nothing of them."""
+
+    def links() -> tuple[tuple[int, int], ...]:
+        return tuple(
+            (item_id, guard_id)
+            for item_id, guard_id in session.execute(
+                select(action_item_guard.c.action_item_id, action_item_guard.c.guard_check_id)
+                .join(ActionItem, ActionItem.id == action_item_guard.c.action_item_id)
+                .join(GuardCheck, GuardCheck.id == action_item_guard.c.guard_check_id)
+                .where(
+                    ActionItem.incident_id == incident_id,
+                    ActionItem.status == ActionStatus.DONE,
+                    GuardCheck.status != GuardStatus.RETIRED,
+                )
+            )
         )
-    ).all()
-    if not links:
+
+    # Ids only, of an incident the caller already let the viewer read: the same for everyone.
+    kept = cached(("at_risk_links", incident_id), links, viewer=None)
+    if not kept:
         return frozenset()
-    facts = facts_of(sorted({guard_id for _, guard_id in links}), as_of)
-    return frozenset(item_id for item_id, guard_id in links if facts[guard_id].state.at_risk)
+    states = current_guard_states(as_of)
+    return frozenset(
+        item_id
+        for item_id, guard_id in kept
+        if guard_id in states and states[guard_id].state.at_risk
+    )
 
 
 @dataclass(frozen=True)

@@ -33,7 +33,11 @@ from models import (
     ReviewAction,
     TimelineEvent,
 )
-from postmortems.auth.access import get_editable_incident_or_404, get_readable_incident_or_404
+from postmortems.auth.access import (
+    get_editable_incident_or_404,
+    get_readable_incident_or_404,
+    visible_incidents,
+)
 from postmortems.cache import cached
 from postmortems.db import CONFLICT_MESSAGE, commit_change, get_or_404, session
 from postmortems.domain import ConflictError, DomainError
@@ -134,40 +138,74 @@ def index() -> ResponseReturnValue:
     ), status
 
 
+@dataclass(frozen=True)
+class DetailHead:
+    """What the postmortem's page needs of the postmortem besides its article, as one viewer
+    may act on it: kept per viewer until the data changes, so a kept page loads no row."""
+
+    id: int
+    key: str
+    title: str
+    editable: bool
+    deletable: bool
+    steps: tuple[tuple[str, str], ...]
+
+
+def _detail_head(incident_id: int) -> DetailHead | None:
+    """The page's head for the current user; None when they may not see the postmortem."""
+    incident = session.scalar(
+        select(Incident).where(Incident.id == incident_id, visible_incidents(current_user))
+    )
+    if incident is None:
+        return None
+    return DetailHead(
+        id=incident.id,
+        key=incident.key,
+        title=incident.title,
+        editable=can(current_user, "edit", incident),
+        deletable=can(current_user, "delete", incident),
+        steps=tuple(
+            (step, label)
+            for step, label in workflow.available_steps(incident)
+            if can(current_user, step, incident)
+        ),
+    )
+
+
 @bp.route("/<int:incident_id>")
 def detail(incident_id: int) -> ResponseReturnValue:
     """Read one postmortem."""
-    incident = get_readable_incident_or_404(incident_id)
-    editable = can(current_user, "edit", incident)
-    deletable = can(current_user, "delete", incident)
+    # Whether the viewer may see it, and what they may do with it, follow from the data and
+    # who they are: kept per viewer and data version (a hidden one is kept as None: 404).
+    head = cached(
+        ("incident_head", incident_id), lambda: _detail_head(incident_id), viewer=current_user
+    )
+    if head is None:
+        abort(404)
     # The postmortem itself holds no form token; what it shows depends on the reader (what
     # they may change, which postmortems it names they may see), so it is kept per reader
     # and data version.
     # Done action items whose guard fails or went stale: that changes with time as well as
-    # with the data, so it is asked for on every view and is part of the kept article's key.
-    at_risk = at_risk_action_items(incident.id, datetime.now(UTC))
+    # with the data, so it is asked for on every view (from kept states) and is part of the
+    # kept article's key.
+    at_risk = at_risk_action_items(incident_id, datetime.now(UTC))
     article = cached(
-        ("incident_article", incident.id, editable, deletable, at_risk),
+        ("incident_article", incident_id, head.editable, head.deletable, at_risk),
         lambda: render_article(
-            incident.id,
+            incident_id,
             viewer=current_user,
-            editable=editable,
-            deletable=deletable,
+            editable=head.editable,
+            deletable=head.deletable,
             at_risk=at_risk,
         ),
         viewer=current_user,
     )
-    steps = [
-        (step, label)
-        for step, label in workflow.available_steps(incident)
-        if can(current_user, step, incident)
-    ]
     return render_template(
         "incidents/detail.html",
-        incident=incident,
+        incident=head,
         article=article,
-        steps=steps,
-        review_form=ReviewForm(),
+        steps=head.steps,
+        review_form=ReviewForm() if head.steps else None,
     )
 
 
