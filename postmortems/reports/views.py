@@ -28,6 +28,7 @@ from postmortems.reports.freezing import (
     list_frozen,
 )
 from postmortems.reports.periods import Quarter, ReportError
+from postmortems.reports.piece_store import figures_version
 from postmortems.reports.requests import (
     narrowing_from_request,
     quarterly_from_request,
@@ -109,6 +110,7 @@ def trends_svg() -> ResponseReturnValue:
         ("trend_chart", filters, today),
         lambda: trend_chart_svg(trend_from_request()),
         viewer=None,
+        version=figures_version,
     )
     return svg_response(svg)
 
