@@ -163,7 +163,7 @@ def from_text(text: str) -> Piece:
             for kind, unit, n, low, likely, high, n_low, n_likely, n_high in body["impacts"]
         },
         levels={(ImpactKind[kind], level): n for kind, level, n in body["levels"]},
-        actions=tuple(body["actions"]),  # type: ignore[arg-type]
+        actions=tuple(body["actions"]),
         may_be_overdue=tuple(
             (date.fromisoformat(due), None if closed is None else date.fromisoformat(closed), n)
             for due, closed, n in body["may_be_overdue"]
