@@ -108,7 +108,7 @@ def named(piece: Piece, factors: Mapping[int, tuple[str, CauseCategory]]) -> Pie
 
 
 # A piece as text, to be stored for every worker (piece_store.py): exact, money as Decimal
-# strings, enums by name, durations as the bytes of their int64 values.
+# strings, enums by name, days as ordinals, durations as the bytes of their int64 values.
 
 
 def to_text(piece: Piece) -> str:
@@ -132,7 +132,7 @@ def to_text(piece: Piece) -> str:
         "levels": [[kind.name, level, n] for (kind, level), n in piece.levels.items()],
         "actions": list(piece.actions),
         "may_be_overdue": [
-            [due.isoformat(), None if closed is None else closed.isoformat(), n]
+            [due.toordinal(), None if closed is None else closed.toordinal(), n]
             for due, closed, n in piece.may_be_overdue
         ],
         "days_to_done": [[days, n] for days, n in piece.days_to_done.items()],
@@ -165,7 +165,7 @@ def from_text(text: str) -> Piece:
         levels={(ImpactKind[kind], level): n for kind, level, n in body["levels"]},
         actions=tuple(body["actions"]),
         may_be_overdue=tuple(
-            (date.fromisoformat(due), None if closed is None else date.fromisoformat(closed), n)
+            (date.fromordinal(due), None if closed is None else date.fromordinal(closed), n)
             for due, closed, n in body["may_be_overdue"]
         ),
         days_to_done={days: n for days, n in body["days_to_done"]},

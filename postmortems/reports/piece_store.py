@@ -28,6 +28,7 @@ from postmortems.reports.month_sql import compute_pieces
 from postmortems.reports.versions import ALL_MONTHS, month_scope
 from postmortems.timezones import start_of_local_day
 
+PIECE_FORM = "p2"  # how month_piece.to_text writes a piece: change it when that changes
 MAX_PIECES = 5000  # a bound on memory: the least recently used pieces go first
 logger = logging.getLogger(__name__)
 
@@ -102,11 +103,11 @@ def pieces_for(filters: ReportFilters, spans: Iterable[tuple[date, date]]) -> di
 
 
 def _narrowing(filters: ReportFilters) -> str:
-    """The zone and the narrowing filters a piece is for: "UTC|3|SEV1|" (team 3, SEV1, any
-    status)."""
+    """The stored form, the zone and the narrowing filters a piece is for: "p2|UTC|3|SEV1|"
+    (team 3, SEV1, any status). Rows of another form are never read (the bound clears them)."""
     values = (filters.team_id, filters.severity, filters.status)
     named = ("" if v is None else str(getattr(v, "name", v)) for v in values)
-    return "|".join([current_app.config["TIMEZONE"], *named])
+    return "|".join([PIECE_FORM, current_app.config["TIMEZONE"], *named])
 
 
 def _versions_text(versions: tuple[int, ...]) -> str:

@@ -131,8 +131,8 @@ def test_a_piece_computed_at_older_versions_does_not_replace_a_newer_one(app, db
     span = (date(2024, 3, 1), date(2024, 4, 1))
     piece = from_text(to_text(empty_piece()))
     with app.test_request_context():
-        piece_store._store("UTC|||", {span: ((2, 5), piece)})
-        piece_store._store("UTC|||", {span: ((1, 5), piece)})  # a slower worker, older reading
+        piece_store._store("p2|UTC|||", {span: ((2, 5), piece)})
+        piece_store._store("p2|UTC|||", {span: ((1, 5), piece)})  # a slower worker, older reading
     assert stored_versions(app) == ["2.5"]
 
 
