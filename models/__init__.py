@@ -3,7 +3,7 @@
 from models.api_token import ApiToken
 from models.audit import AuditEvent
 from models.base import Base, utcnow
-from models.data_version import DataVersion, FigureVersion
+from models.data_version import DataVersion, FigurePiece, FigureVersion
 from models.guard import EscapedGuard, GuardCheck, GuardKind, GuardRun, GuardStatus, RunStatus
 from models.incident import (
     ActionItem,
@@ -43,6 +43,7 @@ __all__ = [
     "CauseCategory",
     "ContributingFactor",
     "DataVersion",
+    "FigurePiece",
     "FigureVersion",
     "EscapedGuard",
     "FrozenReport",

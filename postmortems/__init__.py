@@ -6,6 +6,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from flask import Flask
+from jinja2 import FileSystemBytecodeCache
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from models import Role
@@ -66,6 +67,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     init_security(app)
     init_policy(app)
     register_filters(app)
+    # Compiled templates kept on disk (the user's temporary directory, checked by checksum),
+    # so that a newly started worker loads them instead of compiling every page it renders.
+    app.jinja_env.bytecode_cache = FileSystemBytecodeCache()
     register_blueprints(app)
     register_error_handlers(app)
     register_commands(app)

@@ -74,18 +74,26 @@ def cache_key(key: Hashable, viewer: User | None) -> Hashable:
     return (key, "everyone" if viewer is None else viewer_key(viewer))
 
 
-def cached(key: Hashable, compute: Callable[[], T], *, viewer: User | None) -> T:
+def cached(
+    key: Hashable,
+    compute: Callable[[], T],
+    *,
+    viewer: User | None,
+    version: Callable[[], int] = data_version,
+) -> T:
     """`compute()`'s value, computed again only when the data changed since it was kept.
     Values must be plain data (numbers, tuples), never rows bound to a session. `viewer` is
-    whose view `compute` makes: anything that asks what someone may see is kept per viewer."""
+    whose view `compute` makes: anything that asks what someone may see is kept per viewer.
+    `version` reads the number that moves with every change the value depends on: the data
+    version unless a narrower one is honest (the reports' figures_version)."""
     key = cache_key(key, viewer)
     if has_pending_writes():
         return compute()
     store = lru_store("figure_cache", current_app.config["CACHE_MAX_ENTRIES"])
-    version = data_version()
+    number = version()
     hit = store_get(store, key)
-    if hit is not None and hit[0] == version:
+    if hit is not None and hit[0] == number:
         return hit[1]  # type: ignore[no-any-return]
     value = compute()
-    store_put(store, key, (version, value))
+    store_put(store, key, (number, value))
     return value

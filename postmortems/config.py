@@ -53,6 +53,9 @@ class Config:
     # Groups (a growth stage, a quarter) with fewer counted incidents than this carry a note
     # that they are too small to read a trend from.
     REPORT_MIN_SAMPLE_SIZE = 5
+    # Report month pieces stored in the database for every worker (figure_piece): past this
+    # many rows the oldest made are deleted as new ones are written.
+    REPORT_STORED_PIECES = 20_000
     # A person counts as new (their home page offers the reading paths meant for them) for this
     # many days after their account was made, and after that while they have read nothing.
     NEW_USER_DAYS = 30

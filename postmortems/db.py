@@ -203,8 +203,14 @@ def commit_change(change: Callable[[], T]) -> T:
 
 # Tables no kept figure reads: signing in or out writes them on every visit (an API token's
 # "last used" too, and the API's request counts), and must not throw away every worker's kept
-# figures each time.
-BOOKKEEPING_TABLES = {"user_session", "sign_in_failure", "api_token", "api_request_count"}
+# figures each time. The report pieces stored for every worker are kept figures themselves.
+BOOKKEEPING_TABLES = {
+    "user_session",
+    "sign_in_failure",
+    "api_token",
+    "api_request_count",
+    "figure_piece",
+}
 
 
 def note_flush(db_session: Session) -> None:

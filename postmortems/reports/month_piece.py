@@ -7,11 +7,14 @@ microseconds, sorted (percentiles do not merge otherwise; 8 bytes an incident). 
 computes pieces is in month_sql.py; which pieces are kept, in piece_store.py.
 """
 
+import base64
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 
@@ -90,6 +93,84 @@ class Piece:
     may_be_overdue: tuple[tuple[date, date | None, int], ...]  # due, closed on (None: open), n
     days_to_done: Mapping[int, int]  # days → items
     recurrences: int
+
+
+def named(piece: Piece, factors: Mapping[int, tuple[str, CauseCategory]]) -> Piece:
+    """The piece with its factors' current names and categories (a piece is kept by factor
+    id, so that renaming a factor leaves every piece good)."""
+    relabelled = {
+        factor_id: FactorCount(
+            factor_id, *factors.get(factor_id, (f.name, f.category)), f.incidents
+        )
+        for factor_id, f in piece.factors.items()
+    }
+    return replace(piece, factors=relabelled)
+
+
+# A piece as text, to be stored for every worker (piece_store.py): exact, money as Decimal
+# strings, enums by name, days as ordinals, durations as the bytes of their int64 values.
+
+
+def to_text(piece: Piece) -> str:
+    """The piece as JSON text that from_text reads back equal."""
+    body = {
+        "incidents": piece.incidents,
+        "near_misses": piece.near_misses,
+        "by_category": {c.name: n for c, n in piece.by_category.items()},
+        "factors": [
+            [f.factor_id, f.name, f.category.name, f.incidents] for f in piece.factors.values()
+        ],
+        "durations": {
+            kind: base64.b64encode(values.astype("<i8").tobytes()).decode("ascii")
+            for kind, values in piece.durations.items()
+        },
+        "impacts": [
+            [kind.name, unit, t.n, str(t.low), str(t.likely), str(t.high), t.n_low, t.n_likely]
+            + [t.n_high]
+            for (kind, unit), t in piece.impacts.items()
+        ],
+        "levels": [[kind.name, level, n] for (kind, level), n in piece.levels.items()],
+        "actions": list(piece.actions),
+        "may_be_overdue": [
+            [due.toordinal(), None if closed is None else closed.toordinal(), n]
+            for due, closed, n in piece.may_be_overdue
+        ],
+        "days_to_done": [[days, n] for days, n in piece.days_to_done.items()],
+        "recurrences": piece.recurrences,
+    }
+    return json.dumps(body, separators=(",", ":"))
+
+
+def from_text(text: str) -> Piece:
+    """The piece that to_text wrote."""
+    body: dict[str, Any] = json.loads(text)
+    return Piece(
+        incidents=body["incidents"],
+        near_misses=body["near_misses"],
+        by_category={CauseCategory[c]: n for c, n in body["by_category"].items()},
+        factors={
+            factor_id: FactorCount(factor_id, name, CauseCategory[category], n)
+            for factor_id, name, category, n in body["factors"]
+        },
+        durations={
+            kind: np.frombuffer(base64.b64decode(data), dtype="<i8").astype(np.int64)
+            for kind, data in body["durations"].items()
+        },
+        impacts={
+            (ImpactKind[kind], unit): RangeTotal(
+                n, Decimal(low), Decimal(likely), Decimal(high), n_low, n_likely, n_high
+            )
+            for kind, unit, n, low, likely, high, n_low, n_likely, n_high in body["impacts"]
+        },
+        levels={(ImpactKind[kind], level): n for kind, level, n in body["levels"]},
+        actions=tuple(body["actions"]),
+        may_be_overdue=tuple(
+            (date.fromordinal(due), None if closed is None else date.fromordinal(closed), n)
+            for due, closed, n in body["may_be_overdue"]
+        ),
+        days_to_done={days: n for days, n in body["days_to_done"]},
+        recurrences=body["recurrences"],
+    )
 
 
 def overdue(pieces: Iterable[Piece], as_of: date) -> int:

@@ -15,6 +15,7 @@ from postmortems.db import MAX_ID
 from postmortems.domain import DomainError
 from postmortems.reports.figures import ReportFilters
 from postmortems.reports.periods import Quarter, ReportError
+from postmortems.reports.piece_store import figures_version
 from postmortems.reports.service import QuarterlyReport, TrendReport, quarterly_report, trend_report
 from postmortems.timezones import local_today
 
@@ -85,12 +86,14 @@ def trend_filters_from_request() -> tuple[ReportFilters, date]:
 
 
 def trend_from_request() -> TrendReport:
-    """The trend report for this request's filters (pages, JSON, the API), kept per data version."""
+    """The trend report for this request's filters (pages, JSON, the API), kept while no figure
+    version moves (a guard run or a user's change leaves it standing)."""
     filters, today = trend_filters_from_request()
     return cached(
         ("trend_report", filters, today),
         lambda: trend_report(filters, as_of=today, now=datetime.now(UTC)),
         viewer=None,
+        version=figures_version,
     )
 
 

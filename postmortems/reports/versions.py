@@ -7,9 +7,12 @@ What moves which version:
   (the database clears other incidents' "recurrence of" it);
 - a factor, impact estimate or action item of an incident (its guard checks too): the month
   of that incident's start;
-- a contributing factor changed or removed, a guard check's action items changed or the check
-  removed, a team removed: "*";
+- a contributing factor's category changed or the factor removed, a guard check's action items
+  changed or the check removed, a team removed: "*";
 - a bulk statement on any of those tables: "*".
+Pieces count factors by id; their names are read when a report is assembled. So a factor
+renamed, a team, a headcount snapshot or a growth stage written moves only "inputs", which no
+piece depends on but an assembled report does (piece_store.figures_version sums every scope).
 Other rows (users, sessions, history, search index, guard runs, reading paths) move nothing.
 """
 
@@ -23,6 +26,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import ORMExecuteState, Session
 
 ALL_MONTHS = "*"
+REPORT_INPUTS = "inputs"  # factor names, teams, headcount, stages: no month's piece
 PENDING = "figure_months"
 PENDING_INCIDENTS = "figure_incidents"
 # Tables whose bulk statements (not through the session's objects) may move any figure.
@@ -36,6 +40,8 @@ FIGURE_TABLES = {
     "guard_check",
     "team",
 }
+# Tables whose bulk statements move only what reports are assembled with.
+INPUT_TABLES = {"headcount_snapshot", "growth_stage"}
 
 
 def month_scope(instant: datetime) -> str:
@@ -69,25 +75,39 @@ def note_flush(db_session: Session) -> None:
                 months.add(ALL_MONTHS)
         elif _moves_any_month(obj, db_session.new, deleted):
             months.add(ALL_MONTHS)
+        if _moves_inputs(obj, db_session.new):
+            months.add(REPORT_INPUTS)
 
 
 def _moves_any_month(obj: object, new: Any, deleted: set[object]) -> bool:
-    """A contributing factor changed or removed (its name and category are in every month's
-    figures), a guard check's action items changed or the check removed, a team removed."""
+    """A contributing factor's category changed or the factor removed (its category is in
+    every month's figures; its name is not), a guard check's action items changed or the check
+    removed, a team removed."""
     from models import ContributingFactor, GuardCheck, Team
 
     if isinstance(obj, ContributingFactor):
-        return obj not in new
+        return obj in deleted or inspect(obj).attrs.category.history.has_changes()
     if isinstance(obj, GuardCheck):
         return obj in deleted or inspect(obj).attrs.action_items.history.has_changes()
     return isinstance(obj, Team) and obj in deleted
 
 
+def _moves_inputs(obj: object, new: Any) -> bool:
+    """A factor changed (its name), a team, a headcount snapshot or a growth stage written."""
+    from models import ContributingFactor, GrowthStage, HeadcountSnapshot, Team
+
+    if isinstance(obj, ContributingFactor):
+        return obj not in new  # a new factor is in no report yet
+    return isinstance(obj, Team | HeadcountSnapshot | GrowthStage)
+
+
 def note_statement(state: ORMExecuteState) -> None:
     """A bulk INSERT, UPDATE or DELETE through the session on a table the figures read."""
-    table = getattr(state.statement, "table", None)
-    if getattr(table, "name", None) in FIGURE_TABLES:
+    table = getattr(getattr(state.statement, "table", None), "name", None)
+    if table in FIGURE_TABLES:
         state.session.info.setdefault(PENDING, set()).add(ALL_MONTHS)
+    if table in FIGURE_TABLES | INPUT_TABLES:
+        state.session.info.setdefault(PENDING, set()).add(REPORT_INPUTS)
 
 
 def write_pending(db_session: Session) -> None:

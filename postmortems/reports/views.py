@@ -37,6 +37,7 @@ from postmortems.reports.freezing import (
 )
 from postmortems.reports.history import QuarterHistory, quarter_history
 from postmortems.reports.periods import Quarter, ReportError
+from postmortems.reports.piece_store import figures_version
 from postmortems.reports.requests import (
     narrowing_from_request,
     quarterly_from_request,
@@ -126,6 +127,7 @@ def trends_svg() -> ResponseReturnValue:
         ("trend_chart", filters, today),
         lambda: trend_chart_svg(trend_from_request()),
         viewer=None,
+        version=figures_version,
     )
     return svg_response(svg)
 

@@ -6,9 +6,9 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import delete, event
 
-from models import Role
+from models import FigurePiece, Role
 from tests.api.helpers import Api, user_with_token
 from tests.factories import make_incident, utc
 
@@ -52,9 +52,12 @@ def statements(app) -> Iterator[list[str]]:
 
 
 def cold(app) -> None:
-    """Throw away every kept figure, as in a worker that has just started."""
+    """Throw away every kept figure, as in a worker that has just started on a database with
+    no pieces stored yet."""
     app.extensions.get("figure_pieces", {}).clear()
     app.extensions.get("figure_cache", {}).clear()
+    with app.extensions["db_engine"].begin() as connection:
+        connection.execute(delete(FigurePiece))
 
 
 @pytest.mark.parametrize("suffix", ["", ".json", ".md", ".pdf"])
