@@ -13,8 +13,8 @@ from alembic import op
 import models.base
 
 
-revision: str = "0020"
-down_revision: str | None = "0017"  # 0018/0019 are on other branches: the lead re-chains
+revision: str = "0018"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
