@@ -1,6 +1,6 @@
 """report month pieces stored for every worker and instance: figure_piece
 
-Revision ID: 0020
+Revision ID: 0018
 Revises: 0017
 Create Date: 2026-12-03 16:00:00
 """
