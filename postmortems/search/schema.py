@@ -28,8 +28,7 @@ SQLITE_TRIGGER_NAMES = ("search_document_ai", "search_document_ad", "search_docu
 # Stored, so that checking and ranking a match read the vector instead of parsing the text again.
 VECTOR_COLUMN = "search_vector"
 POSTGRESQL_VECTOR = (
-    "(setweight(to_tsvector('simple', title), 'A') || "
-    "setweight(to_tsvector('simple', body), 'B'))"
+    "(setweight(to_tsvector('simple', title), 'A') || setweight(to_tsvector('simple', body), 'B'))"
 )
 # Queries name the column with its table: they join tables that have a `title` too.
 POSTGRESQL_QUERY_VECTOR = f"search_document.{VECTOR_COLUMN}"
