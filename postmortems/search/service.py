@@ -189,8 +189,10 @@ def candidates(
     else:
         vector: Any = literal_column(schema.POSTGRESQL_QUERY_VECTOR)
         tsquery = func.to_tsquery("simple", tsquery_text(query))
+        # The stored vector comes out beside each candidate; ts_rank reads it only for the
+        # bounded candidates (below), never for every match found in the GIN index.
         stmt = (
-            select((-func.ts_rank(vector, tsquery)).label("score"), doc.id.label("doc_id"))
+            select(vector.label("vector"), doc.id.label("doc_id"))
             .where(vector.bool_op("@@")(tsquery))
             .order_by(doc.id.desc())
         )
@@ -210,7 +212,11 @@ def candidates(
             # keeps SQLite from asking FTS5 for each of those rows, which is far slower.
             documents = select(doc.id).where(doc.incident_id.in_(ids))
             stmt = stmt.where(literal_column("+search_fts.rowid").in_(documents))
-    return stmt.limit(MAX_COUNTED + 1)
+    if session.get_bind().dialect.name == "sqlite":
+        return stmt.limit(MAX_COUNTED + 1)
+    bounded = stmt.limit(MAX_COUNTED + 1).subquery()
+    rank = func.ts_rank(bounded.c.vector, tsquery)
+    return select((-rank).label("score"), bounded.c.doc_id)
 
 
 def _few(ids: Select[Any]) -> bool:
