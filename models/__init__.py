@@ -7,23 +7,25 @@ from models.data_version import DataVersion, FigurePiece, FigureVersion
 from models.guard import EscapedGuard, GuardCheck, GuardKind, GuardRun, GuardStatus, RunStatus
 from models.incident import (
     ActionItem,
-    ActionStatus,
-    ActionType,
     ImpactEstimate,
-    ImpactKind,
-    ImpactLevel,
     Incident,
     IncidentFactor,
     IncidentKeyCounter,
     IncidentRevision,
-    IncidentStatus,
     Lesson,
-    LessonGroup,
-    ReviewAction,
     ReviewComment,
-    Severity,
     Tag,
     TimelineEvent,
+)
+from models.incident_terms import (
+    ActionStatus,
+    ActionType,
+    ImpactKind,
+    ImpactLevel,
+    IncidentStatus,
+    LessonGroup,
+    ReviewAction,
+    Severity,
 )
 from models.reading_path import ReadingPath, ReadingPathItem, ReadingProgress
 from models.report import FrozenReport

@@ -1,6 +1,5 @@
 """The incident (postmortem) aggregate: the incident and the parts that live and die with it."""
 
-import enum
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -19,56 +18,21 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from models.base import REFERENCE_EARLIEST, Base, LabelledEnum, UTCDateTime, utcnow
+from models.base import REFERENCE_EARLIEST, Base, UTCDateTime, utcnow
 from models.guard import GuardCheck
+from models.incident_terms import (
+    ActionStatus,
+    ActionType,
+    ImpactKind,
+    ImpactLevel,
+    IncidentStatus,
+    LessonGroup,
+    ReviewAction,
+    Severity,
+)
 from models.taxonomy import ContributingFactor
 from models.team import Team
 from models.user import User
-
-
-class Severity(LabelledEnum):
-    SEV1 = "SEV1"
-    SEV2 = "SEV2"
-    SEV3 = "SEV3"
-    SEV4 = "SEV4"
-
-    _labels = enum.nonmember(
-        {
-            "SEV1": "SEV1 — critical",
-            "SEV2": "SEV2 — major",
-            "SEV3": "SEV3 — moderate",
-            "SEV4": "SEV4 — minor",
-        }
-    )
-    _descriptions = enum.nonmember(
-        {
-            "SEV1": "Wrong results or an outage reaching clients, patients or money; all hands.",
-            "SEV2": "Serious harm to part of the clients, or a release blocked; a team drops work.",
-            "SEV3": "Limited harm with a workaround; handled in normal working hours.",
-            "SEV4": "Minor or internal harm, or caught just in time.",
-        }
-    )
-
-    @property
-    def description(self) -> str:
-        return self._descriptions[self.name]
-
-
-class IncidentStatus(LabelledEnum):
-    DRAFT = "DRAFT"
-    IN_REVIEW = "IN_REVIEW"
-    PUBLISHED = "PUBLISHED"
-    ARCHIVED = "ARCHIVED"
-
-    _labels = enum.nonmember(
-        {
-            "DRAFT": "Draft",
-            "IN_REVIEW": "In review",
-            "PUBLISHED": "Published",
-            "ARCHIVED": "Archived",
-        }
-    )
-
 
 incident_tag = Table(
     "incident_tag",
@@ -338,54 +302,6 @@ class IncidentFactor(Base):
     factor: Mapped[ContributingFactor] = relationship()
 
 
-class ImpactKind(LabelledEnum):
-    LOST_REVENUE = "LOST_REVENUE"
-    DIRECT_COST = "DIRECT_COST"
-    ITEMS_PROCESSED_WRONGLY = "ITEMS_PROCESSED_WRONGLY"
-    CUSTOMERS_AFFECTED = "CUSTOMERS_AFFECTED"
-    TIME_UNDETECTED = "TIME_UNDETECTED"
-    DOWNTIME = "DOWNTIME"
-    RELEASE_DELAY = "RELEASE_DELAY"
-    ENGINEERING_EFFORT = "ENGINEERING_EFFORT"
-    REPUTATION = "REPUTATION"
-    LEGAL = "LEGAL"
-    HEALTH_SAFETY = "HEALTH_SAFETY"
-
-    _labels = enum.nonmember(
-        {
-            "LOST_REVENUE": "Lost revenue",
-            "DIRECT_COST": "Direct cost",
-            "ITEMS_PROCESSED_WRONGLY": "Items processed wrongly",
-            "CUSTOMERS_AFFECTED": "Customers affected",
-            "TIME_UNDETECTED": "Time undetected",
-            "DOWNTIME": "Downtime",
-            "RELEASE_DELAY": "Release delay",
-            "ENGINEERING_EFFORT": "Engineering effort",
-            "REPUTATION": "Reputation",
-            "LEGAL": "Legal",
-            "HEALTH_SAFETY": "Health and safety",
-        }
-    )
-
-    @property
-    def is_money(self) -> bool:
-        return self in (ImpactKind.LOST_REVENUE, ImpactKind.DIRECT_COST)
-
-    @property
-    def is_qualitative(self) -> bool:
-        return self in (ImpactKind.REPUTATION, ImpactKind.LEGAL, ImpactKind.HEALTH_SAFETY)
-
-
-class ImpactLevel(LabelledEnum):
-    """An ordinal level for the qualitative kinds; members are in increasing order."""
-
-    NONE = "NONE"
-    MINOR = "MINOR"
-    MODERATE = "MODERATE"
-    MAJOR = "MAJOR"
-    SEVERE = "SEVERE"
-
-
 class ImpactEstimate(Base):
     """One dimension of harm: a low / likely / high range with a unit or currency, or a level."""
 
@@ -415,20 +331,6 @@ class ImpactEstimate(Base):
         return self.currency or self.unit
 
 
-class LessonGroup(LabelledEnum):
-    TECHNICAL = "TECHNICAL"
-    PROCESS_COMMUNICATION = "PROCESS_COMMUNICATION"
-    PERSONAL = "PERSONAL"
-
-    _labels = enum.nonmember(
-        {
-            "TECHNICAL": "Technical",
-            "PROCESS_COMMUNICATION": "Process and communication",
-            "PERSONAL": "Personal",
-        }
-    )
-
-
 class Lesson(Base):
     __tablename__ = "lesson"
 
@@ -444,23 +346,6 @@ class Lesson(Base):
     text_html: Mapped[str | None] = mapped_column(Text)
 
     incident: Mapped[Incident] = relationship(back_populates="lessons")
-
-
-class ActionType(LabelledEnum):
-    PREVENTIVE = "PREVENTIVE"
-    DETECTIVE = "DETECTIVE"
-    CORRECTIVE = "CORRECTIVE"
-
-
-class ActionStatus(LabelledEnum):
-    OPEN = "OPEN"
-    IN_PROGRESS = "IN_PROGRESS"
-    DONE = "DONE"
-    WONT_DO = "WONT_DO"
-
-    _labels = enum.nonmember(
-        {"OPEN": "Open", "IN_PROGRESS": "In progress", "DONE": "Done", "WONT_DO": "Won't do"}
-    )
 
 
 class ActionItem(Base):
@@ -500,24 +385,6 @@ class ActionItem(Base):
     @property
     def owner_label(self) -> str:
         return self.owner_user.display_name if self.owner_user else self.owner
-
-
-class ReviewAction(LabelledEnum):
-    SUBMITTED = "SUBMITTED"
-    SENT_BACK = "SENT_BACK"
-    PUBLISHED = "PUBLISHED"
-    ARCHIVED = "ARCHIVED"
-    COMMENTED = "COMMENTED"
-
-    _labels = enum.nonmember(
-        {
-            "SUBMITTED": "Submitted for review",
-            "SENT_BACK": "Sent back",
-            "PUBLISHED": "Published",
-            "ARCHIVED": "Archived",
-            "COMMENTED": "Commented",
-        }
-    )
 
 
 class ReviewComment(Base):
