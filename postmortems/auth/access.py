@@ -18,7 +18,7 @@ PUBLIC_ENDPOINTS = {"auth.login", "static", "health.healthz"}
 
 def require_sign_in() -> ResponseReturnValue | None:
     """Before every request: anonymous visitors only see the sign-in page. The JSON API
-    authenticates its own requests by token (api/views.py), never by the session cookie."""
+    authenticates its own requests by token (api/blueprint.py), never by the session cookie."""
     if request.path.startswith("/api/"):
         return None
     if request.endpoint in PUBLIC_ENDPOINTS or current_user.is_authenticated:
