@@ -7,7 +7,7 @@ the postmortems they may see apply as on the pages.
 """
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -40,7 +40,7 @@ from postmortems.incidents.service import (
     count_incidents,
     list_incidents,
 )
-from postmortems.markdown import MARKDOWN_FIELD_NAMES, MarkdownError, check_markdown
+from postmortems.markdown import MarkdownError, check_markdown
 from postmortems.pagination import paginate
 from postmortems.policy import can
 from postmortems.reports import render
@@ -135,24 +135,10 @@ def parse(model: type[M]) -> M:
             422, "Some fields are missing or not valid; see fields.", _fields(exc)
         ) from None
     try:
-        check_markdown(dict(_markdown_fields(parsed, "")))
+        check_markdown(dict(schemas.markdown_fields(parsed)))
     except MarkdownError as exc:
         raise ApiError(422, "Some Markdown is over the limits; see fields.", exc.fields) from None
     return parsed
-
-
-def _markdown_fields(value: Any, path: str) -> Iterator[tuple[str, str]]:
-    """(field path as in error answers, text) of every Markdown field in a parsed body."""
-    if isinstance(value, BaseModel):
-        for name in type(value).model_fields:
-            item, at = getattr(value, name), f"{path}{name}"
-            if name in MARKDOWN_FIELD_NAMES and isinstance(item, str):
-                yield at, item
-            else:
-                yield from _markdown_fields(item, f"{at}.")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _markdown_fields(item, f"{path}{index}.")
 
 
 def _clean(value: Any, depth: int) -> Any:

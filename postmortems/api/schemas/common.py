@@ -1,6 +1,7 @@
 """The building blocks of the API's models: value types (ids, instants, exact amounts), the
 patterns that document the services' rules, and the strict Input and Output bases."""
 
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -9,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from postmortems.db import MAX_ID
 from postmortems.incidents.parts import MAX_FRACTION_DIGITS, MAX_INTEGER_DIGITS
+from postmortems.markdown import MARKDOWN_FIELD_NAMES
 
 # Markdown fields have no length here: the Markdown limits (MARKDOWN_MAX_CHARS and the rest,
 # postmortems/markdown.py) are checked for them after parsing, naming the field the same way.
@@ -95,3 +97,18 @@ class Input(BaseModel):
 
 class Output(BaseModel):
     model_config = ConfigDict(extra="forbid")
+
+
+def markdown_fields(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """(field path as in error answers, text) of every Markdown field in a parsed body, for
+    the Markdown limits (check_markdown), which the API and `flask import` both ask."""
+    if isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            item, at = getattr(value, name), f"{path}{name}"
+            if name in MARKDOWN_FIELD_NAMES and isinstance(item, str):
+                yield at, item
+            else:
+                yield from markdown_fields(item, f"{at}.")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from markdown_fields(item, f"{path}{index}.")
