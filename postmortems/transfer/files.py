@@ -141,7 +141,17 @@ def _loader_for(first_line: int) -> type[SafeLoader]:
                 raise ImportProblem(f"{key}: {NUL_REFUSED}", record.key_lines.get(str(key)))
         return record
 
+    def construct_timestamp(loader: SafeLoader, node: yaml.ScalarNode) -> date | datetime:
+        """YAML reads `2024-02-30` as a date and fails with a bare ValueError: give its line."""
+        try:
+            return SafeLoader.construct_yaml_timestamp(loader, node)
+        except ValueError:
+            example = "(2020-08-17) or date and time (2020-08-17T09:30:00Z)"
+            line = node.start_mark.line + first_line
+            raise ImportProblem(f"{node.value!r} is not a date {example}", line) from None
+
     Loader.add_constructor("tag:yaml.org,2002:map", construct_mapping)
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", construct_timestamp)
     return Loader
 
 

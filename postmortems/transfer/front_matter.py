@@ -13,9 +13,7 @@ from sqlalchemy import select
 from models import ContributingFactor, GuardCheck, IncidentStatus
 from models.incident import SECTION_NAMES, SECTIONS
 from postmortems.api.schemas import FactorIn, LessonIn, TimelineEventIn
-from postmortems.api.values import instant
 from postmortems.db import session
-from postmortems.domain import Problems
 from postmortems.incidents.parts import (
     ActionItemValues,
     FactorValues,
@@ -26,6 +24,7 @@ from postmortems.incidents.parts import (
     read_amount,
 )
 from postmortems.markdown import markdown_limits
+from postmortems.timezones import from_local
 from postmortems.transfer.export_files import FORMAT_VERSION
 from postmortems.transfer.file_models import (
     ActionItemFile,
@@ -117,13 +116,14 @@ def parse_postmortem(text: str) -> ParsedPostmortem:
 
 
 def _instant(value: datetime | None, loc: Loc, record: Record) -> datetime | None:
-    """An aware instant, by the API's rule: text without an offset is in the configured zone,
-    and the year within the stored range."""
-    problems = Problems()
-    at = instant(value, "at", problems)
-    if problems:
-        raise first_problem([(loc, m) for m in problems.fields["at"]], record, {})
-    return at
+    """An aware instant: text without an offset is read in the configured zone, as the API
+    reads it. Its year is the service's to judge (another organisation's may be 1628)."""
+    if value is None or value.tzinfo is not None:
+        return value
+    try:
+        return from_local(value)
+    except (OverflowError, ValueError):  # the first or last day of the calendar
+        raise first_problem([(loc, "give the time with its offset (Z)")], record, {}) from None
 
 
 def _sections(body: str, first_line: int) -> tuple[dict[str, str], dict[str, int]]:
