@@ -104,7 +104,11 @@ def read_front_matter(
     data = _given({key: value for key, value in record.items() if key != "format"})
     try:
         # As JSON, the way the API reads a request: the same strict rules for the same fields.
-        parsed = PostmortemFile.model_validate_json(json.dumps({**data, **sections}, default=_json))
+        given = json.dumps({**data, **sections}, default=_json)
+    except TypeError as exc:  # a YAML !!binary or !!set, which no field holds
+        raise ImportProblem(str(exc), record.line) from None
+    try:
+        parsed = PostmortemFile.model_validate_json(given)
     except ValidationError as exc:
         errors = [(tuple(e["loc"]), _reason(e)) for e in exc.errors(include_url=False)]
         raise first_problem(errors, record, lines) from None
@@ -119,7 +123,7 @@ def read_front_matter(
 def _given(value: Any) -> Any:
     """The value without its empty fields: `summary:` with nothing after it is not given."""
     if isinstance(value, dict):
-        return {key: _given(item) for key, item in value.items() if item is not None}
+        return {str(key): _given(item) for key, item in value.items() if item is not None}
     if isinstance(value, list):
         return [_given(item) for item in value]
     return value
@@ -132,7 +136,7 @@ def _json(value: Any) -> str:
         return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
     if isinstance(value, date):
         return value.isoformat()
-    raise TypeError(f"{type(value).__name__} is not a value a file can hold")
+    raise TypeError(f"a value of YAML type {type(value).__name__!r}, which no field holds")
 
 
 def _path(name: str) -> list[str | int]:

@@ -64,9 +64,10 @@ def parse_postmortem(text: str) -> ParsedPostmortem:
     """Read one postmortem file into plain values, or raise ImportProblem. Its fields are
     checked by the API's models (file_models.py); what they name is looked up later."""
     record, body, body_line = split_front_matter(text)
-    version = Fields(record).integer("format")
+    top = Fields(record)
+    version = top.integer("format")
     if version != FORMAT_VERSION:
-        raise Fields(record).problem("format", f"expected {FORMAT_VERSION}, found {version}")
+        raise top.problem("format", f"expected {FORMAT_VERSION}, found {version}")
     sections, section_lines = _sections(body, body_line)
     pm = read_front_matter(record, sections, section_lines)
     values: dict[str, Any] = {

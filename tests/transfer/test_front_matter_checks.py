@@ -112,3 +112,18 @@ def test_a_time_written_without_an_offset_is_read_in_the_configured_zone(
     result = runner.invoke(args=["import", str(folder)])
     assert result.exit_code == 0, result.output
     assert db.scalar(select(Incident.started_at)) == datetime(2024, 1, 2, 0, 4, 5, tzinfo=UTC)
+
+
+def test_a_yaml_set_where_a_field_is_expected_is_refused_not_a_crash(runner, db, tmp_path) -> None:
+    result = run(runner, tmp_path, "tags: !!set {a: null}\n")
+    assert result.exit_code == 1
+    line = problem_line(result.output, "postmortems/a.md")
+    assert line == "postmortems/a.md:2: a value of YAML type 'set', which no field holds"
+
+
+def test_a_key_that_yaml_reads_as_a_date_is_an_unknown_field(runner, db, tmp_path) -> None:
+    result = run(runner, tmp_path, "2024-01-01: New year\n")
+    assert result.exit_code == 1
+    assert problem_line(result.output, "postmortems/a.md") == (
+        "postmortems/a.md:6: unknown field '2024-01-01'"
+    )
