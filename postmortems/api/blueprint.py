@@ -2,7 +2,6 @@
 request and shape an answer (each group of views registers its routes on `bp`)."""
 
 import json
-from collections.abc import Iterator
 from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, request
@@ -13,12 +12,13 @@ from models import Incident, User
 from postmortems.api import values
 from postmortems.api.errors import ApiError
 from postmortems.api.limits import RateLimited, RateLimits, count_request, refuse_if_failing
+from postmortems.api.schemas.common import markdown_fields
 from postmortems.auth.sessions import client_address, set_token_user
 from postmortems.db import session
 from postmortems.domain import ConflictError, DomainError
 from postmortems.extensions import csrf
 from postmortems.incidents import workflow
-from postmortems.markdown import MARKDOWN_FIELD_NAMES, MarkdownError, check_markdown
+from postmortems.markdown import MarkdownError, check_markdown
 from postmortems.policy import can
 from postmortems.responses import json_response
 from postmortems.tokens.service import TokenOwner, TokenRefused, authenticate
@@ -102,24 +102,10 @@ def parse(model: type[M]) -> M:
             422, "Some fields are missing or not valid; see fields.", _fields(exc)
         ) from None
     try:
-        check_markdown(dict(_markdown_fields(parsed, "")))
+        check_markdown(dict(markdown_fields(parsed)))
     except MarkdownError as exc:
         raise ApiError(422, "Some Markdown is over the limits; see fields.", exc.fields) from None
     return parsed
-
-
-def _markdown_fields(value: Any, path: str) -> Iterator[tuple[str, str]]:
-    """(field path as in error answers, text) of every Markdown field in a parsed body."""
-    if isinstance(value, BaseModel):
-        for name in type(value).model_fields:
-            item, at = getattr(value, name), f"{path}{name}"
-            if name in MARKDOWN_FIELD_NAMES and isinstance(item, str):
-                yield at, item
-            else:
-                yield from _markdown_fields(item, f"{at}.")
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from _markdown_fields(item, f"{path}{index}.")
 
 
 def _clean(value: Any, depth: int) -> Any:

@@ -2,7 +2,7 @@
 files with YAML front matter, and the errors that name a file, a line and a reason."""
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -20,7 +20,6 @@ try:  # libyaml's parser where it is built in (PyYAML's wheels have it): ten tim
 except ImportError:  # pragma: no cover
     from yaml import SafeLoader  # type: ignore[assignment]
 
-from postmortems.incidents.parts import read_amount
 
 E = TypeVar("E", bound=Enum)
 
@@ -141,7 +140,17 @@ def _loader_for(first_line: int) -> type[SafeLoader]:
                 raise ImportProblem(f"{key}: {NUL_REFUSED}", record.key_lines.get(str(key)))
         return record
 
+    def construct_timestamp(loader: SafeLoader, node: yaml.ScalarNode) -> date | datetime:
+        """YAML reads `2024-02-30` as a date and fails with a bare ValueError: give its line."""
+        try:
+            return SafeLoader.construct_yaml_timestamp(loader, node)
+        except ValueError:
+            example = "(2020-08-17) or date and time (2020-08-17T09:30:00Z)"
+            line = node.start_mark.line + first_line
+            raise ImportProblem(f"{node.value!r} is not a date {example}", line) from None
+
     Loader.add_constructor("tag:yaml.org,2002:map", construct_mapping)
+    Loader.add_constructor("tag:yaml.org,2002:timestamp", construct_timestamp)
     return Loader
 
 
@@ -262,9 +271,6 @@ class Fields:
             names = ", ".join(member.name for member in kind)
             raise self.problem(name, f"{value!r} is not one of {names}") from None
 
-    def optional_enum(self, name: str, kind: type[E]) -> E | None:
-        return None if self.raw(name) is None else self.enum(name, kind)
-
     def instant(self, name: str) -> datetime | None:
         value = self.raw(name)
         if value is None:
@@ -273,12 +279,6 @@ class Fields:
         if parsed is None:
             raise self.problem(name, f"{value!r} is not a date and time (2020-08-17T09:30:00Z)")
         return parsed
-
-    def required_instant(self, name: str) -> datetime:
-        value = self.instant(name)
-        if value is None:
-            raise ImportProblem(f"{name}: missing", self.record.line)
-        return value
 
     def day(self, name: str) -> date | None:
         value = self.raw(name)
@@ -289,34 +289,11 @@ class Fields:
         except ValueError:
             raise self.problem(name, f"{value!r} is not a date (2020-08-17)") from None
 
-    def decimal(self, name: str) -> Decimal | None:
-        value = self.raw(name)
-        if value is None:
-            return None
-        if isinstance(value, bool | float):
-            raise self.problem(name, "write the number in quotes, as exact text ('12.50')")
-        try:
-            return read_amount(str(value))  # the impact service's rule and message
-        except ValueError as exc:
-            raise self.problem(name, str(exc)) from None
-
-    def strings(self, name: str) -> list[str]:
-        value = self.raw(name, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self.problem(name, "expected a list of text")
-        return list(value)
-
     def records(self, name: str) -> list[Record]:
         value = self.raw(name, [])
         if not isinstance(value, list) or not all(isinstance(v, Record) for v in value):
             raise self.problem(name, "expected a list of mappings")
         return list(value)
-
-    def mapping(self, name: str) -> Record | None:
-        value = self.raw(name)
-        if value is not None and not isinstance(value, Record):
-            raise self.problem(name, "expected a mapping")
-        return value
 
     def finish(self) -> None:
         """Refuse any field that was not read: a typo must not be dropped silently."""
@@ -335,15 +312,6 @@ def _parse_instant(value: Any) -> datetime | None:
     except ValueError:
         return None
     return parsed if parsed.tzinfo else None
-
-
-def each_record(records: list[Record], read: Callable[[Fields], Any]) -> Iterator[Any]:
-    """Read every record with `read`, refusing unknown fields in each."""
-    for record in records:
-        fields = Fields(record)
-        value = read(fields)
-        fields.finish()
-        yield value
 
 
 @contextmanager

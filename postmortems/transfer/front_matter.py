@@ -2,26 +2,17 @@
 anything is written."""
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from decimal import Decimal
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 
-from models import (
-    ActionStatus,
-    ActionType,
-    CauseCategory,
-    ContributingFactor,
-    GuardCheck,
-    ImpactKind,
-    ImpactLevel,
-    IncidentStatus,
-    LessonGroup,
-    Severity,
-)
-from models.incident import SECTIONS
+from models import ContributingFactor, GuardCheck, IncidentStatus
+from models.incident import SECTION_NAMES, SECTIONS
+from postmortems.api.schemas import FactorIn, LessonIn, TimelineEventIn
 from postmortems.db import session
 from postmortems.incidents.parts import (
     ActionItemValues,
@@ -30,20 +21,22 @@ from postmortems.incidents.parts import (
     LessonValues,
     PartValues,
     TimelineEventValues,
+    read_amount,
 )
-from postmortems.limits import NAME_TEXT
 from postmortems.markdown import markdown_limits
+from postmortems.timezones import from_local
 from postmortems.transfer.export_files import FORMAT_VERSION
-from postmortems.transfer.files import (
-    Fields,
-    ImportProblem,
-    Record,
-    check_text,
-    each_record,
-    split_front_matter,
+from postmortems.transfer.file_models import (
+    ActionItemFile,
+    ImpactFile,
+    Loc,
+    first_problem,
+    read_front_matter,
 )
+from postmortems.transfer.files import Fields, ImportProblem, Record, check_text, split_front_matter
 from postmortems.transfer.names import find_user
 
+M = TypeVar("M")
 SECTION_LABELS = dict(SECTIONS)
 SECTION_MARK = re.compile(r"^<!-- section: ([a-z_]+) -->\n", re.MULTILINE)
 
@@ -68,72 +61,77 @@ class ParsedPostmortem:
 
 
 def parse_postmortem(text: str) -> ParsedPostmortem:
-    """Read one postmortem file into plain values, or raise ImportProblem."""
+    """Read one postmortem file into plain values, or raise ImportProblem. Its fields are
+    checked by the API's models (file_models.py); what they name is looked up later."""
     record, body, body_line = split_front_matter(text)
-    f = Fields(record)
-    version = f.integer("format")
+    top = Fields(record)
+    version = top.integer("format")
     if version != FORMAT_VERSION:
-        raise f.problem("format", f"expected {FORMAT_VERSION}, found {version}")
+        raise top.problem("format", f"expected {FORMAT_VERSION}, found {version}")
+    sections, section_lines = _sections(body, body_line)
+    pm = read_front_matter(record, sections, section_lines)
     values: dict[str, Any] = {
-        "title": f.required_text("title"),
-        "summary": f.text("summary"),
-        "severity": f.enum("severity", Severity, Severity.SEV3),
-        "affected_system": f.text("affected_system"),
-        "environment": f.text("environment"),
-        "tags": tuple(f.strings("tags")),
-        "is_near_miss": f.flag("is_near_miss"),
-        "exclude_from_metrics": f.flag("exclude_from_metrics"),
-        "owner_name": f.text("owner_name"),
-        "is_restricted": f.flag("is_restricted"),
-        "started_at": f.instant("started_at"),  # the service requires it of our own
+        name: getattr(pm, name)
+        for name in (
+            "title",
+            "summary",
+            "severity",
+            "affected_system",
+            "environment",
+            "is_near_miss",
+            "exclude_from_metrics",
+            "owner_name",
+            "is_restricted",
+            *SECTION_NAMES,
+        )
     }
+    values["tags"] = tuple(pm.tags)
     for moment in ("started", "detected", "mitigated", "resolved"):
-        if moment != "started":
-            values[f"{moment}_at"] = f.instant(f"{moment}_at")
-        values[f"{moment}_is_estimated"] = f.flag(f"{moment}_is_estimated")
-    values.update(_sections(body, body_line))
-    source = f.mapping("source")
-    source_values = None
-    if source is not None:
-        s = Fields(source)
-        source_values = {
-            "collection": s.required_text("collection"),
-            "external_id": s.required_text("external_id"),
-            "organisation": s.text("organisation"),
-            "url": s.text("url"),
-        }
-        s.finish()
-    elif values["started_at"] is None:  # only another organisation's may have no start
+        name = f"{moment}_at"
+        values[name] = _instant(getattr(pm, name), (name,), record)
+        values[f"{moment}_is_estimated"] = getattr(pm, f"{moment}_is_estimated")
+    if pm.source is None and values["started_at"] is None:  # only another organisation's
         raise ImportProblem("started_at: missing", record.key_lines.get("started_at", record.line))
     parts = (
-        *each_record(f.records("timeline"), _timeline_event),
-        *each_record(f.records("factors"), _factor),
-        *each_record(f.records("impacts"), _impact),
-        *each_record(f.records("lessons"), _lesson),
-        *each_record(f.records("action_items"), _action),
+        *_each(record, "timeline", pm.timeline, _timeline_event),
+        *_each(record, "factors", pm.factors, _factor),
+        *_each(record, "impacts", pm.impacts, _impact),
+        *_each(record, "lessons", pm.lessons, _lesson),
+        *_each(record, "action_items", pm.action_items, _action),
     )
-    parsed = ParsedPostmortem(
-        key=f.required_text("key"),
-        status=f.enum("status", IncidentStatus, IncidentStatus.DRAFT),
+    return ParsedPostmortem(
+        key=pm.key,
+        status=pm.status,
         values=values,
-        team=f.optional_text("team"),
-        recurrence_of=f.optional_text("recurrence_of"),
-        author=f.optional_text("author"),
-        owner=f.optional_text("owner"),
-        access_users=tuple(f.strings("access_users")),
-        created_at=f.instant("created_at"),
-        updated_at=f.instant("updated_at"),
-        source=source_values,
+        team=pm.team,
+        recurrence_of=pm.recurrence_of,
+        author=pm.author,
+        owner=pm.owner,
+        access_users=tuple(pm.access_users),
+        created_at=_instant(pm.created_at, ("created_at",), record),
+        updated_at=_instant(pm.updated_at, ("updated_at",), record),
+        source=None if pm.source is None else pm.source.model_dump(),
         parts=tuple(parts),
         record=record,
     )
-    f.finish()
-    return parsed
 
 
-def _sections(body: str, first_line: int) -> dict[str, str]:
-    """The Markdown sections of the body, each after its `<!-- section: name -->` mark."""
+def _instant(value: datetime | None, loc: Loc, record: Record) -> datetime | None:
+    """An aware instant: text without an offset is read in the configured zone, as the API
+    reads it. Its year is the service's to judge (another organisation's may be 1628)."""
+    if value is None or value.tzinfo is not None:
+        return value
+    try:
+        return from_local(value)
+    except (OverflowError, ValueError):  # the first or last day of the calendar
+        raise first_problem([(loc, "give the time with its offset (Z)")], record, {}) from None
+
+
+def _sections(body: str, first_line: int) -> tuple[dict[str, str], dict[str, int]]:
+    """The Markdown sections of the body, each after its `<!-- section: name -->` mark, and
+    the line of each mark."""
     sections: dict[str, str] = {}
+    lines: dict[str, int] = {}
     marks = list(SECTION_MARK.finditer(body))
     if body.strip() and (not marks or body[: marks[0].start()].strip()):
         raise ImportProblem("text before the first '<!-- section: ... -->' mark", first_line)
@@ -155,7 +153,8 @@ def _sections(body: str, first_line: int) -> dict[str, str]:
         # A section is Markdown: its length limit is the Markdown limits' (markdown.py).
         at = line if nul < 0 else line + 1 + chunk.count("\n", 0, nul)
         check_text(name, sections[name], at, markdown_limits().max_chars)
-    return sections
+        lines[name] = line
+    return sections, lines
 
 
 # Each part's reader returns (line, a function making its values): the values need ids
@@ -163,74 +162,88 @@ def _sections(body: str, first_line: int) -> dict[str, str]:
 Part = tuple[int | None, Callable[[], PartValues]]
 
 
-def _timeline_event(f: Fields) -> Part:
-    at, text_md = f.required_instant("at"), f.required_text("text_md")
-    return f.record.line, lambda: TimelineEventValues(at, text_md)
+def _each(
+    record: Record, name: str, items: Sequence[M], read: Callable[[M, Record, Loc, Record], Part]
+) -> Iterator[Part]:
+    """Each part of the list `name`, read with its own mapping in the file (for its lines)."""
+    rows = record.get(name) or []
+    for index, item in enumerate(items):
+        yield read(item, rows[index], (name, index), record)
 
 
-def _factor(f: Fields) -> Part:
-    category, name = f.enum("category", CauseCategory), f.required_text("factor")
-    note, is_primary, record = f.text("note"), f.flag("is_primary"), f.record
+def _timeline_event(event: TimelineEventIn, row: Record, loc: Loc, top: Record) -> Part:
+    at = _instant(event.at, (*loc, "at"), top)
+    assert at is not None  # required by the model
+    return row.line, lambda: TimelineEventValues(at, event.text_md)
 
+
+def _factor(factor: FactorIn, row: Record, loc: Loc, top: Record) -> Part:
     def values() -> FactorValues:
         factor_id = session.scalar(
             select(ContributingFactor.id).where(
-                ContributingFactor.category == category, ContributingFactor.name == name
+                ContributingFactor.category == factor.category,
+                ContributingFactor.name == factor.factor,
             )
         )
         if factor_id is None:
-            raise ImportProblem(f"factor: no factor {name!r} in {category.name}", record.line)
-        return FactorValues(factor_id=factor_id, note=note, is_primary=is_primary)
+            raise ImportProblem(
+                f"factor: no factor {factor.factor!r} in {factor.category.name}", row.line
+            )
+        return FactorValues(factor_id=factor_id, note=factor.note, is_primary=factor.is_primary)
 
-    return record.line, values
+    return row.line, values
 
 
-def _impact(f: Fields) -> Part:
-    impact = ImpactValues(
-        kind=f.enum("kind", ImpactKind),
-        low=f.decimal("low"),
-        likely=f.decimal("likely"),
-        high=f.decimal("high"),
-        currency=f.text("currency"),
-        unit=f.text("unit"),
-        level=f.optional_enum("level", ImpactLevel),
-        method_note=f.text("method_note"),
-        estimated_by=f.text("estimated_by", limit=NAME_TEXT),
+def _impact(impact: ImpactFile, row: Record, loc: Loc, top: Record) -> Part:
+    def amount(name: str) -> Decimal | None:
+        value = getattr(impact, name)
+        try:
+            return None if value is None else read_amount(value)  # the impact service's rule
+        except ValueError as exc:
+            raise first_problem([((*loc, name), str(exc))], top, {}) from None
+
+    values = ImpactValues(
+        kind=impact.kind,
+        low=amount("low"),
+        likely=amount("likely"),
+        high=amount("high"),
+        currency=impact.currency or "",
+        unit=impact.unit or "",
+        level=impact.level,
+        method_note=impact.method_note,
+        estimated_by=impact.estimated_by,
     )
-    return f.record.line, lambda: impact
+    return row.line, lambda: values
 
 
-def _lesson(f: Fields) -> Part:
-    lesson = LessonValues(f.enum("group", LessonGroup), f.required_text("text_md"))
-    return f.record.line, lambda: lesson
+def _lesson(lesson: LessonIn, row: Record, loc: Loc, top: Record) -> Part:
+    values = LessonValues(lesson.group, lesson.text_md)
+    return row.line, lambda: values
 
 
-def _action(f: Fields) -> Part:
-    record = f.record
-    owner_email = f.optional_text("owner_user")
-    guard_names = f.strings("guards")
+def _action(item: ActionItemFile, row: Record, loc: Loc, top: Record) -> Part:
     base = ActionItemValues(
-        title=f.required_text("title"),
-        details_md=f.text("details_md"),
-        group=f.enum("group", LessonGroup),
-        type=f.enum("type", ActionType),
-        owner=f.text("owner"),
-        due_on=f.day("due_on"),
-        status=f.enum("status", ActionStatus, ActionStatus.OPEN),
-        wont_do_reason=f.text("wont_do_reason"),
-        completed_on=f.day("completed_on"),
-        decided_on=f.day("decided_on"),
-        tracker_url=f.text("tracker_url"),
+        title=item.title,
+        details_md=item.details_md,
+        group=item.group,
+        type=item.type,
+        owner=item.owner,
+        due_on=item.due_on,
+        status=item.status,
+        wont_do_reason=item.wont_do_reason,
+        completed_on=item.completed_on,
+        decided_on=item.decided_on,
+        tracker_url=item.tracker_url,
     )
 
     def values() -> ActionItemValues:
         guard_ids = []
-        for name in guard_names:
+        for name in item.guards:
             guard_id = session.scalar(select(GuardCheck.id).where(GuardCheck.name == name))
             if guard_id is None:
-                raise ImportProblem(f"guards: no guard check named {name!r}", record.line)
+                raise ImportProblem(f"guards: no guard check named {name!r}", row.line)
             guard_ids.append(guard_id)
-        owner_id = find_user(owner_email, record, "owner_user")
+        owner_id = find_user(item.owner_email, row, "owner_user")
         return replace(base, owner_id=owner_id, guard_ids=tuple(guard_ids))
 
-    return record.line, values
+    return row.line, values

@@ -91,7 +91,8 @@ def test_flask_import_refuses_a_bad_amount_with_file_line_and_field(
 ) -> None:
     result = run_import(runner, tmp_path, typed)
     assert result.exit_code == 1
-    assert f"postmortems/PM-2024-009.md:9: likely: {message}" in result.output, result.output
+    expected = f"postmortems/PM-2024-009.md:9: impact 1 likely: {message}"
+    assert expected in result.output, result.output
     assert db.scalars(select(ImpactEstimate)).all() == []
 
 

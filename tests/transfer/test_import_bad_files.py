@@ -218,7 +218,10 @@ def test_a_field_over_the_api_limit_is_refused_with_its_line(runner, db, tmp_pat
     folder = write(tmp_path / "in", {"postmortems/good.md": good(), "postmortems/bad.md": bad})
     result = runner.invoke(args=["import", str(folder)])
     line = problem_line(result.output, "postmortems/bad.md")
-    assert line.startswith(f"postmortems/bad.md:8: text_md: at most {LONG_TEXT:,} characters")
+    assert line.startswith(
+        f"postmortems/bad.md:8: lesson 1 text_md: At most {LONG_TEXT:,} characters "
+        f"({LONG_TEXT + 1:,} given)"
+    ), line
     assert keys(db) == {"PM-2024-001"}
 
 
@@ -231,7 +234,7 @@ def test_who_estimated_an_impact_is_held_to_the_api_limit(runner, db, tmp_path) 
     folder = write(tmp_path / "in", {"postmortems/good.md": good(), "postmortems/bad.md": bad})
     result = runner.invoke(args=["import", str(folder)])
     line = problem_line(result.output, "postmortems/bad.md")
-    assert line.startswith("postmortems/bad.md:10: estimated_by: at most 120 characters")
+    assert line == "postmortems/bad.md:10: impact 1 estimated_by: at most 120 characters, found 121"
     assert db.scalar(select(func.count()).select_from(ImpactEstimate)) == 0
 
 

@@ -67,21 +67,41 @@ def rich(db) -> None:
         status=IncidentStatus.IN_REVIEW,
         author_id=owner.id,
     )
+    lock = ActionItemValues(
+        "Lock the job",
+        LessonGroup.TECHNICAL,
+        ActionType.PREVENTIVE,
+        owner_id=owner.id,
+        due_on=date(2021, 4, 1),
+        tracker_url="https://t/1",
+        new_guard=NewGuard("Job lock test", GuardKind.AUTOMATED_TEST),
+    )
+    rewrite = ActionItemValues(
+        "Rewrite billing",
+        LessonGroup.TECHNICAL,
+        ActionType.CORRECTIVE,
+        status=ActionStatus.WONT_DO,
+        wont_do_reason="Too big",
+        decided_on=date(2021, 3, 6),
+    )
+    refunds = ImpactValues(
+        ImpactKind.DIRECT_COST,
+        Decimal("12345.67"),
+        Decimal("12345.670000"),
+        Decimal("99999999.999999"),
+        currency="EUR",
+        method_note="refunds",
+    )
     for part in [
         TimelineEventValues(utc(2021, 3, 4, 6), "Alert: `billing_double`"),
         TimelineEventValues(utc(2021, 3, 4, 6), "Same minute, second event"),
         FactorValues(factor_named("Missing tests").id, "none", False),
         FactorValues(factor_named("Fatigue").id, "night shift", True),
-        ImpactValues(ImpactKind.DIRECT_COST, Decimal("12345.67"), Decimal("12345.670000"),
-                     Decimal("99999999.999999"), currency="EUR", method_note="refunds"),
+        refunds,
         LessonValues(LessonGroup.PERSONAL, "Sleep."),
-        ActionItemValues("Lock the job", LessonGroup.TECHNICAL, ActionType.PREVENTIVE,
-                         owner_id=owner.id, due_on=date(2021, 4, 1), tracker_url="https://t/1",
-                         new_guard=NewGuard("Job lock test", GuardKind.AUTOMATED_TEST)),
-        ActionItemValues("Rewrite billing", LessonGroup.TECHNICAL, ActionType.CORRECTIVE,
-                         status=ActionStatus.WONT_DO, wont_do_reason="Too big",
-                         decided_on=date(2021, 3, 6)),
-    ]:  # fmt: skip
+        lock,
+        rewrite,
+    ]:
         save_part(incident, part, record=False)
     path = create_path(PathValues("First week", "Read *these*", team.id, True), by=owner)
     add_item(path, "PM-2021-001", "the billing one", curator=None)
@@ -152,23 +172,27 @@ lessons:
 """
 
 
+def bad(old: str, new: str) -> str:
+    """GOOD with `old` written as `new`, under another key."""
+    return GOOD.replace(old, new).replace("001", "009")
+
+
 @pytest.mark.parametrize(
     ("text", "where", "reason"),
     [
         ("no front matter\n", "bad.md:1", "no front matter"),
         ("---\nformat: 1\ntitle: [unclosed\n---\n", "bad.md:", "broken YAML"),
-        (GOOD.replace("title: Good one", "title: Bad\ncolour: red").replace("001", "009"),
-         "bad.md:5", "unknown field 'colour'"),
-        (GOOD.replace("2024-01-02T03:04:05Z", "2024-02-30T10:00:00Z").replace("001", "009"),
-         "bad.md:5", "is not a date and time"),
-        (GOOD.replace("TECHNICAL", "COSMIC").replace("001", "009"),
-         "bad.md:7", "'COSMIC' is not one of"),
-        (GOOD.replace("text_md: Keep it.", "text_md: ' '").replace("001", "009"),
-         "bad.md:7", "Write the lesson"),
-        (GOOD.replace("001", "009") + "<!-- section: nonsense -->\n## Nonsense\n\nText\n",
-         "bad.md:10", "unknown section 'nonsense'"),
+        (bad("title: Good one", "title: Bad\ncolour: red"), "bad.md:5", "unknown field 'colour'"),
+        (bad("2024-01-02T03:04:05Z", "2024-02-30T10:00:00Z"), "bad.md:5", "is not a date and time"),
+        (bad("TECHNICAL", "COSMIC"), "bad.md:7", "'COSMIC' is not one of"),
+        (bad("text_md: Keep it.", "text_md: ' '"), "bad.md:7", "Write the lesson"),
+        (
+            GOOD.replace("001", "009") + "<!-- section: nonsense -->\n## Nonsense\n\nText\n",
+            "bad.md:10",
+            "unknown section 'nonsense'",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_bad_file_is_named_with_line_and_reason_and_the_rest_imports(
     runner, db, tmp_path, text, where, reason
 ) -> None:
