@@ -1,5 +1,9 @@
 """Every page's throughput against `/healthz` at 1,000, 10,000 and 100,000 postmortems
-(`make bench`, issue 7).
+(`make bench`, issue 7), by this project's own method and by issue 18's outside one.
+
+`--method own` is the method described here; `--method outside` is bench/outside.py's (2
+clients, two shuffled rounds, the outside data shape, SQLite); `--method both`, the default,
+prints both tables.
 
 For each size it takes the generated SQLite database (bench/generate.py; cached under
 .bench-cache/), serves a copy with gunicorn (2 sync workers, as in production), signs in as
@@ -31,6 +35,7 @@ import subprocess
 import sys
 import time
 
+from bench import outside
 from bench.generate import (
     ADMIN_EMAIL,
     READER_EMAIL,
@@ -214,11 +219,27 @@ def main() -> None:
         "--database",
         choices=["sqlite", "postgresql"],
         default=os.environ.get("BENCH_DATABASE", "sqlite"),
-        help="where the pages read from (default: BENCH_DATABASE, else sqlite)",
+        help="where the own method's pages read from (default: BENCH_DATABASE, else sqlite)",
     )
-    backend = parser.parse_args().database
+    parser.add_argument(
+        "--method",
+        choices=["outside", "own", "both"],
+        default=os.environ.get("BENCH_METHOD", "both"),
+        help="issue 18's outside method (always SQLite), issue 7's own, or both (the default)",
+    )
+    args = parser.parse_args()
+    backend = args.database
     if shutil.which("ab") is None:
         sys.exit("`ab` is missing: apt-get install apache2-utils")
+    if args.method in ("own", "both"):
+        measure_own(backend)
+    if args.method in ("outside", "both"):
+        for size in SIZES:
+            outside.measure_size(size)
+
+
+def measure_own(backend: str) -> None:
+    """Issue 7's method at every size, then its summary table."""
     print(
         f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}, "
         f"Python {sys.version.split()[0]}; {backend}; sizes {', '.join(f'{s:,}' for s in SIZES)}; "

@@ -157,13 +157,13 @@ def sign_in(port: int, email: str) -> dict[str, str]:
     return cookies | answer.cookies
 
 
-def ab(port: int, path: str, cookies: dict[str, str], requests: int) -> Run:
-    """`ab -n requests -c CLIENTS`: every request runs to its end, so when ab returns the
+def ab(port: int, path: str, cookies: dict[str, str], requests: int, clients: int = CLIENTS) -> Run:
+    """`ab -n requests -c clients`: every request runs to its end, so when ab returns the
     server is idle again (`-t` would abandon the requests in flight at the deadline, and a
     slow page would go on running into the next measurement)."""
     with tempfile.NamedTemporaryFile(suffix=".csv") as percentiles:
-        n = max(requests, CLIENTS)
-        command = f"ab -q -k -n {n} -c {CLIENTS} -s {TIMEOUT} -e {percentiles.name}".split()
+        n = max(requests, clients)
+        command = f"ab -q -k -n {n} -c {clients} -s {TIMEOUT} -e {percentiles.name}".split()
         command += ["-H", f"User-Agent: {USER_AGENT}"]
         for name, value in cookies.items():
             command += ["-C", f"{name}={value}"]
@@ -297,10 +297,10 @@ def postgresql_clone(database: Path) -> Iterator[str]:
 
 
 class Bench:
-    """The measurements of one database size."""
+    """The measurements of one database size, by `clients` concurrent `ab` clients."""
 
-    def __init__(self, server: Server) -> None:
-        self.server = server
+    def __init__(self, server: Server, clients: int = CLIENTS) -> None:
+        self.server, self.clients = server, clients
         self.healthz: Run | None = None  # the latest, shared by the pages on either side
 
     def measure_healthz(self) -> Run:
@@ -331,9 +331,10 @@ class Bench:
         """An `ab` run of about SECONDS at the expected rate; run again, sized by what it
         measured, when it ended in less than half the time (the estimate came from a cold
         warm-up, or the machine got faster)."""
-        run = ab(self.server.port, path, cookies, round(SECONDS * rate))
+        port, clients = self.server.port, self.clients
+        run = ab(port, path, cookies, round(SECONDS * rate), clients)
         if run.requests / run.per_second < SECONDS / 2:
-            run = ab(self.server.port, path, cookies, round(SECONDS * run.per_second))
+            run = ab(port, path, cookies, round(SECONDS * run.per_second), clients)
         return run
 
     def _warm_up(self, path: str, cookies: dict[str, str], seconds: float) -> float:
@@ -343,7 +344,8 @@ class Bench:
         """
         if seconds > 0.5:
             return WORKERS / seconds
-        warm = ab(self.server.port, path, cookies, min(2000, max(8, round(WORKERS / seconds))))
+        requests = min(2000, max(8, round(WORKERS / seconds)))
+        warm = ab(self.server.port, path, cookies, requests, self.clients)
         return warm.per_second
 
 
