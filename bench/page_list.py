@@ -11,6 +11,7 @@ from bench.generate import Landmarks, landmarks
 # Issue 7: the postmortem page at least a quarter of /healthz, every other page a tenth.
 POSTMORTEM_TARGET = 0.25
 PAGE_TARGET = 0.10
+PER_PAGE = 20  # the lists' page size
 
 
 @dataclass(frozen=True)
@@ -36,35 +37,50 @@ def pages(marks: Landmarks) -> list[Page]:
 
 def deep_pages(database: Path) -> list[Page]:
     """The 500th page of the list and of the most-linked guard (issue 18), as the links by
-    key that following "Older" 499 times reaches (20 a page; keys of the admin's view)."""
+    key that following "Older" 499 times reaches (20 a page; keys of the admin's view).
+
+    A smaller database has fewer pages: then its last page stands in, named by its number.
+    """
     marks = landmarks(database)
-    before_page_500 = 499 * 20 - 1
     db = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     try:
-        in_list = db.execute(
+        in_list = deepest(
+            db,
             """SELECT started_at, id FROM incident WHERE source_collection IS NULL
-               ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET ?""",
-            (before_page_500,),
-        ).fetchone()
-        in_guard = db.execute(
+               ORDER BY started_at DESC, id DESC""",
+            (),
+        )
+        in_guard = deepest(
+            db,
             """SELECT started_at, id FROM incident WHERE id IN (
                  SELECT a.incident_id FROM action_item a
                  JOIN action_item_guard ag ON ag.action_item_id = a.id
                  WHERE ag.guard_check_id = ?)
-               ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET ?""",
-            (marks.guard_id, before_page_500),
-        ).fetchone()
+               ORDER BY started_at DESC, id DESC""",
+            (marks.guard_id,),
+        )
     finally:
         db.close()
-
-    def cursor(row: tuple[str, int]) -> str:  # as postmortems/pagination.py writes it
-        return datetime.fromisoformat(row[0]).strftime("%Y-%m-%dT%H:%M:%S.%fZ") + f"_{row[1]}"
-
     return [
-        Page("list, page 500", f"/incidents/?after={cursor(in_list)}", PAGE_TARGET),
+        Page(f"list, page {in_list[0]}", f"/incidents/{in_list[1]}", PAGE_TARGET),
         Page(
-            "most-linked guard, p500",
-            f"/guards/{marks.guard_id}?after={cursor(in_guard)}",
+            f"most-linked guard, p{in_guard[0]}",
+            f"/guards/{marks.guard_id}{in_guard[1]}",
             PAGE_TARGET,
         ),
     ]
+
+
+def deepest(db: sqlite3.Connection, query: str, params: tuple[int, ...]) -> tuple[int, str]:
+    """The page number (500, or the last page when there are fewer) of this ordered list, and
+    the query string that reaches it: the key of the row just before it."""
+    (rows,) = db.execute(f"SELECT count(*) FROM ({query})", params).fetchone()
+    page = min(500, max(1, -(-rows // PER_PAGE)))
+    if page == 1:
+        return page, ""
+    started_at, row_id = db.execute(
+        f"{query} LIMIT 1 OFFSET ?", (*params, (page - 1) * PER_PAGE - 1)
+    ).fetchone()
+    # The key as postmortems/pagination.py writes it.
+    key = datetime.fromisoformat(started_at).strftime("%Y-%m-%dT%H:%M:%S.%fZ") + f"_{row_id}"
+    return page, f"?after={key}"

@@ -178,8 +178,8 @@ def print_summary(measured: dict[int, list[Result]], backend: str) -> None:
         + f" {'growth 10k→100k':>16} {'target':>7}  verdict"
     )
     verdicts = []
-    first = measured[sizes[0]]
-    for i, template in enumerate(first):
+    # Named by the largest size: a small database's "page 500" is its last page.
+    for i, template in enumerate(measured[sizes[-1]]):
         row = {size: measured[size][i] for size in sizes}
         ratios = {size: r.ratio for size, r in row.items()}
         problems = {size: r.problem for size, r in row.items() if r.problem}
