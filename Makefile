@@ -45,8 +45,9 @@ test: lint
 # Every page's throughput as admin and reader, as a ratio to /healthz measured beside it, at
 # 1,000, 10,000 and 100,000 postmortems under gunicorn (issue 7). Needs `ab` (apache2-utils).
 # The databases are generated once into .bench-cache/; BENCH_SIZES=1000,10000 picks sizes.
+# Both methods by default: BENCH_ARGS="--method outside" (issue 18's) or "--method own".
 bench: $(VENV)/.installed-test
-	$(BIN)/python -m bench.pages
+	$(BIN)/python -m bench.pages $(BENCH_ARGS)
 
 # Report figures in process, computed cold, at 1,000, 10,000 and 100,000 postmortems: the
 # trend report (all and one team), a quarterly review, the list by stage against the list, and

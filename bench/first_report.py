@@ -30,7 +30,7 @@ from datetime import date
 from pathlib import Path
 
 from bench.generate import ADMIN_EMAIL, ROOT, cached_database
-from bench.pages import HOST, fetch, free_port, sign_in
+from bench.serve import HOST, fetch, free_port, sign_in
 
 TODAY = date.today()
 TEN_YEARS = f"/reports/trends?from={TODAY.year - 9}-01-01&to={TODAY}"

@@ -75,10 +75,16 @@ def _fill(url: str, runs: int, seed: int) -> None:
         for n in range(1, INCIDENTS + 1)
     ]
     items = [
-        {"id": n, "incident_id": n, "title": "Item", "group": "TECHNICAL", "type": "PREVENTIVE",
-         "status": rng.choice(["DONE", "DONE", "OPEN"])}
+        {
+            "id": n,
+            "incident_id": n,
+            "title": "Item",
+            "group": "TECHNICAL",
+            "type": "PREVENTIVE",
+            "status": rng.choice(["DONE", "DONE", "OPEN"]),
+        }
         for n in range(1, INCIDENTS + 1)
-    ]  # fmt: skip
+    ]
     links = [
         {"action_item_id": n, "guard_check_id": rng.choices(range(1, GUARDS + 1), weights)[0]}
         for n in range(1, INCIDENTS + 1)
@@ -156,8 +162,10 @@ def measure(url: str) -> None:
         busiest_runs = session.scalar(
             text("SELECT count(*) FROM guard_run WHERE guard_check_id = 1")
         )
-        print(f"{session.get_bind().dialect.name}: {GUARDS} guards, {runs} runs "
-              f"(busiest guard {busiest_runs}), {INCIDENTS} postmortems")  # fmt: skip
+        print(
+            f"{session.get_bind().dialect.name}: {GUARDS} guards, {runs} runs "
+            f"(busiest guard {busiest_runs}), {INCIDENTS} postmortems"
+        )
         for name, fn in figures.items():
             print(f"  {name:<40} {_time(fn):8.2f} ms (median of 15)")
         print("  plan of the state query:")

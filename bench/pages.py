@@ -1,5 +1,9 @@
 """Every page's throughput against `/healthz` at 1,000, 10,000 and 100,000 postmortems
-(`make bench`, issue 7).
+(`make bench`, issue 7), by this project's own method and by issue 18's outside one.
+
+`--method own` is the method described here; `--method outside` is bench/outside.py's (2
+clients, two shuffled rounds, the outside data shape, SQLite); `--method both`, the default,
+prints both tables.
 
 For each size it takes the generated SQLite database (bench/generate.py; cached under
 .bench-cache/), serves a copy with gunicorn (2 sync workers, as in production), signs in as
@@ -24,427 +28,44 @@ BENCH_CLIENTS (4), BENCH_TIMEOUT per request in seconds (30), BENCH_SEED, BENCH_
 """
 
 import argparse
-import http.client
 import os
-import re
-import secrets
 import shutil
-import signal
-import socket
-import sqlite3
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
-from datetime import datetime
-from http.cookies import SimpleCookie
-from pathlib import Path
-from urllib.parse import urlencode
 
-from sqlalchemy import create_engine
-
-from bench.browser import find_form
+from bench import outside
 from bench.generate import (
     ADMIN_EMAIL,
-    DEFAULT_ADMIN_URL,
-    PASSWORD,
     READER_EMAIL,
     ROOT,
     SEED,
     Landmarks,
     cached_database,
-    clone_database,
-    drop_database,
     landmarks,
-    postgresql_name,
-    to_postgresql,
+)
+from bench.page_list import Page, deep_pages, pages
+from bench.serve import (
+    CLIENTS,
+    SECONDS,
+    TIMEOUT,
+    WORKERS,
+    Bench,
+    Failed,
+    Result,
+    Server,
+    serving,
+    shout,
+    sign_in,
 )
 
-HOST = "127.0.0.1"
 SIZES = [int(s) for s in os.environ.get("BENCH_SIZES", "1000,10000,100000").split(",") if s]
-SECONDS = float(os.environ.get("BENCH_SECONDS", "4"))
-CLIENTS = int(os.environ.get("BENCH_CLIENTS", "4"))
-TIMEOUT = int(os.environ.get("BENCH_TIMEOUT", "30"))
-WORKERS = 2
-# Sent by every request, sign-in included: Flask-Login ties a session to the user agent, and
-# a different one on later requests would make every answer rewrite the session cookie.
-USER_AGENT = "postmortems-bench"
 ROLES = {"admin": ADMIN_EMAIL, "reader": READER_EMAIL}
 
-# Issue 7: the postmortem page at least a quarter of /healthz, every other page a tenth, and
-# no page's cost (relative to /healthz) growing more than 3x from 10,000 to 100,000.
-POSTMORTEM_TARGET = 0.25
-PAGE_TARGET = 0.10
+# Issue 7: no page's cost (relative to /healthz) growing more than 3x from 10,000 to 100,000.
 MAX_GROWTH = 3.0
-ADMIN_URL = os.environ.get("BENCH_DATABASE_URL", DEFAULT_ADMIN_URL)
 TARGET_SIZE, GROWTH_FROM = 100_000, 10_000
-
-
-@dataclass(frozen=True)
-class Page:
-    name: str
-    path: str
-    target: float
-
-
-def pages(marks: Landmarks) -> list[Page]:
-    """The pages of issue 7, with this database's postmortem, stage and guard."""
-    return [
-        Page("postmortem page", f"/incidents/{marks.postmortem_id}", POSTMORTEM_TARGET),
-        Page("list, page 1", "/incidents/", PAGE_TARGET),
-        Page("list by largest stage", f"/incidents/?stage={marks.stage_id}", PAGE_TARGET),
-        Page("list by category", "/incidents/?category=TECH_DEBT_CULTURE", PAGE_TARGET),
-        Page("guard list", "/guards/", PAGE_TARGET),
-        Page("most-linked guard", f"/guards/{marks.guard_id}", PAGE_TARGET),
-        Page("causes", "/taxonomy/", PAGE_TARGET),
-        Page("teams", "/teams/", PAGE_TARGET),
-    ]
-
-
-def deep_pages(database: Path) -> list[Page]:
-    """The 500th page of the list and of the most-linked guard (issue 18), as the links by
-    key that following "Older" 499 times reaches (20 a page; keys of the admin's view)."""
-    marks = landmarks(database)
-    before_page_500 = 499 * 20 - 1
-    db = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
-    try:
-        in_list = db.execute(
-            """SELECT started_at, id FROM incident WHERE source_collection IS NULL
-               ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET ?""",
-            (before_page_500,),
-        ).fetchone()
-        in_guard = db.execute(
-            """SELECT started_at, id FROM incident WHERE id IN (
-                 SELECT a.incident_id FROM action_item a
-                 JOIN action_item_guard ag ON ag.action_item_id = a.id
-                 WHERE ag.guard_check_id = ?)
-               ORDER BY started_at DESC, id DESC LIMIT 1 OFFSET ?""",
-            (marks.guard_id, before_page_500),
-        ).fetchone()
-    finally:
-        db.close()
-
-    def cursor(row: tuple[str, int]) -> str:  # as postmortems/pagination.py writes it
-        return datetime.fromisoformat(row[0]).strftime("%Y-%m-%dT%H:%M:%S.%fZ") + f"_{row[1]}"
-
-    return [
-        Page("list, page 500", f"/incidents/?after={cursor(in_list)}", PAGE_TARGET),
-        Page(
-            "most-linked guard, p500",
-            f"/guards/{marks.guard_id}?after={cursor(in_guard)}",
-            PAGE_TARGET,
-        ),
-    ]
-
-
-@dataclass(frozen=True)
-class Run:
-    """One `ab` run against one URL."""
-
-    requests: int
-    per_second: float
-    median_ms: float
-
-
-@dataclass(frozen=True)
-class Result:
-    """One page as one role: its run and the /healthz runs around it, or what went wrong."""
-
-    page: Page
-    role: str
-    run: Run | None
-    before: Run | None
-    after: Run | None
-    problem: str = ""
-
-    @property
-    def baseline(self) -> float | None:
-        if self.before is None or self.after is None:
-            return None
-        return (self.before.per_second + self.after.per_second) / 2
-
-    @property
-    def ratio(self) -> float | None:
-        baseline = self.baseline
-        return None if self.run is None or not baseline else self.run.per_second / baseline
-
-
-class Failed(Exception):
-    """A page did not answer as it should; the message says how."""
-
-    def __init__(self, message: str, *, restart: bool = False) -> None:
-        super().__init__(message)
-        self.restart = restart
-
-
-# --- HTTP ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Answer:
-    status: int
-    location: str
-    text: str
-    seconds: float
-    cookies: dict[str, str]
-
-
-def fetch(
-    port: int,
-    path: str,
-    cookies: dict[str, str],
-    form: list[tuple[str, str]] | None = None,
-    timeout: float = TIMEOUT,
-) -> Answer:
-    """One request on a fresh connection (gunicorn's sync workers close every connection)."""
-    headers = {"User-Agent": USER_AGENT}
-    if cookies:
-        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
-    body = None
-    if form is not None:
-        body = urlencode(form)
-        headers["Content-Type"] = "application/x-www-form-urlencoded"
-    conn = http.client.HTTPConnection(HOST, port, timeout=timeout)
-    began = time.perf_counter()
-    try:
-        conn.request("POST" if form is not None else "GET", path, body, headers)
-        response = conn.getresponse()
-        text = response.read().decode("utf-8", "replace")
-    except TimeoutError as exc:
-        raise Failed(f"no answer within {timeout:.0f} s (timeout)", restart=True) from exc
-    except (OSError, http.client.HTTPException) as exc:
-        raise Failed(f"connection failed: {exc!r}", restart=True) from exc
-    finally:
-        conn.close()
-    seconds = time.perf_counter() - began
-    jar = SimpleCookie()
-    for header in response.headers.get_all("Set-Cookie") or []:
-        jar.load(header)
-    return Answer(
-        response.status,
-        response.getheader("Location") or "",
-        text,
-        seconds,
-        {name: morsel.value for name, morsel in jar.items()},
-    )
-
-
-def sign_in(port: int, email: str) -> dict[str, str]:
-    """Sign in through the form like a browser: every hidden input (the CSRF token among them)
-    with the email and password; return the cookies the signed-in session lives in."""
-    page = fetch(port, "/auth/login", {})
-    form = find_form(page.text, "email")
-    if page.status != 200 or form is None:
-        raise RuntimeError(f"GET /auth/login answered {page.status} without a sign-in form")
-    cookies = page.cookies
-    answer = fetch(
-        port,
-        form.action or "/auth/login",
-        cookies,
-        form.payload({"email": email, "password": PASSWORD}),
-    )
-    if answer.status != 302 or "/auth/login" in answer.location:
-        raise RuntimeError(f"signing in as {email} answered {answer.status}, not a redirect")
-    return cookies | answer.cookies
-
-
-def ab(port: int, path: str, cookies: dict[str, str], requests: int) -> Run:
-    """`ab -n requests -c CLIENTS`: every request runs to its end, so when ab returns the
-    server is idle again (`-t` would abandon the requests in flight at the deadline, and a
-    slow page would go on running into the next measurement)."""
-    with tempfile.NamedTemporaryFile(suffix=".csv") as percentiles:
-        n = max(requests, CLIENTS)
-        command = f"ab -q -k -n {n} -c {CLIENTS} -s {TIMEOUT} -e {percentiles.name}".split()
-        command += ["-H", f"User-Agent: {USER_AGENT}"]
-        for name, value in cookies.items():
-            command += ["-C", f"{name}={value}"]
-        done = subprocess.run(
-            [*command, f"http://{HOST}:{port}{path}"], capture_output=True, text=True
-        )
-        output = done.stdout + done.stderr
-        if done.returncode != 0:
-            last = output.strip().splitlines()[-1:] or ["no output"]
-            raise Failed(f"ab failed: {last[0]}", restart=True)
-        median = re.search(r"^50,([\d.]+)$", Path(percentiles.name).read_text(), re.M)
-    non_2xx = re.search(r"Non-2xx responses:\s+(\d+)", output)
-    if non_2xx:
-        raise Failed(f"{non_2xx.group(1)} answers were not 2xx")
-    broken = re.search(
-        r"\(Connect: (\d+), Receive: (\d+), Length: \d+, Exceptions: (\d+)\)", output
-    )
-    if broken and any(int(n) for n in broken.groups()):
-        raise Failed(f"ab saw failed requests {broken.group(0)}", restart=True)
-    complete = re.search(r"Complete requests:\s+(\d+)", output)
-    per_second = re.search(r"Requests per second:\s+([\d.]+)", output)
-    if not (complete and per_second and median):
-        raise Failed(f"could not read ab's output:\n{output}")
-    return Run(int(complete.group(1)), float(per_second.group(1)), float(median.group(1)))
-
-
-# --- The server ------------------------------------------------------------------------
-
-
-class Server:
-    """gunicorn with 2 sync workers on one database, started and stopped on demand."""
-
-    def __init__(self, database_url: str, log: Path) -> None:
-        self.database_url, self.log = database_url, log
-        self.port = 0
-        self.process: subprocess.Popen[bytes] | None = None
-        self.env = os.environ | {
-            "POSTMORTEMS_DATABASE_URL": database_url,
-            "POSTMORTEMS_SECRET_KEY": secrets.token_hex(32),
-        }
-
-    def start(self) -> float:
-        """Start and wait until /healthz answers; return how long that took."""
-        self.port = free_port()
-        began = time.perf_counter()
-        # A worker busy longer than the request timeout is killed, freeing it for the rest.
-        options = (
-            f"--workers {WORKERS} --worker-class sync --bind {HOST}:{self.port} "
-            f"--timeout {TIMEOUT + 5} --graceful-timeout 2"
-        ).split()
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", *options, "--error-logfile", str(self.log)]
-            + ["app:create_app()"],
-            cwd=ROOT,
-            env=self.env,
-        )
-        while time.perf_counter() - began < 60:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited at start; see its log:\n{self.log_tail()}")
-            try:
-                if fetch(self.port, "/healthz", {}, timeout=5).status == 200:
-                    return time.perf_counter() - began
-            except Failed:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"gunicorn did not answer /healthz in 60 s:\n{self.log_tail()}")
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-        self.process = None
-
-    def restart(self) -> None:
-        self.stop()
-        self.start()
-
-    def log_tail(self, lines: int = 25) -> str:
-        if not self.log.exists():
-            return "(no log)"
-        return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
-
-
-@contextmanager
-def serving(database: Path, backend: str) -> Iterator[Server]:
-    """A copy of the database served by gunicorn: the cached one is never written to."""
-    with tempfile.TemporaryDirectory(prefix="bench-pages-") as folder, ExitStack() as stack:
-        if backend == "postgresql":
-            url = stack.enter_context(postgresql_clone(database))
-        else:
-            copy = Path(folder) / "postmortems.db"
-            shutil.copyfile(database, copy)
-            url = f"sqlite:///{copy}"
-        server = Server(url, Path(folder) / "gunicorn.log")
-        try:
-            yield server
-        finally:
-            server.stop()
-
-
-@contextmanager
-def postgresql_clone(database: Path) -> Iterator[str]:
-    """A clone of the generated file's PostgreSQL copy (made first if need be), dropped at
-    the end; yield its URL."""
-    to_postgresql(database, ADMIN_URL)
-    template = postgresql_name(database)
-    clone = f"pm_bench_serve_{uuid.uuid4().hex[:12]}"
-    began = time.perf_counter()
-    url = clone_database(ADMIN_URL, template, clone)
-    print(f"Serving {clone}, cloned from {template} in {time.perf_counter() - began:.1f} s")
-    try:
-        yield url
-    finally:
-        admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-        drop_database(admin, clone)
-        admin.dispose()
-
-
-# --- Measuring -------------------------------------------------------------------------
-
-
-class Bench:
-    """The measurements of one database size."""
-
-    def __init__(self, server: Server) -> None:
-        self.server = server
-        self.healthz: Run | None = None  # the latest, shared by the pages on either side
-
-    def measure_healthz(self) -> Run:
-        rate = self.healthz.per_second if self.healthz else self._warm_up("/healthz", {}, 0.001)
-        self.healthz = self._timed("/healthz", {}, rate)
-        return self.healthz
-
-    def measure(self, page: Page, role: str, cookies: dict[str, str]) -> Result:
-        before = self.healthz or self.measure_healthz()
-        try:
-            first = fetch(self.server.port, page.path, cookies)
-            if first.status != 200:
-                where = f" to {first.location}" if first.location else ""
-                raise Failed(f"answered {first.status}{where}")
-            rate = self._warm_up(page.path, cookies, first.seconds)
-            run = self._timed(page.path, cookies, rate)
-        except Failed as exc:
-            shout(f"{page.name} ({page.path}) as {role}: {exc}; not measured")
-            if "answered 5" in str(exc) or "not 2xx" in str(exc):
-                print(self.server.log_tail(), file=sys.stderr)
-            if exc.restart:
-                self.server.restart()
-            self.healthz = None
-            return Result(page, role, None, before, self.measure_healthz(), str(exc))
-        return Result(page, role, run, before, self.measure_healthz())
-
-    def _timed(self, path: str, cookies: dict[str, str], rate: float) -> Run:
-        """An `ab` run of about SECONDS at the expected rate; run again, sized by what it
-        measured, when it ended in less than half the time (the estimate came from a cold
-        warm-up, or the machine got faster)."""
-        run = ab(self.server.port, path, cookies, round(SECONDS * rate))
-        if run.requests / run.per_second < SECONDS / 2:
-            run = ab(self.server.port, path, cookies, round(SECONDS * run.per_second))
-        return run
-
-    def _warm_up(self, path: str, cookies: dict[str, str], seconds: float) -> float:
-        """Fill both workers' caches for about a second; return the requests/s expected.
-
-        A page slower than half a second is not warmed up further (its first request did).
-        """
-        if seconds > 0.5:
-            return WORKERS / seconds
-        warm = ab(self.server.port, path, cookies, min(2000, max(8, round(WORKERS / seconds))))
-        return warm.per_second
-
-
-def shout(message: str) -> None:
-    print(f"\n!!! {message}\n", file=sys.stderr, flush=True)
 
 
 def measure_size(size: int, backend: str, *, start_time: bool) -> list[Result]:
@@ -557,8 +178,8 @@ def print_summary(measured: dict[int, list[Result]], backend: str) -> None:
         + f" {'growth 10k→100k':>16} {'target':>7}  verdict"
     )
     verdicts = []
-    first = measured[sizes[0]]
-    for i, template in enumerate(first):
+    # Named by the largest size: a small database's "page 500" is its last page.
+    for i, template in enumerate(measured[sizes[-1]]):
         row = {size: measured[size][i] for size in sizes}
         ratios = {size: r.ratio for size, r in row.items()}
         problems = {size: r.problem for size, r in row.items() if r.problem}
@@ -598,11 +219,27 @@ def main() -> None:
         "--database",
         choices=["sqlite", "postgresql"],
         default=os.environ.get("BENCH_DATABASE", "sqlite"),
-        help="where the pages read from (default: BENCH_DATABASE, else sqlite)",
+        help="where the own method's pages read from (default: BENCH_DATABASE, else sqlite)",
     )
-    backend = parser.parse_args().database
+    parser.add_argument(
+        "--method",
+        choices=["outside", "own", "both"],
+        default=os.environ.get("BENCH_METHOD", "both"),
+        help="issue 18's outside method (always SQLite), issue 7's own, or both (the default)",
+    )
+    args = parser.parse_args()
+    backend = args.database
     if shutil.which("ab") is None:
         sys.exit("`ab` is missing: apt-get install apache2-utils")
+    if args.method in ("own", "both"):
+        measure_own(backend)
+    if args.method in ("outside", "both"):
+        for size in SIZES:
+            outside.measure_size(size)
+
+
+def measure_own(backend: str) -> None:
+    """Issue 7's method at every size, then its summary table."""
     print(
         f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}, "
         f"Python {sys.version.split()[0]}; {backend}; sizes {', '.join(f'{s:,}' for s in SIZES)}; "
