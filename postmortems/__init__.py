@@ -29,6 +29,7 @@ from postmortems.health.views import bp as health_bp
 from postmortems.home.views import bp as home_bp
 from postmortems.incidents.views import bp as incidents_bp
 from postmortems.knowledge.views import bp as knowledge_bp
+from postmortems.links import init_links
 from postmortems.paths.views import bp as paths_bp
 from postmortems.policy import init_policy
 from postmortems.reports.views import bp as reports_bp
@@ -66,6 +67,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     init_login(app)
     init_security(app)
     init_policy(app)
+    init_links(app)
     register_filters(app)
     # Compiled templates kept on disk (the user's temporary directory, checked by checksum),
     # so that a newly started worker loads them instead of compiling every page it renders.

@@ -274,3 +274,26 @@ def test_at_risk_shows_ten_guards_to_a_page(client, db) -> None:
     assert "Failing 10" not in first and "Page 1 of 2" in first
     second = client.get("/guards/at-risk?page=2").get_data(as_text=True)
     assert "Failing 10" in second and "Failing 09" not in second
+
+
+def test_the_guard_page_links_each_postmortem_it_protects_to_its_page(client, db) -> None:
+    guard = make_guard()
+    incidents = [_protecting(guard, f"Outage {n}") for n in range(3)]
+    db.commit()
+    html = client.get(f"/guards/{guard.id}").get_data(as_text=True)
+    for incident in incidents:
+        assert f'<a href="/incidents/{incident.id}">{incident.key} {incident.title}</a>' in html
+        assert client.get(f"/incidents/{incident.id}").status_code == 200
+
+
+def test_the_links_a_page_builds_once_follow_the_prefix_the_app_is_served_under(client, db) -> None:
+    guard = make_guard()
+    incident = _protecting(guard)
+    db.commit()
+    client.get(f"/guards/{guard.id}")  # links built at the root first
+    html = client.get(f"/guards/{guard.id}", base_url="http://localhost/pm/").get_data(as_text=True)
+    assert f'<a href="/pm/incidents/{incident.id}">' in html
+    assert '<a href="/pm/guards/" aria-current="page">Guard checks</a>' in html
+    assert 'href="/pm/static/style.css"' in html
+    root = client.get(f"/guards/{guard.id}").get_data(as_text=True)
+    assert '<a href="/guards/" aria-current="page">Guard checks</a>' in root
