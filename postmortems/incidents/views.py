@@ -28,7 +28,6 @@ from models import (
     ImpactEstimate,
     Incident,
     IncidentFactor,
-    IncidentRevision,
     Lesson,
     ReviewAction,
     TimelineEvent,
@@ -43,7 +42,7 @@ from postmortems.db import CONFLICT_MESSAGE, commit_change, get_or_404, session
 from postmortems.domain import ConflictError, DomainError
 from postmortems.forms import Form
 from postmortems.guards.risk import at_risk_action_items
-from postmortems.incidents import forms, history, parts, workflow
+from postmortems.incidents import forms, parts, workflow
 from postmortems.incidents.article import render_article
 from postmortems.incidents.filing import check_postmortem, file_postmortem, save_postmortem
 from postmortems.incidents.order import ORDER_INDEX_FROM_ROWS, incident_keyset
@@ -379,63 +378,6 @@ def review(incident_id: int, step: str) -> ResponseReturnValue:
 # History: every saved change is a revision.
 
 
-@bp.route("/<int:incident_id>/history")
-def revisions(incident_id: int) -> ResponseReturnValue:
-    """Every revision of a postmortem, and a diff between any two."""
-    incident = get_readable_incident_or_404(incident_id)
-    numbers = [r.number for r in incident.revisions]
-    older = request.args.get("a", type=int)
-    newer = request.args.get("b", type=int)
-    changes = None
-    if older is not None and newer is not None:
-        if older not in numbers or newer not in numbers:
-            abort(404)
-        changes = history.diff(_revision(incident, older), _revision(incident, newer))
-    elif len(numbers) >= 2:
-        older, newer = numbers[-2], numbers[-1]
-        changes = history.diff(_revision(incident, older), _revision(incident, newer))
-    return render_template(
-        "incidents/history.html",
-        incident=incident,
-        older=older,
-        newer=newer,
-        changes=changes,
-        editable=can(current_user, "edit", incident),
-    )
-
-
-@bp.route("/<int:incident_id>/history/<int:number>/restore", methods=["GET", "POST"])
-def restore(incident_id: int, number: int) -> ResponseReturnValue:
-    """Ask, then put an old revision back; the restore is itself a new revision."""
-    incident = get_editable_incident_or_404(incident_id)
-    revision = _revision(incident, number)
-    form = FlaskForm()
-    if request.method == "GET":
-        return render_template(
-            "incidents/restore.html", form=form, incident=incident, revision=revision
-        )
-    if not form.validate_on_submit():
-        abort(400)
-    try:
-        commit_change(lambda: history.restore(incident, revision))
-    except DomainError as exc:
-        flash(str(exc), "error")
-    else:
-        flash(f"Revision {number} restored.")
-    return redirect(url_for("incidents.detail", incident_id=incident.id))
-
-
-def _revision(incident: Incident, number: int) -> IncidentRevision:
-    revision = session.scalar(
-        select(IncidentRevision).where(
-            IncidentRevision.incident_id == incident.id, IncidentRevision.number == number
-        )
-    )
-    if revision is None:
-        abort(404)
-    return revision
-
-
 # Parts: timeline events, factors, impacts, lessons and action items share three views.
 
 
@@ -546,3 +488,7 @@ def _get_part_or_404(incident: Incident, part: Part, part_id: int) -> Any:
     if obj.incident_id != incident.id:
         abort(404)
     return obj
+
+
+# The history pages register on this blueprint (imported last: they need `bp`).
+from postmortems.incidents import history_views  # noqa: E402, F401
