@@ -269,11 +269,18 @@ def paginate_keyset(
     return page(rows[:per_page], position.after is not None, len(rows) > per_page)
 
 
+# An old link's page number past this many rows is past the end of any list (and past what the
+# databases' integers hold: a hostile `?page=10**30` must not reach the OFFSET).
+MAX_ROWS_BEFORE_A_PAGE = 2**31
+
+
 def position_of_page(stmt: Select[Any], keyset: Keyset, number: int, per_page: int) -> Position:
     """Where the old `?page=number` link's page starts: after the last row of the page before
     it, found once by OFFSET over the key's columns only (past the end: the last page)."""
     if number <= 1:
         return Position()
+    if page_offset(number, per_page) > MAX_ROWS_BEFORE_A_PAGE:  # more rows than any list holds
+        return Position(last=True)
     keys = stmt.order_by(None).with_only_columns(keyset.time, keyset.id)
     row = session.execute(
         keys.order_by(*keyset.newest_first()).limit(1).offset(page_offset(number, per_page) - 1)
