@@ -5,6 +5,7 @@ the postmortem it repeats); what is unknown is collected and refused together, u
 request's own field names ("factors.0.factor"), before anything is written.
 """
 
+from collections.abc import Callable
 from dataclasses import fields as dataclass_fields
 from datetime import datetime
 from decimal import Decimal
@@ -175,6 +176,14 @@ def _impact(impact: schemas.ImpactIn, name: str, problems: Problems) -> ImpactVa
             problems.add(f"{name}.{field}", str(exc))
             return None
 
+    return impact_values(impact, amount)
+
+
+def impact_values(
+    impact: schemas.ImpactIn, amount: Callable[[str], Decimal | None]
+) -> ImpactValues:
+    """The service's values of a parsed impact (the API's or a file's), each bound read by
+    `amount`, which reports a bad one its own way."""
     return ImpactValues(
         kind=impact.kind,
         low=amount("low"),

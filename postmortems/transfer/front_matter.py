@@ -13,11 +13,11 @@ from sqlalchemy import select
 from models import ContributingFactor, GuardCheck, IncidentStatus
 from models.incident import SECTION_NAMES, SECTIONS
 from postmortems.api.schemas import FactorIn, LessonIn, TimelineEventIn
+from postmortems.api.values import impact_values
 from postmortems.db import session
 from postmortems.incidents.parts import (
     ActionItemValues,
     FactorValues,
-    ImpactValues,
     LessonValues,
     PartValues,
     TimelineEventValues,
@@ -202,17 +202,7 @@ def _impact(impact: ImpactFile, row: Record, loc: Loc, top: Record) -> Part:
         except ValueError as exc:
             raise first_problem([((*loc, name), str(exc))], top, {}) from None
 
-    values = ImpactValues(
-        kind=impact.kind,
-        low=amount("low"),
-        likely=amount("likely"),
-        high=amount("high"),
-        currency=impact.currency or "",
-        unit=impact.unit or "",
-        level=impact.level,
-        method_note=impact.method_note,
-        estimated_by=impact.estimated_by,
-    )
+    values = impact_values(impact, amount)
     return row.line, lambda: values
 
 
