@@ -17,7 +17,7 @@ drawn numbers back from the SVG against its axis.
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from models import CauseCategory
 from postmortems.charts import (
@@ -65,6 +65,24 @@ class Panel:
     markers: bool = False  # the stage boundaries numbered at its top
 
 
+def _category_panels(rows: Sequence[Any], top: int) -> list[Panel]:
+    """One panel per cause category on the scale `top`, the quarters named under the last;
+    `rows` are quarters with `quarter` and `by_category` (a trend's or a review's)."""
+    last = len(CauseCategory) - 1
+    return [
+        Panel(
+            category.label,
+            top,
+            bars=[
+                (f"bar-{r.quarter.label}-{category.name}", r.by_category[category]) for r in rows
+            ],
+            colour=colour,
+            quarters_named=i == last,
+        )
+        for i, (category, colour) in enumerate(zip(CauseCategory, CATEGORY_COLOURS, strict=True))
+    ]
+
+
 def trend_chart_svg(report: TrendReport) -> str:
     """Incidents per quarter (each once), then one panel per cause category on one scale; a
     dashed line on each day the company entered another growth stage, numbered and named."""
@@ -79,21 +97,9 @@ def trend_chart_svg(report: TrendReport) -> str:
             bars=[(f"bar-{q.quarter.label}-incidents", q.incidents) for q in rows],
             quarters_named=True,
             markers=True,
-        )
+        ),
+        *_category_panels(rows, top),
     ]
-    for i, (category, colour) in enumerate(zip(CauseCategory, CATEGORY_COLOURS, strict=True)):
-        panels.append(
-            Panel(
-                category.label,
-                top,
-                bars=[
-                    (f"bar-{q.quarter.label}-{category.name}", q.by_category[category])
-                    for q in rows
-                ],
-                colour=colour,
-                quarters_named=i == len(CauseCategory) - 1,
-            )
-        )
     boundaries = [
         (_position(quarters[0], day), f"stage-{day}", f"{day} entered {name}")
         for _, day, name in stage_key(report)
@@ -145,24 +151,7 @@ def quarterly_categories_svg(history: QuarterHistory) -> str:
     """One panel per cause category, on the scale of the quarters' incidents."""
     rows = history.rows
     top = max([r.incidents for r in rows], default=0)
-    return _draw(
-        [r.quarter for r in rows],
-        [
-            Panel(
-                category.label,
-                top,
-                bars=[
-                    (f"bar-{r.quarter.label}-{category.name}", r.by_category[category])
-                    for r in rows
-                ],
-                colour=colour,
-                quarters_named=i == len(CauseCategory) - 1,
-            )
-            for i, (category, colour) in enumerate(
-                zip(CauseCategory, CATEGORY_COLOURS, strict=True)
-            )
-        ],
-    )
+    return _draw([r.quarter for r in rows], _category_panels(rows, top))
 
 
 def quarterly_actions_svg(history: QuarterHistory) -> str:
