@@ -11,11 +11,13 @@ asks: a link is the same for everyone, and what a viewer may follow is still the
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, current_app, request, url_for
+from flask import Flask, request, url_for
+
+from postmortems.cache import lru_store, store_get, store_put
 
 _STORE = "links"
-# The script root comes from the server's environ: a bound keeps a server that lets clients
-# choose it from growing the store without end.
+# The script root comes from the server's environ: a bound (least recently used out first)
+# keeps a server that lets clients choose it from growing the store without end.
 MAX_LINKS = 1000
 
 
@@ -46,15 +48,14 @@ def url_stem(endpoint: str, id_arg: str) -> str:
 
 
 def _kept(key: tuple[str, ...], build: Callable[[], str]) -> str:
-    """A built link, kept per script root; the first request under a root builds it."""
-    store: dict[tuple[str, ...], str] = current_app.extensions.setdefault(_STORE, {})
+    """A built link, kept per script root in the cache's one kind of store; the first
+    request under a root builds it (two at once build the same string)."""
+    store = lru_store(_STORE, MAX_LINKS)
     full_key = (request.script_root, *key)
-    link = store.get(full_key)
+    link: str | None = store_get(store, full_key)
     if link is None:
-        if len(store) >= MAX_LINKS:
-            store.clear()
-        # Two requests may build the same link at once: both get the same string.
-        link = store[full_key] = build()
+        link = build()
+        store_put(store, full_key, link)
     return link
 
 
