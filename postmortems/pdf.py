@@ -9,6 +9,7 @@ a PDF can never make the server fetch anything. `data:` URLs are allowed.
 WeasyPrint is imported on first use: it takes a while to load.
 """
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlsplit
 
@@ -20,18 +21,46 @@ if TYPE_CHECKING:
 
 # Relative URLs in the page resolve against this origin, which names no real host.
 BASE_URL = "https://postmortems.invalid/"
+# Every PDF's pages: a header naming the document (its first heading: "Quarterly review 2022Q3",
+# a booklet's title), a footer with when the PDF was made and "page N of M". Then the layout
+# rules a printed report needs and a page on screen does not: a heading stays with what follows,
+# a small table (fewer than 15 rows) or list (fewer than 9 items), a row, an item or a figure is
+# never split, a longer table leaves at least its header and 2 rows before a break and 2 rows
+# after it, and a paragraph leaves at least 3 lines on each side of a break.
 PAGE_CSS = """
 @page {
   size: A4;
-  margin: 16mm 14mm 18mm;
+  margin: 18mm 14mm 18mm;
+  @top-left {
+    content: string(pdf-title);
+    font-size: 8pt;
+    color: #656d76;
+  }
+  @bottom-left {
+    content: "made MADE_AT UTC";
+    font-size: 8pt;
+    color: #656d76;
+  }
   @bottom-right {
     content: "page " counter(page) " of " counter(pages);
     font-size: 8pt;
     color: #656d76;
   }
 }
-body { font-size: 10pt; }
+body { font-size: 10pt; orphans: 3; widows: 3; }
+h1 { string-set: pdf-title content(); }
+h1, h2, h3, h4 { break-after: avoid; break-inside: avoid; }
+tr, li, figure, img { break-inside: avoid; }
+table:not(:has(tr:nth-child(15))), ul:not(:has(li:nth-child(9))),
+ol:not(:has(li:nth-child(9))) { break-inside: avoid; }
+tr:nth-child(-n+3) { break-after: avoid; }
+tr:nth-last-child(-n+2) { break-before: avoid; }
 """
+
+
+def page_css(made_at: datetime) -> str:
+    """The pages' rules for a PDF made at `made_at` (shown to the minute, in UTC)."""
+    return PAGE_CSS.replace("MADE_AT", made_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M"))
 
 
 class PdfError(Exception):
@@ -67,18 +96,20 @@ def _fetcher() -> Any:
     return StaticOnly()
 
 
-def render_document(html: str) -> "Document":
-    """The laid-out pages of `html` (a WeasyPrint Document), for writing or inspecting."""
+def render_document(html: str, *, made_at: datetime | None = None) -> "Document":
+    """The laid-out pages of `html` (a WeasyPrint Document), for writing or inspecting; the
+    footer says it was made at `made_at` (default: now)."""
     from weasyprint import CSS, HTML
 
     fetcher = _fetcher()
+    css = page_css(datetime.now(UTC) if made_at is None else made_at)
     return HTML(string=html, base_url=BASE_URL, url_fetcher=fetcher).render(
-        stylesheets=[CSS(string=PAGE_CSS, url_fetcher=fetcher)]
+        stylesheets=[CSS(string=css, url_fetcher=fetcher)]
     )
 
 
-def html_to_pdf(html: str) -> bytes:
-    """`html` (a page of this app) as a PDF document."""
-    pdf = render_document(html).write_pdf()
+def html_to_pdf(html: str, *, made_at: datetime | None = None) -> bytes:
+    """`html` (a page of this app) as a PDF document, made at `made_at` (default: now)."""
+    pdf = render_document(html, made_at=made_at).write_pdf()
     assert pdf is not None  # with no target, WeasyPrint returns the bytes
     return bytes(pdf)
