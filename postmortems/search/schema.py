@@ -1,6 +1,6 @@
 """The full-text structures over `search_document` that are not models, for each database.
-Migrations 0010, 0019 and 0020 created them from frozen copies of these statements; `rebuild`
-(index.py) uses them."""
+Migrations 0010 and 0019 created them from frozen copies of these statements; `rebuild` (index.py)
+uses them."""
 
 from sqlalchemy import Connection
 
@@ -26,16 +26,9 @@ SQLITE_TRIGGER_NAMES = ("search_document_ai", "search_document_ad", "search_docu
 # PostgreSQL: a stored tsvector column generated from the stemmed columns (migration 0019),
 # with a GIN index over it; the title weighs more than the body, as in SQLite's bm25 weights.
 # Stored, so that checking and ranking a match read the vector instead of parsing the text again.
-# Each vector also holds its document's recency bucket (migration 0020): `#<id >> 12>`, one
-# lexeme per 4,096 documents. A common word's newest matches are then found inside the GIN
-# index (`word & ('#97' | '#96')`), without reading the word's every match or walking the
-# table newest first. Stems are letters and digits only, so no word is ever a bucket; the
-# bucket has no position and no query names it in ts_rank, so a document's rank is unchanged.
 VECTOR_COLUMN = "search_vector"
-BUCKET_SHIFT = 12  # documents per bucket: 2 ** 12
 POSTGRESQL_VECTOR = (
-    "(setweight(to_tsvector('simple', title), 'A') || setweight(to_tsvector('simple', body), 'B')"
-    f" || array_to_tsvector(ARRAY['#' || (id >> {BUCKET_SHIFT})::text]))"
+    "(setweight(to_tsvector('simple', title), 'A') || setweight(to_tsvector('simple', body), 'B'))"
 )
 # Queries name the column with its table: they join tables that have a `title` too.
 POSTGRESQL_QUERY_VECTOR = f"search_document.{VECTOR_COLUMN}"
@@ -79,13 +72,3 @@ def create_triggers(conn: Connection) -> None:
 def drop_triggers(conn: Connection) -> None:
     for name in SQLITE_TRIGGER_NAMES:
         conn.exec_driver_sql(f"DROP TRIGGER IF EXISTS {name}")
-
-
-def bucket(document_id: int) -> int:
-    """The recency bucket of a document's id, as its vector holds it."""
-    return document_id >> BUCKET_SHIFT
-
-
-def bucket_query(first: int, last: int) -> str:
-    """The tsquery text matching the documents of buckets `first` to `last` (inclusive)."""
-    return " | ".join(f"'#{b}'" for b in range(first, last + 1))

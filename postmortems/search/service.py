@@ -13,11 +13,7 @@ from typing import Any
 
 from markupsafe import Markup
 from sqlalchemy import (
-    Float,
-    Integer,
     Select,
-    bindparam,
-    cast,
     column,
     func,
     literal_column,
@@ -26,7 +22,6 @@ from sqlalchemy import (
     table,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, TSQUERY
 
 from models import Incident, SearchDocument, User
 from postmortems.auth.access import sees_everything, visible_incidents
@@ -182,32 +177,25 @@ def candidates(
     candidates, so they rank the same set.
     """
     doc = SearchDocument
-    if session.get_bind().dialect.name != "sqlite":
-        return _postgresql_candidates(viewer, query, filters, kind)
-    score: Any = literal_column("bm25(search_fts, 4.0, 1.0)")
-    stmt = (
-        select(score.label("score"), doc.id.label("doc_id"))
-        .select_from(search_fts)
-        .join(doc, doc.id == literal_column("search_fts.rowid"))
-        .where(text("search_fts MATCH :fts_query").bindparams(fts_query=fts5_query(query)))
-        .order_by(literal_column("search_fts.rowid").desc())
-    )
-    stmt = _narrowed(stmt, viewer, filters, kind)
-    if filters != NO_FILTERS and _few(ids := chosen(filters)):
-        # A narrow filter (one severity of five) under a common word: rather than look up
-        # every match's document to find the few chosen, check each match against the
-        # chosen incidents' document ids (read from the incident_id index). The `+`
-        # keeps SQLite from asking FTS5 for each of those rows, which is far slower.
-        documents = select(doc.id).where(doc.incident_id.in_(ids))
-        stmt = stmt.where(literal_column("+search_fts.rowid").in_(documents))
-    return stmt.limit(MAX_COUNTED + 1)
-
-
-def _narrowed(
-    stmt: Select[Any], viewer: User, filters: IncidentFilters, kind: str | None
-) -> Select[Any]:
-    """`stmt` over search_document kept to what `viewer` may see, `kind` and `filters` choose."""
-    doc = SearchDocument
+    if session.get_bind().dialect.name == "sqlite":
+        score: Any = literal_column("bm25(search_fts, 4.0, 1.0)")
+        stmt = (
+            select(score.label("score"), doc.id.label("doc_id"))
+            .select_from(search_fts)
+            .join(doc, doc.id == literal_column("search_fts.rowid"))
+            .where(text("search_fts MATCH :fts_query").bindparams(fts_query=fts5_query(query)))
+            .order_by(literal_column("search_fts.rowid").desc())
+        )
+    else:
+        vector: Any = literal_column(schema.POSTGRESQL_QUERY_VECTOR)
+        tsquery = func.to_tsquery("simple", tsquery_text(query))
+        # The stored vector comes out beside each candidate; ts_rank reads it only for the
+        # bounded candidates (below), never for every match found in the GIN index.
+        stmt = (
+            select(vector.label("vector"), doc.id.label("doc_id"))
+            .where(vector.bool_op("@@")(tsquery))
+            .order_by(doc.id.desc())
+        )
     if not sees_everything(viewer):  # no visibility join when it would let every row through
         stmt = stmt.outerjoin(Incident, Incident.id == doc.incident_id).where(
             or_(doc.incident_id.is_(None), visible_incidents(viewer))
@@ -215,80 +203,20 @@ def _narrowed(
     if kind is not None:
         stmt = stmt.where(doc.kind == kind)
     if filters != NO_FILTERS:
-        stmt = stmt.where(doc.incident_id.is_not(None), doc.incident_id.in_(chosen(filters)))
-    return stmt
-
-
-# Recency buckets (schema.BUCKET_SHIFT) searched in turn on PostgreSQL, newest first, before
-# the rest of the index: 2, then 6, then 24 buckets (8,192, 24,576 and 98,304 documents).
-BUCKET_WINDOWS = (2, 6, 24)
-
-
-def _postgresql_candidates(
-    viewer: User, query: Query, filters: IncidentFilters, kind: str | None
-) -> Select[float, int]:
-    """The same candidates found on PostgreSQL: the newest matches that `viewer` may see, read
-    from the GIN index one window of recency buckets at a time, newest first (a common word
-    fills the bound in the first window or two, each a bitmap of a few thousand rows at most),
-    then from the rest of the index below the last window if the bound is not met. The windows
-    cover disjoint, descending ranges of ids, so the candidates are exactly the newest
-    MAX_COUNTED + 1, as on SQLite. Each window ranks the rows it keeps as it reads them
-    (ts_rank over their stored vectors, no more than the bound in all); the candidates come
-    back as (score, doc_id) pairs, so ranking and paging them reads no table again."""
-    doc = SearchDocument
-    words = func.to_tsquery("simple", tsquery_text(query))
-    found: list[tuple[float, int]] = []
-    newest = session.scalar(select(func.max(doc.id)))
-    last = -1 if newest is None else schema.bucket(newest)
-    for size in BUCKET_WINDOWS:
-        if last < 0 or len(found) > MAX_COUNTED:
-            break
-        first = max(0, last - size + 1)
-        in_window = words.bool_op("&&")(cast(schema.bucket_query(first, last), TSQUERY))
-        found += _newest(in_window, words, viewer, filters, kind, MAX_COUNTED + 1 - len(found))
-        last = first - 1
-    if last >= 0 and len(found) <= MAX_COUNTED:
-        below = doc.id < (last + 1) << schema.BUCKET_SHIFT
-        left = MAX_COUNTED + 1 - len(found)
-        found += _newest(words, words, viewer, filters, kind, left, below)
-    ranked = (
-        func.unnest(
-            bindparam("candidate_scores", [score for score, _ in found], type_=ARRAY(Float)),
-            bindparam("candidate_ids", [doc_id for _, doc_id in found], type_=ARRAY(Integer)),
-        )
-        .table_valued("score", "doc_id")
-        .render_derived()
-    )
-    return select(ranked.c.score, ranked.c.doc_id)
-
-
-def _newest(
-    matched: Any,
-    words: Any,
-    viewer: User,
-    filters: IncidentFilters,
-    kind: str | None,
-    limit: int,
-    below: Any = None,
-) -> list[tuple[float, int]]:
-    """(score, doc_id) of the `limit` newest documents whose vector `matched` matches (a
-    window's buckets with the words, or the words alone `below` an id) that `viewer` may see,
-    ranked by `words`."""
-    doc = SearchDocument
-    vector: Any = literal_column(schema.POSTGRESQL_QUERY_VECTOR)
-    stmt = select(doc.id.label("doc_id"), vector.label("vector"))
-    stmt = stmt.where(vector.bool_op("@@")(matched))
-    if below is None:
-        # `+ 0`: a window's matches are read from the GIN index and sorted (a few thousand at
-        # most), never found by walking the primary key newest first and checking each row's
-        # vector, which the planner would otherwise choose under a LIMIT.
-        stmt = stmt.order_by((doc.id + 0).desc())
-    else:
-        stmt = stmt.where(below).order_by(doc.id.desc())
-    kept = _narrowed(stmt.limit(limit), viewer, filters, kind).subquery()
-    rank = func.ts_rank(kept.c.vector, words)
-    rows = session.execute(select((-rank).label("score"), kept.c.doc_id))
-    return [(row.score, row.doc_id) for row in rows]
+        ids = chosen(filters)
+        stmt = stmt.where(doc.incident_id.is_not(None), doc.incident_id.in_(ids))
+        if session.get_bind().dialect.name == "sqlite" and _few(ids):
+            # A narrow filter (one severity of five) under a common word: rather than look up
+            # every match's document to find the few chosen, check each match against the
+            # chosen incidents' document ids (read from the incident_id index). The `+`
+            # keeps SQLite from asking FTS5 for each of those rows, which is far slower.
+            documents = select(doc.id).where(doc.incident_id.in_(ids))
+            stmt = stmt.where(literal_column("+search_fts.rowid").in_(documents))
+    if session.get_bind().dialect.name == "sqlite":
+        return stmt.limit(MAX_COUNTED + 1)
+    bounded = stmt.limit(MAX_COUNTED + 1).subquery()
+    rank = func.ts_rank(bounded.c.vector, tsquery)
+    return select((-rank).label("score"), bounded.c.doc_id)
 
 
 def _few(ids: Select[Any]) -> bool:
