@@ -20,27 +20,38 @@ reports medians over repeated runs of:
 Target (issue 10): a search's median under 50 ms, and the filing form under 50 ms whatever
 the number of postmortems. The exit code is 0 even when targets fail: this is a measurement.
 
-Environment: BENCH_SIZES (default "100000"), BENCH_REPEAT (runs per figure, default 15).
+With BENCH_DATABASE=postgresql (or `--database postgresql`) the same is measured on a clone of
+the generated file's PostgreSQL copy on the server BENCH_DATABASE_URL names (bench/generate.py
+`to_postgresql`, made first if need be), migrated to head, then dropped; there is no raw FTS5
+query to compare with, so the notes give the results alone.
+
+Environment: BENCH_SIZES (default "100000"), BENCH_REPEAT (runs per figure, default 15),
+BENCH_DATABASE (sqlite or postgresql), BENCH_DATABASE_URL (a PostgreSQL role with CREATEDB).
 """
 
+import argparse
 import os
 import shutil
 import sqlite3
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+from alembic import command
 from sqlalchemy import event, select
 
 from bench.generate import ADMIN_EMAIL, READER_EMAIL, cached_database, landmarks
+from bench.serve import postgresql_clone
 from models import Severity, User
 from postmortems import create_app
 from postmortems.auth.service import start_session
 from postmortems.auth.sessions import SESSION_TOKEN_KEY
+from postmortems.cli import alembic_config
 from postmortems.db import session
 from postmortems.incidents.service import IncidentFilters
 from postmortems.search.service import fts5_query, search
@@ -85,16 +96,30 @@ def raw_fts(path: Path, query: str, sql: str) -> Callable[[], Any]:
     return lambda: conn.execute(sql, (match,)).fetchall()
 
 
-def bench_size(size: int, repeat: int) -> list[tuple[str, float, str]]:
-    source = cached_database(size)
-    marks = landmarks(source)
-    rows: list[tuple[str, float, str]] = []
+@contextmanager
+def database_url(source: Path, backend: str) -> Iterator[str]:
+    """A copy of the generated database to measure on, removed afterwards: a file on SQLite,
+    a clone of its PostgreSQL copy (migrated to head) on PostgreSQL."""
+    if backend == "postgresql":
+        with postgresql_clone(source) as url:
+            began = time.perf_counter()
+            command.upgrade(alembic_config(url), "head")
+            print(f"Migrated to head in {time.perf_counter() - began:.1f} s")
+            yield url
+        return
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.db"
         shutil.copy(source, path)
-        app = create_app(
-            {"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": f"sqlite:///{path}"}
-        )
+        yield f"sqlite:///{path}"
+
+
+def bench_size(size: int, repeat: int, backend: str = "sqlite") -> list[tuple[str, float, str]]:
+    source = cached_database(size)
+    marks = landmarks(source)
+    rows: list[tuple[str, float, str]] = []
+    sqlite = backend == "sqlite"
+    with database_url(source, backend) as url:
+        app = create_app({"TESTING": True, "SECRET_KEY": "bench", "DATABASE_URL": url})
         with app.app_context():
             admin = session.scalars(select(User).where(User.email == ADMIN_EMAIL)).one()
             reader = session.scalars(select(User).where(User.email == READER_EMAIL)).one()
@@ -102,17 +127,21 @@ def bench_size(size: int, repeat: int) -> list[tuple[str, float, str]]:
             session.commit()
             raws: dict[str, float] = {}
             for language, words, query in QUERIES:
-                raw = raws[query] = median_ms(raw_fts(path, query, RAW), repeat)
-                bounded = median_ms(raw_fts(path, query, RAW_BOUNDED), repeat)
+                if sqlite:
+                    path = Path(url.removeprefix("sqlite:///"))
+                    raw = raws[query] = median_ms(raw_fts(path, query, RAW), repeat)
+                    bounded = median_ms(raw_fts(path, query, RAW_BOUNDED), repeat)
                 for who, viewer in (("admin", admin), ("reader", reader)):
                     found = search(viewer, query + " ")
                     took = median_ms(partial(search, viewer, query + " "), repeat)
                     name = f"search {language} {words}w {who:6} {query!r}"
-                    note = (
-                        f"{took / raw:4.1f}× raw FTS ({raw:.1f} ms), {took / bounded:4.1f}× "
-                        f"bounded ({bounded:.1f} ms), {found.total:,}"
-                    )
-                    note += "+" if found.total_is_capped else ""
+                    note = ""
+                    if sqlite:
+                        note = (
+                            f"{took / raw:4.1f}× raw FTS ({raw:.1f} ms), {took / bounded:4.1f}× "
+                            f"bounded ({bounded:.1f} ms), "
+                        )
+                    note += f"{found.total:,}" + ("+" if found.total_is_capped else "")
                     rows.append((name, took, note + " results"))
             for severity in (Severity.SEV1, Severity.SEV3):
                 filters = IncidentFilters(severity=severity)
@@ -121,8 +150,8 @@ def bench_size(size: int, repeat: int) -> list[tuple[str, float, str]]:
                         found = search(viewer, query + " ", filters)
                         took = median_ms(partial(search, viewer, query + " ", filters), repeat)
                         name = f"search {severity.name} {who:6} {query!r}"
-                        note = f"{took / raws[query]:4.1f}× raw FTS, {found.total:,}"
-                        note += "+" if found.total_is_capped else ""
+                        note = f"{took / raws[query]:4.1f}× raw FTS, " if sqlite else ""
+                        note += f"{found.total:,}" + ("+" if found.total_is_capped else "")
                         rows.append((name, took, note + " results"))
         client = app.test_client()
         with client.session_transaction() as flask_session:
@@ -189,7 +218,7 @@ def bench_size(size: int, repeat: int) -> list[tuple[str, float, str]]:
             statements[0] = 0
             run()
             note = f"{statements[0]} SQL statements"
-            if raw_words is not None:
+            if raw_words is not None and sqlite:
                 note = f"{took / raws[raw_words]:4.1f}× raw FTS, " + note
             rows.append((name, took, note))
         app.extensions["db_engine"].dispose()
@@ -197,12 +226,20 @@ def bench_size(size: int, repeat: int) -> list[tuple[str, float, str]]:
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--database",
+        choices=["sqlite", "postgresql"],
+        default=os.environ.get("BENCH_DATABASE", "sqlite"),
+        help="where to measure (default: BENCH_DATABASE, else sqlite)",
+    )
+    backend = parser.parse_args().database
     sizes = [int(s) for s in os.environ.get("BENCH_SIZES", "100000").split(",") if s.strip()]
     repeat = int(os.environ.get("BENCH_REPEAT", "15"))
     failed = []
     for size in sizes:
-        print(f"\n{size:,} postmortems (median of {repeat} runs, in-process)")
-        for name, took, note in bench_size(size, repeat):
+        print(f"\n{size:,} postmortems on {backend} (median of {repeat} runs, in-process)")
+        for name, took, note in bench_size(size, repeat, backend):
             mark = "" if took < TARGET_MS else "  over target"
             if mark:
                 failed.append(f"{size:,}: {name}")
