@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import and_, case, delete, func, select, true
 
 from models import ActionItem, EscapedGuard, GuardCheck, GuardStatus, Incident, User
+from models.base import in_stored_range
 from models.incident import action_item_guard
 from postmortems.auth.access import visible_incidents
 from postmortems.db import session
@@ -170,7 +171,10 @@ def escaped_in_period(start: date, end: date) -> list[tuple[int, str, int]]:
 
 
 def _started_between(start: date, end: date) -> Any:
+    """Started from the local day `start` to `end`; a bound beyond the stored range bounds
+    nothing (the end of 2100Q4 could not be bound as a parameter)."""
+    low, high = start_of_local_day(start), start_of_local_day(end + timedelta(days=1))
     return and_(
-        Incident.started_at >= start_of_local_day(start),
-        Incident.started_at < start_of_local_day(end + timedelta(days=1)),
+        Incident.started_at >= low if in_stored_range(low) else true(),
+        Incident.started_at < high if in_stored_range(high) else true(),
     )

@@ -65,6 +65,24 @@ class FactorCount:
 
 
 @dataclass(frozen=True)
+class TiedBeyond:
+    """The factors left out of a top-N list that have as many incidents as its last one."""
+
+    factors: int
+    incidents: int
+
+
+def tied_beyond(ranked: list[FactorCount], shown: int) -> TiedBeyond | None:
+    """What ties at the cut of the first `shown` of `ranked` (most incidents first), or None
+    when nothing left out has as many incidents as the last one shown."""
+    if shown == 0 or len(ranked) <= shown:
+        return None
+    last = ranked[shown - 1].incidents
+    tied = sum(1 for f in ranked[shown:] if f.incidents == last)
+    return TiedBeyond(tied, last) if tied else None
+
+
+@dataclass(frozen=True)
 class ImpactTotal:
     """Sums of the low / likely / high values of one kind in one currency or unit; `n` is the
     number of estimates, `n_low` … how many gave that bound (a missing bound adds nothing)."""
@@ -125,6 +143,8 @@ class GroupFigures:
     actions: ActionFigures
     recurrences: int
     small: bool  # fewer incidents than REPORT_MIN_SAMPLE_SIZE
+    # Factors left out of `top_factors` with as many incidents as its last (None: no tie).
+    top_factors_tied_beyond: TiedBeyond | None = None
 
     def share(self, category: CauseCategory) -> Fraction | None:
         return ratio(self.by_category[category], self.incidents)

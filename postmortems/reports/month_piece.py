@@ -28,6 +28,7 @@ from postmortems.reports.figures import (
     GroupFigures,
     ImpactTotal,
     LevelCount,
+    tied_beyond,
 )
 from postmortems.reports.stats import MEDIAN, P90, counted_percentiles, percentiles
 
@@ -208,6 +209,7 @@ def merge(pieces: Sequence[Piece], as_of: date, minimum: int) -> GroupFigures:
         actions=_merged_actions(pieces, as_of),
         recurrences=sum(p.recurrences for p in pieces),
         small=incidents < minimum,
+        top_factors_tied_beyond=tied_beyond(top, TOP_FACTORS),
     )
 
 

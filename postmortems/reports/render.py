@@ -13,14 +13,18 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from typing import Any
 
-from flask import render_template
+from flask import current_app, render_template
 
 from models import CauseCategory
-from postmortems.reports.figures import DURATIONS, DurationStats, GroupFigures
+from postmortems.filters import format_datetime
+from postmortems.guards.escapes import EscapeCount
+from postmortems.guards.risk import GuardReportFigures
+from postmortems.reports.figures import DURATIONS, DurationStats, GroupFigures, TiedBeyond
 from postmortems.reports.service import (
     QuarterlyReport,
     Rate,
     StageRow,
+    StageSpan,
     TrendReport,
 )
 
@@ -97,6 +101,75 @@ def percent(value: Fraction | None) -> str:
     return "—" if value is None else f"{fixed(value * 100, 1)} %"
 
 
+def tied_text(tie: TiedBeyond | None) -> str | None:
+    """What ties at a top-N list's cut, in words ("and 3 more at 4 incidents"); None: no tie."""
+    if tie is None:
+        return None
+    noun = "incident" if tie.incidents == 1 else "incidents"
+    return f"and {tie.factors} more at {tie.incidents} {noun}"
+
+
+def day_text(day: date) -> str:
+    """A day within a known year, as a reader writes it: 14 Feb."""
+    return f"{day.day} {day:%b}"
+
+
+def stages_text(stages: tuple[StageSpan, ...], first_day: date) -> str:
+    """Every growth stage of a span of days from `first_day`, in order: "Scaling → Growth
+    (14 Feb) → Large (10 Mar)"; a first stage entered after `first_day` says from when."""
+    if not stages:
+        return "—"
+    parts = []
+    for i, stage in enumerate(stages):
+        if stage.first_day <= first_day:
+            parts.append(stage.name)
+        elif i == 0:
+            parts.append(f"{stage.name} (from {day_text(stage.first_day)})")
+        else:
+            parts.append(f"{stage.name} ({day_text(stage.first_day)})")
+    return " → ".join(parts)
+
+
+def stages_json(stages: tuple[StageSpan, ...]) -> list[dict[str, str]]:
+    return [{"name": s.name, "from": s.first_day.isoformat()} for s in stages]
+
+
+def headcount_text(report: QuarterlyReport) -> str:
+    """The quarter's growth stages and the company's headcount at its start and end."""
+    q = report.quarter
+
+    def count(n: int | None, day: date) -> str:
+        return f"none recorded by {day.isoformat()}" if n is None else f"{n} on {day}"
+
+    end = "today" if report.headcount_end_on < q.last_day else "the last day"
+    return (
+        f"Growth stage: {stages_text(report.stages, q.first_day)}. Company headcount: "
+        f"{count(report.headcount_start, q.first_day)} (the first day), "
+        f"{count(report.headcount_end, report.headcount_end_on)} ({end})."
+    )
+
+
+def small_columns(report: QuarterlyReport) -> list[str]:
+    """The quarters of the review's columns with too few incidents to read a trend from."""
+    q = report.quarter
+    columns = (
+        (q, report.figures),
+        (q.previous, report.previous),
+        (q.year_before, report.year_before),
+    )
+    return [quarter.label for quarter, g in columns if g.small]
+
+
+def small_note(report: QuarterlyReport) -> str | None:
+    """The too-small note naming every column it holds for (None: none is too small)."""
+    labels = small_columns(report)
+    if not labels:
+        return None
+    names = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+    minimum = current_app.config["REPORT_MIN_SAMPLE_SIZE"]
+    return f"Fewer than {minimum} incidents in {names}: too few to read a trend from."
+
+
 def duration_json(stats: DurationStats) -> dict[str, Any]:
     return {"n": stats.n, "median_seconds": number(stats.median), "p90_seconds": number(stats.p90)}
 
@@ -128,6 +201,12 @@ def group_json(group: GroupFigures, *, near_misses: bool = True) -> dict[str, An
             }
             for f in group.top_factors
         ],
+        "top_factors_tied_beyond": None
+        if group.top_factors_tied_beyond is None
+        else {
+            "factors": group.top_factors_tied_beyond.factors,
+            "incidents": group.top_factors_tied_beyond.incidents,
+        },
         **{kind: duration_json(group.durations[kind]) for kind in DURATIONS},
         "impacts": [
             {
@@ -173,6 +252,8 @@ def _iso(value: date | datetime) -> str:
 
 
 def stage_json(row: StageRow, *, near_misses: bool) -> dict[str, Any]:
+    """A stage's figures. `from` is its first period's first day and `to` its last period's
+    last day: for a stage entered twice not one span (it was left between); `periods` are."""
     return {
         "name": row.stage.name,
         "band": _band(row),
@@ -211,6 +292,7 @@ def trend_json(report: TrendReport) -> dict[str, Any]:
             {
                 "quarter": q.quarter.label,
                 "stage": q.stage,
+                "stages": stages_json(q.stages),
                 "incidents": q.incidents,
                 "near_misses": q.near_misses if near else None,
                 "by_category": {c.name: q.by_category[c] for c in CauseCategory},
@@ -251,12 +333,43 @@ def quarterly_figures_json(report: QuarterlyReport) -> dict[str, Any]:
             "overdue": report.actions_overdue_at_end,
         },
         "guard_checks_added": list(report.guards_added),
+        "stages": stages_json(report.stages),
+        "headcount": {
+            "start": report.headcount_start,
+            "start_on": _iso(report.quarter.first_day),
+            "end": report.headcount_end,
+            "end_on": _iso(report.headcount_end_on),
+        },
+        "guard_checks": guards_json(report.guards),
+    }
+
+
+def guards_json(
+    guards: GuardReportFigures, seen: dict[int, EscapeCount] | None = None
+) -> dict[str, Any]:
+    """The guard section: health at `as_of` and the guards recurrences got past; with `seen`
+    (the viewer's split) each escaped guard also says how many recurrences are hidden."""
+
+    def escaped(guard_id: int, name: str, n: int) -> dict[str, Any]:
+        item: dict[str, Any] = {"id": guard_id, "name": name, "recurrences": n}
+        if seen is not None:
+            item["recurrences_not_shown"] = seen.get(guard_id, EscapeCount()).hidden
+        return item
+
+    return {
+        "as_of": _iso(guards.as_of),
+        "states": {state.name: n for state, n in guards.states.items()},
+        "failing": list(guards.failing),
+        "stale": list(guards.stale),
+        "escapes": guards.escapes,
+        "escaped": [escaped(*row) for row in guards.escaped],
     }
 
 
 def quarterly_json(report: QuarterlyReport) -> dict[str, Any]:
     return {
         **quarterly_figures_json(report),
+        "guard_checks": guards_json(report.guards, report.escapes_seen),
         "computed_at": _iso(report.computed_at),
         "postmortems": [
             {
@@ -303,6 +416,8 @@ def quarterly_markdown(report: QuarterlyReport) -> str:
         "Counted: every incident not excluded from metrics, whatever its review status; "
         "near-misses apart.",
         "",
+        headcount_text(report),
+        "",
         "## Headline",
         "",
         f"| figure | {q.label} | {q.previous.label} | {q.year_before.label} |",
@@ -327,9 +442,11 @@ def quarterly_markdown(report: QuarterlyReport) -> str:
     lines.append(
         f"| recurrences | {this.recurrences} | {prev.recurrences} | {before.recurrences} |"
     )
-    lines += [""]
-    if this.small:
-        lines += ["Fewer than 5 incidents: too few to read a trend from.", ""]
+    small = " | ".join("yes" if g.small else "no" for g in (this, prev, before))
+    lines += [f"| too few to read a trend from | {small} |", ""]
+    note = small_note(report)
+    if note:
+        lines += [note, ""]
     lines += [
         "An incident with factors in two categories counts once in each. Durations are "
         "shown to the minute.",
@@ -359,6 +476,9 @@ def quarterly_markdown(report: QuarterlyReport) -> str:
     lines += ["", "## Top contributing factors", ""]
     if this.top_factors:
         lines += [f"- {_md(f.name)} ({f.category.label}): {f.incidents}" for f in this.top_factors]
+        tie = tied_text(this.top_factors_tied_beyond)
+        if tie:
+            lines += ["", f"{tie.capitalize()} (tied at the cut, not listed)."]
     else:
         lines.append("None.")
     lines += ["", "## Impact totals", ""]
@@ -386,8 +506,41 @@ def quarterly_markdown(report: QuarterlyReport) -> str:
         "",
     ]
     lines += [f"- {_md(name)}" for name in report.guards_added] or ["None."]
-    lines += [""]
+    lines += ["", *_guards_markdown(report), ""]
     return "\n".join(lines)
+
+
+def _guards_markdown(report: QuarterlyReport) -> list[str]:
+    """The guard section as the quarterly page shows it: health at the quarter's end (or now)
+    and the guards the quarter's recurrences got past, with what is hidden from the reader."""
+    gr = report.guards
+    lines = [
+        "## Guard checks",
+        "",
+        f"Every team. Health at {format_datetime(gr.as_of)} ({report.zone}): guard checks "
+        "added by then, retired ones left out; a guard is failing when its last run failed, "
+        "stale when not seen passing within its window.",
+        "",
+        "| state | guard checks |",
+        "|---|---:|",
+        *(f"| {state.label} | {n} |" for state, n in gr.states.items()),
+        "",
+    ]
+    if gr.failing:
+        lines += [f"Failing: {', '.join(_md(n) for n in gr.failing)}.", ""]
+    if gr.stale:
+        lines += [f"Stale: {', '.join(_md(n) for n in gr.stale)}.", ""]
+    escaped = []
+    for guard_id, name, n in gr.escaped:
+        hidden = report.escapes_seen.get(guard_id, EscapeCount()).hidden
+        more = f", and {hidden} more counted, not shown to you" if hidden else ""
+        escaped.append(f"{_md(name)} ({n - hidden}{more})")
+    listed = (": " + ", ".join(escaped)) if escaped else ""
+    lines.append(
+        f"Escaped guards (recurrences from {gr.start} to {gr.end} that got past a guard of the "
+        f"earlier postmortem, excluded ones not counted): {gr.escapes}{listed}."
+    )
+    return lines
 
 
 def quarterly_html(report: QuarterlyReport, **page: Any) -> str:

@@ -118,12 +118,13 @@ def quarterly_from_request(quarter_name: str, *, whole: bool = False) -> Quarter
         page = None if whole else _page()
     except DomainError as exc:
         abort(400, description=exc.message)
-    key = ("quarterly_report", quarter, tuple(sorted(narrowing.items())), page)
+    now = datetime.now(UTC)
+    # A quarter not over yet shows guard health and headcount as of now: kept a minute at most.
+    moment = now.replace(second=0, microsecond=0) if quarter.last_day >= local_today() else None
+    key = ("quarterly_report", quarter, tuple(sorted(narrowing.items())), page, moment)
     return cached(
         key,
-        lambda: quarterly_report(
-            quarter, current_user, now=datetime.now(UTC), page=page, **narrowing
-        ),
+        lambda: quarterly_report(quarter, current_user, now=now, page=page, **narrowing),
         viewer=current_user,
     )
 

@@ -36,6 +36,8 @@ from models import (
 )
 from postmortems.auth.access import visible_incidents
 from postmortems.db import session
+from postmortems.guards.escapes import EscapeCount, escape_counts
+from postmortems.guards.risk import GuardReportFigures, guard_report
 from postmortems.reports.figures import (
     CLOSED,
     GroupFigures,
@@ -47,7 +49,7 @@ from postmortems.reports.month_ranges import Ranges, months_of
 from postmortems.reports.periods import Quarter, Step, person_quarters, quarters_between
 from postmortems.reports.piece_store import group_figures, overdue_on, pieces_for
 from postmortems.reports.stats import poisson_interval
-from postmortems.teams.service import StageBand, growth_timeline
+from postmortems.teams.service import GrowthTimeline, StageBand, growth_timeline
 from postmortems.timezones import local_date
 
 RATE_PEOPLE = 10  # rates are incidents per 10 people per quarter
@@ -61,12 +63,22 @@ class Rate:
 
 
 @dataclass(frozen=True)
+class StageSpan:
+    """A growth stage the company was in during a span of days, and its first day in it
+    within the span (the span's first day when it was already in it)."""
+
+    name: str
+    first_day: date
+
+
+@dataclass(frozen=True)
 class QuarterRow:
     quarter: Quarter
     incidents: int
     near_misses: int
     by_category: dict[CauseCategory, int]
     stage: str | None  # the stage the company was in on the quarter's first day
+    stages: tuple[StageSpan, ...]  # every stage of the quarter's days in the range, in order
 
 
 @dataclass(frozen=True)
@@ -119,6 +131,12 @@ class QuarterlyReport:
     guards_added: tuple[str, ...]
     listing: "Listing"  # a page of the postmortems the viewer may see
     computed_at: datetime
+    stages: tuple[StageSpan, ...]  # the company's growth stages during the quarter, in order
+    headcount_start: int | None  # the company's headcount on the first day (None: no count yet)
+    headcount_end: int | None  # … on `headcount_end_on`
+    headcount_end_on: date  # the last day, or today while the quarter is not over
+    guards: GuardReportFigures  # guard health at the quarter's end and escapes in it
+    escapes_seen: dict[int, EscapeCount]  # per escaped guard: shown to the viewer / hidden
 
     @property
     def incidents(self) -> tuple[ListedIncident, ...]:
@@ -148,8 +166,16 @@ def headcount_steps(team_id: int | None) -> list[Step]:
     ]
 
 
+def up_to(spans: Iterable[tuple[date, date]], today: date) -> list[tuple[date, date]]:
+    """The spans (first day, exclusive end) cut to end with `today`: no rate counts a day
+    after today."""
+    tomorrow = today + timedelta(days=1)
+    return [(lo, min(hi, tomorrow)) for lo, hi in spans if lo < min(hi, tomorrow)]
+
+
 def rate(incidents: int, steps: list[Step], spans: Iterable[tuple[date, date]]) -> Rate:
-    """Incidents per 10 people per quarter over the spans (first day, exclusive end)."""
+    """Incidents per 10 people per quarter over the spans (first day, exclusive end); callers
+    cut the spans at today (`up_to`)."""
     pq = sum((person_quarters(steps, start, end) for start, end in spans), Fraction(0))
     if pq == 0:
         return Rate(pq, None, None)
@@ -197,6 +223,7 @@ def trend_report(filters: ReportFilters, *, as_of: date, now: datetime) -> Trend
             near_misses=by_quarter[q.label][1],
             by_category=by_quarter[q.label][2],
             stage=_stage_name(timeline, max(q.first_day, start)),
+            stages=stages_within(timeline, max(q.first_day, start), min(q.next_first_day, end)),
         )
         for q in quarters
     )
@@ -205,7 +232,9 @@ def trend_report(filters: ReportFilters, *, as_of: date, now: datetime) -> Trend
             stage=stage,
             periods=tuple((lo, hi - timedelta(days=1)) for lo, hi in stage_spans[stage.id]),
             figures=by_stage[str(stage.id)],
-            rate=rate(by_stage[str(stage.id)].incidents, steps, stage_spans[stage.id]),
+            rate=rate(
+                by_stage[str(stage.id)].incidents, steps, up_to(stage_spans[stage.id], as_of)
+            ),
         )
         for stage in timeline.stages
         if stage.id in stage_spans
@@ -217,14 +246,30 @@ def trend_report(filters: ReportFilters, *, as_of: date, now: datetime) -> Trend
         stages=stage_rows,
         stage_boundaries=tuple(boundaries),
         overall=overall,
-        overall_rate=rate(overall.incidents, steps, [(start, end)]),
+        overall_rate=rate(overall.incidents, steps, up_to([(start, end)], as_of)),
         computed_at=now,
     )
 
 
-def _stage_name(timeline: Any, day: date) -> str | None:
+def _stage_name(timeline: GrowthTimeline, day: date) -> str | None:
     on_day = timeline.on(day)
     return None if on_day is None or on_day.stage is None else str(on_day.stage.name)
+
+
+def stages_within(timeline: GrowthTimeline, start: date, end: date) -> tuple[StageSpan, ...]:
+    """Every growth stage the company was in from `start` up to (not including) `end`, in
+    order, each with its first day within those days (a stage entered twice is named twice;
+    days in no stage are named by none)."""
+    return tuple(
+        StageSpan(period.stage.name, max(period.start, start))
+        for period in timeline.periods
+        if period.start < end and (period.end is None or period.end > start)
+    )
+
+
+def _headcount(timeline: GrowthTimeline, day: date) -> int | None:
+    on_day = timeline.on(day)
+    return None if on_day is None else on_day.total
 
 
 def _quarter_counts(
@@ -295,6 +340,8 @@ def quarterly_report(
         )
     )
     listing = _listed_incidents(counted(filters), viewer, page, near_misses=filters.near_misses)
+    timeline = growth_timeline()
+    end_on = max(quarter.first_day, min(quarter.last_day, local_date(now)))
     return QuarterlyReport(
         quarter=quarter,
         filters=filters,
@@ -308,6 +355,13 @@ def quarterly_report(
         guards_added=guards,
         listing=listing,
         computed_at=now,
+        stages=stages_within(timeline, quarter.first_day, quarter.next_first_day),
+        headcount_start=_headcount(timeline, quarter.first_day),
+        headcount_end=_headcount(timeline, end_on),
+        headcount_end_on=end_on,
+        # Every team's guards, as the guard pages count them; escapes split for the viewer.
+        guards=guard_report(quarter.first_day, quarter.last_day, now),
+        escapes_seen=escape_counts(viewer, quarter.first_day, quarter.last_day),
     )
 
 
