@@ -11,9 +11,17 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import ColumnElement, true
+from sqlalchemy import ColumnElement, case, func, null, true
 
-from models import ActionStatus, CauseCategory, ImpactKind, Incident, IncidentStatus, Severity
+from models import (
+    ActionItem,
+    ActionStatus,
+    CauseCategory,
+    ImpactKind,
+    Incident,
+    IncidentStatus,
+    Severity,
+)
 from models.base import in_stored_range
 from postmortems.incidents.counting import counts
 from postmortems.reports.periods import ReportError
@@ -107,22 +115,39 @@ class LevelCount:
 
 @dataclass(frozen=True)
 class ActionFigures:
+    """The action items of a group's incidents (near-misses' too when the filters count them),
+    partitioned as they stood at the end of the day `as_of`: done (completed by then), won't do
+    (decided by then), overdue (neither, and due before that day) and open, not yet due (the
+    rest). The four add up to `total`."""
+
     total: int
     done: int
     wont_do: int
-    overdue: int  # neither done nor won't do, due before the as-of day
+    overdue: int
     as_of: date
     days_to_done: DurationStats  # in days, from the incident's start (local day) to done
     preventive: int
     preventive_guarded: int
 
     @property
+    def open_not_due(self) -> int:
+        return self.total - self.done - self.wont_do - self.overdue
+
+    @property
     def share_done(self) -> Fraction | None:
         return ratio(self.done, self.total)
 
     @property
+    def share_wont_do(self) -> Fraction | None:
+        return ratio(self.wont_do, self.total)
+
+    @property
     def share_overdue(self) -> Fraction | None:
         return ratio(self.overdue, self.total)
+
+    @property
+    def share_open_not_due(self) -> Fraction | None:
+        return ratio(self.open_not_due, self.total)
 
     @property
     def share_preventive_guarded(self) -> Fraction | None:
@@ -177,3 +202,22 @@ def counted(filters: ReportFilters, *, dated: bool = True) -> list[ColumnElement
     if filters.status is not None:
         conditions.append(Incident.status == filters.status)
     return conditions
+
+
+def closed_on(start_day: Any) -> ColumnElement[Any]:
+    """The day an action item was closed, in SQL, the one rule every action-item figure uses:
+    a done item on its completion day, a won't-do item on its decision day; NULL while open.
+    A day not recorded (won't-do items decided before migration 0017 kept the day, or an
+    item closed by an older import) falls back to the completion day, then to `start_day`,
+    the incident's local start day: such an item counts as closed since its incident began."""
+    return case(
+        (
+            ActionItem.status == ActionStatus.DONE,
+            func.coalesce(ActionItem.completed_on, start_day),
+        ),
+        (
+            ActionItem.status == ActionStatus.WONT_DO,
+            func.coalesce(ActionItem.decided_on, ActionItem.completed_on, start_day),
+        ),
+        else_=null(),
+    )

@@ -1,17 +1,18 @@
 """The figures of one month of incidents (a *piece*), and how pieces merge into a group's figures.
 
 A piece holds what merges exactly: counts per category and factor, impact sums in Decimal,
-action item counts, the days to done counted per number of days, the due days of the items that
-can be overdue (so that one piece serves every as-of day), and each duration's values in
-microseconds, sorted (percentiles do not merge otherwise; 8 bytes an incident). The SQL that
-computes pieces is in month_sql.py; which pieces are kept, in piece_store.py.
+each duration's values in microseconds, sorted (percentiles do not merge otherwise; 8 bytes an
+incident), and the action items' days as ordinals (the day each was done or decided, each due
+day that can pass open), the incidents' and the near-misses' apart, so that one piece serves
+the partition on every as-of day and either near-miss choice. The SQL that computes pieces is
+in month_sql.py; which pieces are kept, in piece_store.py.
 """
 
 import base64
 import json
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -30,7 +31,7 @@ from postmortems.reports.figures import (
     LevelCount,
     tied_beyond,
 )
-from postmortems.reports.stats import MEDIAN, P90, counted_percentiles, percentiles
+from postmortems.reports.stats import MEDIAN, P90, percentiles
 
 MICROSECONDS = Decimal(1_000_000)
 
@@ -79,6 +80,52 @@ class RangeTotal:
         )
 
 
+OPEN = np.iinfo(np.int32).max  # the closing day of an item still open
+UNKNOWN_DAYS = -1  # days to done of an item whose completion day is not known
+
+
+def _days(values: Sequence[int] = ()) -> np.ndarray:
+    return np.array(values, dtype=np.int32)
+
+
+@dataclass(frozen=True)
+class ItemDays:
+    """The action items of some incidents as the partition on any day needs them, days as
+    ordinals (int32): `done_on` the day each done item was completed, sorted, with `done_days`
+    (from its incident's start day to then; UNKNOWN_DAYS when that day is not known) in the
+    same order; `wont_do_on` the day each won't-do item was decided, sorted; `due_on` the due
+    day of each item that can pass its due day open (open, or closed after it), sorted, with
+    the day it was closed (OPEN while open) in `due_closed_on`. An item closed on a day not
+    recorded counts as closed on its incident's start day (figures.closed_on)."""
+
+    total: int = 0
+    preventive: int = 0
+    guarded: int = 0  # preventive and linked to a guard check
+    done_on: np.ndarray = field(default_factory=_days)
+    done_days: np.ndarray = field(default_factory=_days)
+    wont_do_on: np.ndarray = field(default_factory=_days)
+    due_on: np.ndarray = field(default_factory=_days)
+    due_closed_on: np.ndarray = field(default_factory=_days)
+
+    def done(self, as_of: int) -> int:
+        """Items done by the end of the day `as_of` (an ordinal)."""
+        return int(np.searchsorted(self.done_on, as_of, side="right"))
+
+    def wont_do(self, as_of: int) -> int:
+        return int(np.searchsorted(self.wont_do_on, as_of, side="right"))
+
+    def overdue(self, as_of: int) -> int:
+        """Items due before the day `as_of` and neither done nor decided by its end."""
+        due = int(np.searchsorted(self.due_on, as_of, side="left"))
+        return int(np.count_nonzero(self.due_closed_on[:due] > as_of))
+
+    def days_to_done(self, as_of: int) -> np.ndarray:
+        """The days to done of the items done by the end of `as_of` whose day is known."""
+        days: np.ndarray = self.done_days[: self.done(as_of)]
+        known: np.ndarray = days[days != UNKNOWN_DAYS]
+        return known
+
+
 @dataclass(frozen=True)
 class Piece:
     """The mergeable figures of the counted incidents that started in one range of days."""
@@ -90,9 +137,8 @@ class Piece:
     durations: Mapping[str, np.ndarray]  # microseconds, sorted
     impacts: Mapping[tuple[ImpactKind, str], RangeTotal]  # per kind and currency or unit
     levels: Mapping[tuple[ImpactKind, str], int]
-    actions: tuple[int, int, int, int, int]  # total, done, won't do, preventive, guarded
-    may_be_overdue: tuple[tuple[date, date | None, int], ...]  # due, closed on (None: open), n
-    days_to_done: Mapping[int, int]  # days → items
+    items: ItemDays  # the action items of the incidents
+    near_miss_items: ItemDays  # of the near-misses
     recurrences: int
 
 
@@ -109,7 +155,32 @@ def named(piece: Piece, factors: Mapping[int, tuple[str, CauseCategory]]) -> Pie
 
 
 # A piece as text, to be stored for every worker (piece_store.py): exact, money as Decimal
-# strings, enums by name, days as ordinals, durations as the bytes of their int64 values.
+# strings, enums by name, durations as the bytes of their int64 values, action items' days as
+# the bytes of their int32 ordinals.
+
+
+def _array_text(values: np.ndarray, dtype: str) -> str:
+    return base64.b64encode(values.astype(dtype).tobytes()).decode("ascii")
+
+
+def _array(text: str, dtype: str, kind: type) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(text), dtype=dtype).astype(kind)
+
+
+_ITEM_ARRAYS = ("done_on", "done_days", "wont_do_on", "due_on", "due_closed_on")
+
+
+def _items_text(items: ItemDays) -> dict[str, Any]:
+    return {
+        "counts": [items.total, items.preventive, items.guarded],
+        **{name: _array_text(getattr(items, name), "<i4") for name in _ITEM_ARRAYS},
+    }
+
+
+def _items_of(body: Mapping[str, Any]) -> ItemDays:
+    total, preventive, guarded = body["counts"]
+    arrays = {name: _array(body[name], "<i4", np.int32) for name in _ITEM_ARRAYS}
+    return ItemDays(total, preventive, guarded, **arrays)
 
 
 def to_text(piece: Piece) -> str:
@@ -121,22 +192,15 @@ def to_text(piece: Piece) -> str:
         "factors": [
             [f.factor_id, f.name, f.category.name, f.incidents] for f in piece.factors.values()
         ],
-        "durations": {
-            kind: base64.b64encode(values.astype("<i8").tobytes()).decode("ascii")
-            for kind, values in piece.durations.items()
-        },
+        "durations": {kind: _array_text(v, "<i8") for kind, v in piece.durations.items()},
         "impacts": [
             [kind.name, unit, t.n, str(t.low), str(t.likely), str(t.high), t.n_low, t.n_likely]
             + [t.n_high]
             for (kind, unit), t in piece.impacts.items()
         ],
         "levels": [[kind.name, level, n] for (kind, level), n in piece.levels.items()],
-        "actions": list(piece.actions),
-        "may_be_overdue": [
-            [due.toordinal(), None if closed is None else closed.toordinal(), n]
-            for due, closed, n in piece.may_be_overdue
-        ],
-        "days_to_done": [[days, n] for days, n in piece.days_to_done.items()],
+        "items": _items_text(piece.items),
+        "near_miss_items": _items_text(piece.near_miss_items),
         "recurrences": piece.recurrences,
     }
     return json.dumps(body, separators=(",", ":"))
@@ -153,10 +217,7 @@ def from_text(text: str) -> Piece:
             factor_id: FactorCount(factor_id, name, CauseCategory[category], n)
             for factor_id, name, category, n in body["factors"]
         },
-        durations={
-            kind: np.frombuffer(base64.b64decode(data), dtype="<i8").astype(np.int64)
-            for kind, data in body["durations"].items()
-        },
+        durations={kind: _array(data, "<i8", np.int64) for kind, data in body["durations"].items()},
         impacts={
             (ImpactKind[kind], unit): RangeTotal(
                 n, Decimal(low), Decimal(likely), Decimal(high), n_low, n_likely, n_high
@@ -164,29 +225,33 @@ def from_text(text: str) -> Piece:
             for kind, unit, n, low, likely, high, n_low, n_likely, n_high in body["impacts"]
         },
         levels={(ImpactKind[kind], level): n for kind, level, n in body["levels"]},
-        actions=tuple(body["actions"]),
-        may_be_overdue=tuple(
-            (date.fromordinal(due), None if closed is None else date.fromordinal(closed), n)
-            for due, closed, n in body["may_be_overdue"]
-        ),
-        days_to_done={days: n for days, n in body["days_to_done"]},
+        items=_items_of(body["items"]),
+        near_miss_items=_items_of(body["near_miss_items"]),
         recurrences=body["recurrences"],
     )
 
 
-def overdue(pieces: Iterable[Piece], as_of: date) -> int:
-    """Action items overdue on the as-of day: due before it, and open then (not closed yet, or
-    closed from that day on: a quarter's figures are as of its end, whatever happened since)."""
-    return sum(
-        n
+def item_days(pieces: Iterable[Piece], near_misses: bool) -> list[ItemDays]:
+    """The action items of the pieces' incidents, and of their near-misses when counted."""
+    return [
+        part
         for piece in pieces
-        for due, closed_on, n in piece.may_be_overdue
-        if due < as_of and (closed_on is None or closed_on >= as_of)
-    )
+        for part in ((piece.items, piece.near_miss_items) if near_misses else (piece.items,))
+    ]
 
 
-def merge(pieces: Sequence[Piece], as_of: date, minimum: int) -> GroupFigures:
-    """The figures of a group from its pieces; `minimum` incidents to read a trend from."""
+def overdue(pieces: Iterable[Piece], as_of: date, *, near_misses: bool = True) -> int:
+    """Action items overdue on the as-of day: due before it, and neither done nor decided by
+    its end (a quarter's figures are as of its last day, whatever happened since)."""
+    day = as_of.toordinal()
+    return sum(part.overdue(day) for part in item_days(pieces, near_misses))
+
+
+def merge(
+    pieces: Sequence[Piece], as_of: date, minimum: int, *, near_misses: bool = True
+) -> GroupFigures:
+    """The figures of a group from its pieces; `minimum` incidents to read a trend from; the
+    action items partitioned on `as_of`, the near-misses' with them when `near_misses`."""
     incidents = sum(p.incidents for p in pieces)
     factors: dict[int, FactorCount] = {}
     for piece in pieces:
@@ -206,7 +271,7 @@ def merge(pieces: Sequence[Piece], as_of: date, minimum: int) -> GroupFigures:
         durations={kind: _durations([p.durations.get(kind) for p in pieces]) for kind in DURATIONS},
         impacts=_merged_impacts(pieces),
         levels=_merged_levels(pieces),
-        actions=_merged_actions(pieces, as_of),
+        actions=_merged_actions(item_days(pieces, near_misses), as_of),
         recurrences=sum(p.recurrences for p in pieces),
         small=incidents < minimum,
         top_factors_tied_beyond=tied_beyond(top, TOP_FACTORS),
@@ -249,26 +314,24 @@ def _merged_levels(pieces: Sequence[Piece]) -> tuple[LevelCount, ...]:
     )
 
 
-def _merged_actions(pieces: Sequence[Piece], as_of: date) -> ActionFigures:
-    columns = zip(*(p.actions for p in pieces), strict=True)
-    total, done, wont_do, preventive, guarded = (sum(c) for c in columns) if pieces else [0] * 5
-    days: dict[int, int] = defaultdict(int)
-    for piece in pieces:
-        for n_days, n in piece.days_to_done.items():
-            days[n_days] += n
-    found = counted_percentiles(days, (MEDIAN, P90))
+def _merged_actions(parts: Sequence[ItemDays], as_of: date) -> ActionFigures:
+    day = as_of.toordinal()
+    days = [d for d in (part.days_to_done(day) for part in parts) if len(d)]
+    if len(days) == 1:
+        days = [np.sort(days[0])]  # percentiles reads a single part as sorted
+    found = percentiles([d.astype(np.int64) for d in days], (MEDIAN, P90))
     days_to_done = (
         DurationStats(0, None, None)
         if found is None
-        else DurationStats(sum(days.values()), found[0], found[1])
+        else DurationStats(sum(len(d) for d in days), found[0], found[1])
     )
     return ActionFigures(
-        total=total,
-        done=done,
-        wont_do=wont_do,
-        overdue=overdue(pieces, as_of),
+        total=sum(part.total for part in parts),
+        done=sum(part.done(day) for part in parts),
+        wont_do=sum(part.wont_do(day) for part in parts),
+        overdue=sum(part.overdue(day) for part in parts),
         as_of=as_of,
         days_to_done=days_to_done,
-        preventive=preventive,
-        preventive_guarded=guarded,
+        preventive=sum(part.preventive for part in parts),
+        preventive_guarded=sum(part.guarded for part in parts),
     )

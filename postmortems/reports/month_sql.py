@@ -16,7 +16,6 @@ from sqlalchemy import (
     case,
     cast,
     func,
-    null,
     or_,
     select,
 )
@@ -34,8 +33,15 @@ from models import (
 )
 from models.incident import action_item_guard
 from postmortems.db import session
-from postmortems.reports.figures import CLOSED, DURATIONS, FactorCount, ReportFilters, counted
-from postmortems.reports.month_piece import Piece, RangeTotal
+from postmortems.reports.figures import (
+    CLOSED,
+    DURATIONS,
+    FactorCount,
+    ReportFilters,
+    closed_on,
+    counted,
+)
+from postmortems.reports.month_piece import OPEN, UNKNOWN_DAYS, ItemDays, Piece, RangeTotal
 from postmortems.reports.month_ranges import ranges_table
 
 
@@ -50,9 +56,7 @@ def compute_pieces(filters: ReportFilters, spans: Sequence[tuple[date, date]]) -
     factors = _factors(ranges, where)
     durations = {kind: _durations(ranges, where, kind) for kind in DURATIONS}
     impacts, levels = _impacts(ranges, where)
-    actions = _actions(ranges, where)
-    may_be_overdue = _may_be_overdue(ranges, where)
-    days_to_done = _days_to_done(ranges, where)
+    items = _items(ranges, where)
     recurrences = _recurrences(ranges, where)
     return {
         span: Piece(
@@ -63,9 +67,8 @@ def compute_pieces(filters: ReportFilters, spans: Sequence[tuple[date, date]]) -
             durations={kind: durations[kind].get(name, _EMPTY) for kind in DURATIONS},
             impacts=impacts.get(name, {}),
             levels=levels.get(name, {}),
-            actions=actions.get(name, (0, 0, 0, 0, 0)),
-            may_be_overdue=tuple(may_be_overdue.get(name, ())),
-            days_to_done=days_to_done.get(name, {}),
+            items=items.get(name, _NO_ITEMS)[0],
+            near_miss_items=items.get(name, _NO_ITEMS)[1],
             recurrences=recurrences.get(name, 0),
         )
         for name, span in names.items()
@@ -73,6 +76,7 @@ def compute_pieces(filters: ReportFilters, spans: Sequence[tuple[date, date]]) -
 
 
 _EMPTY = np.array([], dtype=np.int64)
+_NO_ITEMS = (ItemDays(), ItemDays())
 
 
 # SQLite would otherwise walk a filter's own index (a team's, a severity's) once per range.
@@ -221,10 +225,45 @@ def _counting(condition: ColumnElement[bool]) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _actions(
-    ranges: Any, where: list[ColumnElement[bool]]
-) -> dict[str, tuple[int, int, int, int, int]]:
-    """Action items of the counted incidents (near-misses' too: their follow-ups count)."""
+# Action items: the incidents' and the near-misses' apart (the filters choose at merging),
+# their days grouped in SQL and spread into arrays here.
+
+_Items = dict[tuple[str, bool], dict[str, Any]]
+
+
+def _items(ranges: Any, where: list[ColumnElement[bool]]) -> dict[str, tuple[ItemDays, ItemDays]]:
+    """Each bucket's action items of its incidents and of its near-misses."""
+    found: _Items = defaultdict(lambda: defaultdict(list))
+    _item_counts(ranges, where, found)
+    _closed_items(ranges, where, found)
+    _may_be_overdue(ranges, where, found)
+    return {
+        name: (_item_days(found.get((name, False))), _item_days(found.get((name, True))))
+        for name in {name for name, _ in found}
+    }
+
+
+def _item_days(found: dict[str, Any] | None) -> ItemDays:
+    if found is None:
+        return ItemDays()
+
+    def spread(key: str) -> tuple[np.ndarray, np.ndarray]:
+        rows = sorted(found.get(key, []))
+        values = np.array([r[:2] for r in rows], dtype=np.int32).reshape(-1, 2)
+        counts = np.array([r[2] for r in rows], dtype=np.int64)
+        spread_rows = np.repeat(values, counts, axis=0)
+        return spread_rows[:, 0].copy(), spread_rows[:, 1].copy()
+
+    done_on, done_days = spread("done")
+    wont_do_on, _ = spread("wont_do")
+    due_on, due_closed_on = spread("due")
+    total, preventive, guarded = found.get("counts", (0, 0, 0))
+    return ItemDays(
+        total, preventive, guarded, done_on, done_days, wont_do_on, due_on, due_closed_on
+    )
+
+
+def _item_counts(ranges: Any, where: list[ColumnElement[bool]], found: _Items) -> None:
     guarded = (
         select(action_item_guard.c.action_item_id)
         .where(action_item_guard.c.action_item_id == ActionItem.id)
@@ -233,43 +272,56 @@ def _actions(
     stmt = (
         _over(
             ranges,
+            Incident.is_near_miss,
             func.count(),
-            _counting(ActionItem.status == ActionStatus.DONE),
-            _counting(ActionItem.status == ActionStatus.WONT_DO),
             _counting(ActionItem.type == ActionType.PREVENTIVE),
             _counting(and_(ActionItem.type == ActionType.PREVENTIVE, guarded)),
         )
         .join(ActionItem, ActionItem.incident_id == Incident.id)
         .where(*where)
-        .group_by(ranges.c.name)
+        .group_by(ranges.c.name, Incident.is_near_miss)
     )
-    return {
-        name: (int(total), int(done), int(wont_do), int(preventive), int(guarded_n))
-        for name, total, done, wont_do, preventive, guarded_n in session.execute(stmt)
-    }
+    for name, is_near_miss, total, preventive, guarded_n in session.execute(stmt):
+        found[(name, is_near_miss)]["counts"] = (int(total), int(preventive), int(guarded_n))
 
 
-def _may_be_overdue(
-    ranges: Any, where: list[ColumnElement[bool]]
-) -> dict[str, list[tuple[date, date | None, int]]]:
-    """The items that are overdue on some day: due, and open or closed after their due day;
-    counted per (due day, closed on, or None while open)."""
-    open_ = ActionItem.status.not_in(CLOSED)
-    closed_on = case((open_, null()), else_=ActionItem.completed_on)
+def _closed_items(ranges: Any, where: list[ColumnElement[bool]], found: _Items) -> None:
+    """Done and won't-do items per closing day (figures.closed_on), with the days from the
+    incident's start to done."""
+    closing = closed_on(_local_start_day(ranges.c.east))
+    days = _days_between(ranges.c.east, ActionItem.completed_on)
     stmt = (
-        _over(ranges, ActionItem.due_on, closed_on, func.count())
+        _over(ranges, Incident.is_near_miss, ActionItem.status, closing, days, func.count())
+        .join(ActionItem, ActionItem.incident_id == Incident.id)
+        .where(*where, ActionItem.status.in_(CLOSED))
+        .group_by(ranges.c.name, Incident.is_near_miss, ActionItem.status, closing, days)
+    )
+    for name, is_near_miss, status, day, n_days, n in session.execute(stmt):
+        ordinal = _as_date(day).toordinal()
+        if status is ActionStatus.DONE:
+            known = UNKNOWN_DAYS if n_days is None else int(n_days)
+            found[(name, is_near_miss)]["done"].append((ordinal, known, n))
+        else:
+            found[(name, is_near_miss)]["wont_do"].append((ordinal, 0, n))
+
+
+def _may_be_overdue(ranges: Any, where: list[ColumnElement[bool]], found: _Items) -> None:
+    """The items that can pass their due day open: due, and open or closed after it; counted
+    per (due day, closing day, or OPEN while open)."""
+    closing = closed_on(_local_start_day(ranges.c.east))
+    stmt = (
+        _over(ranges, Incident.is_near_miss, ActionItem.due_on, closing, func.count())
         .join(ActionItem, ActionItem.incident_id == Incident.id)
         .where(
             *where,
             ActionItem.due_on.is_not(None),
-            or_(open_, ActionItem.completed_on > ActionItem.due_on),
+            or_(closing.is_(None), closing > ActionItem.due_on),
         )
-        .group_by(ranges.c.name, ActionItem.due_on, closed_on)
+        .group_by(ranges.c.name, Incident.is_near_miss, ActionItem.due_on, closing)
     )
-    result: dict[str, list[tuple[date, date | None, int]]] = defaultdict(list)
-    for name, due, closed, n in session.execute(stmt):
-        result[name].append((_as_date(due), None if closed is None else _as_date(closed), n))
-    return result
+    for name, is_near_miss, due, closed, n in session.execute(stmt):
+        day = OPEN if closed is None else _as_date(closed).toordinal()
+        found[(name, is_near_miss)]["due"].append((_as_date(due).toordinal(), day, n))
 
 
 def _as_date(value: Any) -> date:
@@ -277,30 +329,21 @@ def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-def _days_to_done(ranges: Any, where: list[ColumnElement[bool]]) -> dict[str, dict[int, int]]:
-    """The days from the incident's start (its local day) to done, counted per number of
-    days: a few hundred rows."""
-    days = _days_between(ranges.c.east, ActionItem.completed_on)
-    stmt = (
-        _over(ranges, days, func.count())
-        .join(ActionItem, ActionItem.incident_id == Incident.id)
-        .where(*where, ActionItem.status == ActionStatus.DONE, ActionItem.completed_on.is_not(None))
-        .group_by(ranges.c.name, days)
-    )
-    result: dict[str, dict[int, int]] = defaultdict(dict)
-    for name, n_days, n in session.execute(stmt):
-        result[name][int(n_days)] = n
-    return result
+def _local_start_day(seconds_east: Any) -> SQLColumn[Any]:
+    """The incident's local start day, in SQL: the start moved by the zone's offset in force
+    at that instant (its range's), then its date."""
+    if session.get_bind().dialect.name == "sqlite":
+        return func.date(Incident.started_at, seconds_east.concat(" seconds"))
+    shifted = Incident.started_at + func.make_interval(0, 0, 0, 0, 0, 0, seconds_east)
+    return cast(shifted, Date)
 
 
 def _days_between(seconds_east: Any, later: Any) -> SQLColumn[Any]:
-    """Days from the incident's local start day to the date `later`, in SQL: the start moved by
-    the zone's offset in force at that instant (its range's), then its date."""
+    """Days from the incident's local start day to the date `later`, in SQL."""
+    local_day = _local_start_day(seconds_east)
     if session.get_bind().dialect.name == "sqlite":
-        local_day = func.date(Incident.started_at, seconds_east.concat(" seconds"))
         return cast(func.julianday(later) - func.julianday(local_day), Integer)
-    shifted = Incident.started_at + func.make_interval(0, 0, 0, 0, 0, 0, seconds_east)
-    return later - cast(shifted, Date)  # type: ignore[no-any-return]
+    return later - local_day  # type: ignore[no-any-return]
 
 
 def _recurrences(ranges: Any, where: list[ColumnElement[bool]]) -> dict[str, int]:

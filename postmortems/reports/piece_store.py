@@ -28,7 +28,7 @@ from postmortems.reports.month_sql import compute_pieces
 from postmortems.reports.versions import ALL_MONTHS, month_scope
 from postmortems.timezones import start_of_local_day
 
-PIECE_FORM = "p2"  # how month_piece.to_text writes a piece: change it when that changes
+PIECE_FORM = "p3"  # how month_piece.to_text writes a piece: change it when that changes
 MAX_PIECES = 5000  # a bound on memory: the least recently used pieces go first
 logger = logging.getLogger(__name__)
 
@@ -37,8 +37,8 @@ def group_figures(
     filters: ReportFilters, ranges: Ranges, as_of: date | Mapping[str, date]
 ) -> dict[str, GroupFigures]:
     """Every figure for each named range of days (a name may cover several ranges), merged
-    from its months' pieces. Action items count as overdue when due before `as_of` (one day,
-    or one per name)."""
+    from its months' pieces. Action items are partitioned as of the end of the day `as_of`
+    (one day, or one per name), the near-misses' with them when the filters count those."""
     by_name: dict[str, list[tuple[date, date]]] = defaultdict(list)
     for name, start, end in ranges:
         by_name[name] += months_of(start, end)
@@ -51,6 +51,7 @@ def group_figures(
             [pieces[span] for span in spans],
             as_of if isinstance(as_of, date) else as_of[name],
             minimum,
+            near_misses=filters.near_misses,
         )
         for name, spans in by_name.items()
     }
@@ -66,8 +67,9 @@ def _factor_labels() -> dict[int, tuple[str, Any]]:
 
 def overdue_on(filters: ReportFilters, start: date, end: date, as_of: date) -> int:
     """Action items of the incidents started from `start` to `end` (exclusive) that were
-    overdue on `as_of`."""
-    return overdue(pieces_for(filters, months_of(start, end)).values(), as_of)
+    overdue on `as_of` (the near-misses' when the filters count those)."""
+    pieces = pieces_for(filters, months_of(start, end)).values()
+    return overdue(pieces, as_of, near_misses=filters.near_misses)
 
 
 # Kept pieces: first in this process's store (least recently used first out), then in the
@@ -103,7 +105,7 @@ def pieces_for(filters: ReportFilters, spans: Iterable[tuple[date, date]]) -> di
 
 
 def _narrowing(filters: ReportFilters) -> str:
-    """The stored form, the zone and the narrowing filters a piece is for: "p2|UTC|3|SEV1|"
+    """The stored form, the zone and the narrowing filters a piece is for: "p3|UTC|3|SEV1|"
     (team 3, SEV1, any status). Rows of another form are never read (the bound clears them)."""
     values = (filters.team_id, filters.severity, filters.status)
     named = ("" if v is None else str(getattr(v, "name", v)) for v in values)

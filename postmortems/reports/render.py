@@ -19,7 +19,13 @@ from models import CauseCategory
 from postmortems.filters import format_datetime
 from postmortems.guards.escapes import EscapeCount
 from postmortems.guards.risk import GuardReportFigures
-from postmortems.reports.figures import DURATIONS, DurationStats, GroupFigures, TiedBeyond
+from postmortems.reports.figures import (
+    DURATIONS,
+    ActionFigures,
+    DurationStats,
+    GroupFigures,
+    TiedBeyond,
+)
 from postmortems.reports.service import (
     QuarterlyReport,
     Rate,
@@ -170,6 +176,35 @@ def small_note(report: QuarterlyReport) -> str | None:
     return f"Fewer than {minimum} incidents in {names}: too few to read a trend from."
 
 
+# Action items: the partition as of one day, with its legend (docs/reports.md defines it).
+
+
+def action_parts(actions: ActionFigures) -> list[tuple[str, int, str]]:
+    """The four parts of the action items' partition: (label, count, share as text)."""
+    a = actions
+    return [
+        ("done", a.done, percent(a.share_done)),
+        ("won't do", a.wont_do, percent(a.share_wont_do)),
+        ("overdue", a.overdue, percent(a.share_overdue)),
+        ("open, not yet due", a.open_not_due, percent(a.share_open_not_due)),
+    ]
+
+
+def action_parts_text(actions: ActionFigures) -> str:
+    """'done 4 (57.1 %), won't do 1 (14.3 %), …' on one line."""
+    return ", ".join(f"{label} {n} ({share})" for label, n, share in action_parts(actions))
+
+
+def action_legend(actions: ActionFigures, near_misses: bool) -> str:
+    """One line saying what the four parts are."""
+    whose = "near-misses' items included" if near_misses else "near-misses' items left out"
+    return (
+        f"As of the end of {actions.as_of.isoformat()}: done = completed by then, won't do = "
+        "decided by then, overdue = neither and due before that day, open = the rest; the four "
+        f"add up to the {actions.total} items of these incidents ({whose})."
+    )
+
+
 def duration_json(stats: DurationStats) -> dict[str, Any]:
     return {"n": stats.n, "median_seconds": number(stats.median), "p90_seconds": number(stats.p90)}
 
@@ -231,9 +266,12 @@ def group_json(group: GroupFigures, *, near_misses: bool = True) -> dict[str, An
             "done": actions.done,
             "wont_do": actions.wont_do,
             "overdue": actions.overdue,
+            "open_not_due": actions.open_not_due,
             "overdue_as_of": actions.as_of.isoformat(),
             "share_done": fixed(actions.share_done, JSON_PLACES),
+            "share_wont_do": fixed(actions.share_wont_do, JSON_PLACES),
             "share_overdue": fixed(actions.share_overdue, JSON_PLACES),
+            "share_open_not_due": fixed(actions.share_open_not_due, JSON_PLACES),
             "days_to_done": {
                 "n": actions.days_to_done.n,
                 "median_days": number(actions.days_to_done.median),
@@ -328,6 +366,7 @@ def quarterly_figures_json(report: QuarterlyReport) -> dict[str, Any]:
             **group_json(report.year_before, near_misses=near),
         },
         "action_items_at_quarter_end": {
+            "as_of": _iso(report.quarter.last_day),
             "opened": report.actions_opened,
             "closed": report.actions_closed,
             "overdue": report.actions_overdue_at_end,
@@ -498,9 +537,12 @@ def quarterly_markdown(report: QuarterlyReport) -> str:
         "",
         "## Action items",
         "",
-        f"- opened (on this quarter's incidents): {report.actions_opened}",
-        f"- closed in the quarter: {report.actions_closed}",
-        f"- overdue at quarter end: {report.actions_overdue_at_end}",
+        f"- on this quarter's incidents: {report.actions_opened}; "
+        f"{action_parts_text(this.actions)}",
+        f"- closed in the quarter, on any incident: {report.actions_closed}",
+        f"- overdue at quarter end, on any incident: {report.actions_overdue_at_end}",
+        "",
+        action_legend(this.actions, report.filters.near_misses),
         "",
         "## Guard checks added",
         "",

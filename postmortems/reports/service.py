@@ -17,7 +17,7 @@ from fractions import Fraction
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, func, select, true
+from sqlalchemy import ColumnElement, and_, func, null, or_, select, true
 
 from models import (
     ActionItem,
@@ -42,6 +42,7 @@ from postmortems.reports.figures import (
     CLOSED,
     GroupFigures,
     ReportFilters,
+    closed_on,
     counted,
     within,
 )
@@ -125,9 +126,9 @@ class QuarterlyReport:
     figures: GroupFigures
     previous: GroupFigures
     year_before: GroupFigures
-    actions_opened: int  # action items on the quarter's incidents
-    actions_closed: int  # completed in the quarter (any incident counted by the rule)
-    actions_overdue_at_end: int
+    actions_opened: int  # action items on the quarter's incidents (`figures.actions.total`)
+    actions_closed: int  # closed in the quarter, on any counted incident
+    actions_overdue_at_end: int  # overdue as of its last day, on any counted incident
     guards_added: tuple[str, ...]
     listing: "Listing"  # a page of the postmortems the viewer may see
     computed_at: datetime
@@ -311,26 +312,12 @@ def quarterly_report(
     (those the viewer may see, the others only counted; viewer None, the command line: all),
     a page of LISTING_PAGE at a time (`page` None: every one, for a document)."""
     filters = quarter_filters(quarter, **narrowing)
-    # Each quarter's action items count as overdue when due before its end.
+    # Each quarter's action items are partitioned as of its last day.
     compared = {"this": quarter, "previous": quarter.previous, "year_before": quarter.year_before}
     figures = group_figures(
         filters,
         [(label, q.first_day, q.next_first_day) for label, q in compared.items()],
-        {label: q.next_first_day for label, q in compared.items()},
-    )
-    closed_on = func.coalesce(ActionItem.completed_on, ActionItem.decided_on)
-    closed = session.scalar(
-        select(func.count())
-        .select_from(Incident)
-        .join(ActionItem)
-        .where(
-            *counted(filters, dated=False),
-            ActionItem.status.in_(CLOSED),
-            # Done on its completion day, won't do on its decision day; a decision whose day
-            # is unknown (NULL, decided before it was recorded) is closed in no quarter.
-            closed_on >= quarter.first_day,
-            closed_on <= quarter.last_day,
-        )
+        {label: q.last_day for label, q in compared.items()},
     )
     guards = tuple(
         session.scalars(
@@ -350,7 +337,7 @@ def quarterly_report(
         previous=figures["previous"],
         year_before=figures["year_before"],
         actions_opened=figures["this"].actions.total,  # the items of the quarter's incidents
-        actions_closed=closed or 0,
+        actions_closed=_closed_in(filters, quarter),
         actions_overdue_at_end=_overdue_at_end(filters, quarter),
         guards_added=guards,
         listing=listing,
@@ -365,15 +352,41 @@ def quarterly_report(
     )
 
 
+def _closed_in(filters: ReportFilters, quarter: Quarter) -> int:
+    """Action items of any counted incident (near-misses' when the filters count those)
+    closed in the quarter: done or decided won't do on one of its days (figures.closed_on; an
+    item whose day is not recorded counts as closed on its incident's start day)."""
+    closing = closed_on(null())
+    near = [] if filters.near_misses else [Incident.is_near_miss.is_(False)]
+    closed = session.scalar(
+        select(func.count())
+        .select_from(Incident)
+        .join(ActionItem)
+        .where(
+            *counted(filters, dated=False),
+            *near,
+            ActionItem.status.in_(CLOSED),
+            or_(
+                and_(closing >= quarter.first_day, closing <= quarter.last_day),
+                and_(
+                    closing.is_(None),
+                    *within(Incident.started_at, quarter.first_day, quarter.next_first_day),
+                ),
+            ),
+        )
+    )
+    return closed or 0
+
+
 def _overdue_at_end(filters: ReportFilters, quarter: Quarter) -> int:
-    """Action items of every counted incident started before the quarter's end that were
-    open at its end and due before it: from the kept months since the first incident."""
+    """Action items of every counted incident started by the quarter's end that were overdue
+    at its end (as of its last day): from the kept months since the first incident."""
     first = session.scalar(
         select(func.min(Incident.started_at)).where(*counted(filters, dated=False))
     )
     if first is None or local_date(first) >= quarter.next_first_day:
         return 0
-    return overdue_on(filters, local_date(first), quarter.next_first_day, quarter.next_first_day)
+    return overdue_on(filters, local_date(first), quarter.next_first_day, quarter.last_day)
 
 
 @dataclass(frozen=True)

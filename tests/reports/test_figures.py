@@ -34,6 +34,7 @@ from models import (
 )
 from postmortems.reports.figures import ReportFilters
 from postmortems.reports.periods import Quarter
+from postmortems.reports.piece_store import group_figures
 from postmortems.reports.service import quarterly_report, trend_report
 from tests.conftest import make_user
 from tests.factories import make_stage, make_team
@@ -99,7 +100,10 @@ incident_specs = st.fixed_dictionaries(
                 st.sampled_from(list(ActionStatus)),
                 st.sampled_from(list(ActionType)),
                 st.one_of(st.none(), st.integers(min_value=-30, max_value=400)),
-                st.integers(min_value=0, max_value=90),
+                # Days to completion (None: a closed item whose day was never recorded) and
+                # to a won't-do decision (None: decided before the day was recorded).
+                st.one_of(st.none(), st.integers(min_value=0, max_value=600)),
+                st.one_of(st.none(), st.integers(min_value=0, max_value=600)),
             ),
             max_size=2,
         ),
@@ -183,10 +187,13 @@ def arrange(db, specs, zone: str) -> dict[str, object]:
                 status=status,
                 due_on=None if due is None else start_day + timedelta(days=due),
                 completed_on=start_day + timedelta(days=took)
-                if status in (ActionStatus.DONE, ActionStatus.WONT_DO)
+                if took is not None and status in (ActionStatus.DONE, ActionStatus.WONT_DO)
+                else None,
+                decided_on=start_day + timedelta(days=decided)
+                if decided is not None and status is ActionStatus.WONT_DO
                 else None,
             )
-            for status, action_type, due, took in spec["actions"]
+            for status, action_type, due, took, decided in spec["actions"]
         ]
         db.add(incident)
     db.commit()
@@ -248,13 +255,8 @@ def reference_group(incidents: list[Incident], as_of: date, zone: str) -> dict[s
                 sums[1] + estimate.likely,
                 sums[2] + estimate.high,
             ]
+    partition, days = reference_partition(incidents, as_of, zone)
     items = [a for i in counted for a in i.action_items]
-    tz = ZoneInfo(zone)
-    days = [
-        Decimal((a.completed_on - a.incident.started_at.astimezone(tz).date()).days)
-        for a in items
-        if a.status is ActionStatus.DONE
-    ]
     return {
         "incidents": len(main),
         "near_misses": len(counted) - len(main),
@@ -262,21 +264,47 @@ def reference_group(incidents: list[Incident], as_of: date, zone: str) -> dict[s
         "durations": {k: (len(v), *reference_quantiles(v)) for k, v in durations.items()},
         "money": dict(money),
         "actions": (
-            len(items),
-            sum(a.status is ActionStatus.DONE for a in items),
-            sum(
-                (
-                    a.status not in (ActionStatus.DONE, ActionStatus.WONT_DO)
-                    or (a.completed_on is not None and a.completed_on >= as_of)
-                )
-                and a.due_on is not None
-                and a.due_on < as_of
-                for a in items
-            ),
+            *partition,
             sum(a.type is ActionType.PREVENTIVE for a in items),
             (len(days), *reference_quantiles(days)),
         ),
     }
+
+
+def reference_partition(
+    incidents: list[Incident], as_of: date, zone: str, *, near_misses: bool = True
+) -> tuple[tuple[int, int, int, int, int], list[Decimal]]:
+    """The action items of the counted incidents (near-misses' with them when `near_misses`)
+    as they stood at the end of `as_of`: (total, done, won't do, overdue, open and not yet
+    due), and the days from the incident's start to done of those done by then (their day
+    known). An item closed on a day never recorded is closed since its incident's start day."""
+    tz = ZoneInfo(zone)
+    parts: Counter[str] = Counter()
+    days: list[Decimal] = []
+    for incident in incidents:
+        if incident.exclude_from_metrics or (incident.is_near_miss and not near_misses):
+            continue
+        start_day = incident.started_at.astimezone(tz).date()
+        for a in incident.action_items:
+            if a.status is ActionStatus.DONE:
+                closed = a.completed_on or start_day
+            elif a.status is ActionStatus.WONT_DO:
+                closed = a.decided_on or a.completed_on or start_day
+            else:
+                closed = None
+            parts["total"] += 1
+            if closed is not None and closed <= as_of:
+                part = "done" if a.status is ActionStatus.DONE else "wont_do"
+                if a.status is ActionStatus.DONE and a.completed_on is not None:
+                    days.append(Decimal((a.completed_on - start_day).days))
+            elif a.due_on is not None and a.due_on < as_of:
+                part = "overdue"
+            else:
+                part = "open"
+            parts[part] += 1
+    counts = tuple(parts[k] for k in ("total", "done", "wont_do", "overdue", "open"))
+    assert sum(counts[1:]) == counts[0]
+    return counts, days  # type: ignore[return-value]
 
 
 def figures_of(group) -> dict[str, object]:
@@ -287,9 +315,7 @@ def figures_of(group) -> dict[str, object]:
         "durations": {k: (v.n, v.median, v.p90) for k, v in group.durations.items()},
         "money": {t.unit: [t.low, t.likely, t.high] for t in group.impacts},
         "actions": (
-            group.actions.total,
-            group.actions.done,
-            group.actions.overdue,
+            *partition_of(group.actions),
             group.actions.preventive,
             (
                 group.actions.days_to_done.n,
@@ -300,13 +326,25 @@ def figures_of(group) -> dict[str, object]:
     }
 
 
+def partition_of(actions) -> tuple[int, int, int, int, int]:
+    return (actions.total, actions.done, actions.wont_do, actions.overdue, actions.open_not_due)
+
+
 @settings(
     max_examples=20,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(specs=st.lists(incident_specs, max_size=14))
-def test_trend_figures_match_an_independent_recomputation(app, db, specs) -> None:
+@given(
+    specs=st.lists(incident_specs, max_size=14),
+    as_of_days=st.lists(
+        st.dates(min_value=date(2019, 12, 1), max_value=date(2023, 6, 30)),
+        min_size=1,
+        max_size=4,
+        unique=True,
+    ),
+)
+def test_trend_figures_match_an_independent_recomputation(app, db, specs, as_of_days) -> None:
     zone = app.config["TIMEZONE"]
     arrange(db, specs, zone)
     report = trend_report(ReportFilters(FIRST, LAST), as_of=AS_OF, now=NOW)
@@ -367,6 +405,24 @@ def test_trend_figures_match_an_independent_recomputation(app, db, specs) -> Non
                 )
                 / expected_pq
             )
+
+    # The action items' partition on other days, near-misses in and out, from the same pieces.
+    for near_misses in (True, False):
+        filters = ReportFilters(FIRST, LAST, near_misses=near_misses)
+        figures = group_figures(
+            filters,
+            [(str(day), FIRST, LAST + timedelta(days=1)) for day in as_of_days],
+            {str(day): day for day in as_of_days},
+        )
+        for day in as_of_days:
+            actions = figures[str(day)].actions
+            expected, days = reference_partition(in_range, day, zone, near_misses=near_misses)
+            assert partition_of(actions) == expected, (day, near_misses)
+            assert sum(partition_of(actions)[1:]) == actions.total
+            assert (actions.days_to_done.n, actions.days_to_done.median) == (
+                len(days),
+                reference_quantiles(days)[0],
+            ), (day, near_misses)
 
 
 def test_quarterly_review_counts_restricted_incidents_without_detailing_them(app, db) -> None:

@@ -14,7 +14,15 @@ from models import CauseCategory, FigurePiece, ImpactKind, IncidentFactor, Role
 from postmortems.db import session
 from postmortems.reports import piece_store
 from postmortems.reports.figures import FactorCount
-from postmortems.reports.month_piece import Piece, RangeTotal, from_text, to_text
+from postmortems.reports.month_piece import (
+    OPEN,
+    UNKNOWN_DAYS,
+    ItemDays,
+    Piece,
+    RangeTotal,
+    from_text,
+    to_text,
+)
 from tests.api.helpers import Api, user_with_token
 from tests.conftest import Browser, admin_client, new_app
 from tests.factories import factor_named, make_guard, make_incident, utc
@@ -131,13 +139,13 @@ def test_a_piece_computed_at_older_versions_does_not_replace_a_newer_one(app, db
     span = (date(2024, 3, 1), date(2024, 4, 1))
     piece = from_text(to_text(empty_piece()))
     with app.test_request_context():
-        piece_store._store("p2|UTC|||", {span: ((2, 5), piece)})
-        piece_store._store("p2|UTC|||", {span: ((1, 5), piece)})  # a slower worker, older reading
+        piece_store._store("p3|UTC|||", {span: ((2, 5), piece)})
+        piece_store._store("p3|UTC|||", {span: ((1, 5), piece)})  # a slower worker, older reading
     assert stored_versions(app) == ["2.5"]
 
 
 def empty_piece() -> Piece:
-    return Piece(0, 0, {}, {}, {}, {}, {}, (0, 0, 0, 0, 0), (), {}, 0)
+    return Piece(0, 0, {}, {}, {}, {}, {}, ItemDays(), ItemDays(), 0)
 
 
 def test_a_piece_read_back_from_its_text_is_exact() -> None:
@@ -153,9 +161,17 @@ def test_a_piece_read_back_from_its_text_is_exact() -> None:
             )
         },
         levels={(ImpactKind.REPUTATION, "MAJOR"): 1},
-        actions=(4, 1, 1, 2, 1),
-        may_be_overdue=((date(2024, 3, 9), None, 1), (date(2024, 3, 1), date(2024, 4, 2), 2)),
-        days_to_done={3: 1, 40: 2},
+        items=ItemDays(
+            4,
+            2,
+            1,
+            done_on=days([date(2024, 3, 4), date(2024, 4, 2)]),
+            done_days=np.array([3, UNKNOWN_DAYS], dtype=np.int32),
+            wont_do_on=days([date(2024, 3, 9)]),
+            due_on=days([date(2024, 3, 1), date(2024, 3, 9)]),
+            due_closed_on=np.array([date(2024, 4, 2).toordinal(), OPEN], dtype=np.int32),
+        ),
+        near_miss_items=ItemDays(1, 0, 0, done_on=days([date(2024, 3, 20)]), done_days=days([])),
         recurrences=1,
     )
     back = from_text(to_text(piece))
@@ -169,8 +185,17 @@ def test_a_piece_read_back_from_its_text_is_exact() -> None:
         piece.by_category,
         piece.levels,
     )
-    assert (back.actions, back.may_be_overdue, back.days_to_done) == (
-        piece.actions,
-        piece.may_be_overdue,
-        piece.days_to_done,
-    )
+    for made, read in ((piece.items, back.items), (piece.near_miss_items, back.near_miss_items)):
+        assert (read.total, read.preventive, read.guarded) == (
+            made.total,
+            made.preventive,
+            made.guarded,
+        )
+        for name in ("done_on", "done_days", "wont_do_on", "due_on", "due_closed_on"):
+            assert getattr(read, name).dtype == np.int32
+            assert getattr(read, name).tolist() == getattr(made, name).tolist(), name
+    assert back.items.overdue(date(2024, 4, 2).toordinal()) == 1  # the open one, due 9 March
+
+
+def days(values: list[date]) -> np.ndarray:
+    return np.array([d.toordinal() for d in values], dtype=np.int32)
