@@ -4,7 +4,6 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import BadRequest
 
 from models import Team
 from postmortems.api import schemas, values
@@ -57,14 +56,12 @@ def growth_stages() -> ResponseReturnValue:
 
 def _report(build: Callable[[], R]) -> R:
     """A report built from the request's parameters (checked first by the API's own model).
-    The report pages answer a broken rule of theirs (`to` before `from`) with a plain 400;
-    the DomainError behind it names the parameter, and so does the API's answer."""
+    A broken rule of the reports' own (`to` before `from`) is a DomainError naming the
+    parameter, and so is the API's 400."""
     try:
         return build()
-    except BadRequest as exc:
-        cause = exc.__context__
-        fields = values.api_fields(cause) if isinstance(cause, DomainError) else {}
-        raise ApiError(400, str(exc.description or ""), fields) from None
+    except DomainError as exc:
+        raise ApiError(400, exc.message, values.api_fields(exc)) from None
 
 
 @bp.get("/reports/trends")

@@ -1,18 +1,19 @@
 """A report request read: the filters and the quarter the trend report and the quarterly review
 are asked for, from a page's or the API's query string. Bad input is a ReportError naming the
-field (a 400), a quarter the app does not take a 404. The pages, JSON and the API share it."""
+field (a 400: the pages show their form with the message beside the field, the JSON and the
+API a JSON error), a quarter the app does not take a 404. The pages, JSON and the API share it."""
 
 from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Response, abort, render_template, request
 from flask_login import current_user
+from sqlalchemy import select
 
-from models import IncidentStatus, Severity
+from models import IncidentStatus, Severity, Team
 from postmortems.api.errors import is_api_request
 from postmortems.cache import cached
-from postmortems.db import MAX_ID
-from postmortems.domain import DomainError
+from postmortems.db import MAX_ID, session
 from postmortems.reports.figures import ReportFilters
 from postmortems.reports.periods import Quarter, ReportError
 from postmortems.reports.piece_store import figures_version
@@ -46,12 +47,26 @@ def _day(name: str, default: date) -> date:
     return day
 
 
+def report_teams() -> list[tuple[int, str]]:
+    """The teams a report can be narrowed to, by name: the form's choices."""
+
+    def teams() -> tuple[tuple[int, str], ...]:
+        rows = session.execute(select(Team.id, Team.name).order_by(Team.name))
+        return tuple((team_id, name) for team_id, name in rows)
+
+    return list(cached(("report_teams",), teams, viewer=None))
+
+
 def _team() -> int | None:
     value = request.args.get("team", "")
     if not value:
         return None
     if not value.isdecimal() or not 0 < int(value) <= MAX_ID:
         raise ReportError(fields={"team": ["Choose a team."]})
+    # A page's form offers the teams there are; the API keeps its stated contract (a team's
+    # id: one that names no team narrows to nothing).
+    if not is_api_request() and int(value) not in dict(report_teams()):
+        raise ReportError(fields={"team": ["No team has this number: choose one from the list."]})
     return int(value)
 
 
@@ -69,26 +84,34 @@ def narrowing_from_request() -> dict[str, Any]:
     }
 
 
-def trend_filters_from_request() -> tuple[ReportFilters, date]:
-    """The trend report's filters (the last three years by default) and today; bad ones are a
-    400 that says what to give."""
+def asks_for_dates() -> bool:
+    """Whether the query string names the trend report's days (`from` or `to`, not empty)."""
+    return bool(request.args.get("from") or request.args.get("to"))
+
+
+def trend_filters_from_request(
+    opening: tuple[date, date] | None = None,
+) -> tuple[ReportFilters, date]:
+    """The trend report's filters and today. Days not asked for: `opening` (the page's span
+    that holds data) when given and neither day is, else the last three years. A bad filter
+    raises ReportError naming it."""
     today = local_today()
-    try:
-        narrowing = narrowing_from_request()
-        filters = ReportFilters(
-            _day("from", date(today.year - TREND_YEARS + 1, 1, 1)),
-            _day("to", min(today, LATEST_DAY)),
-            **narrowing,
-        )
-    except DomainError as exc:
-        abort(400, description=exc.message)
+    narrowing = narrowing_from_request()
+    if opening is not None and not asks_for_dates():
+        start, end = max(opening[0], EARLIEST_DAY), min(opening[1], LATEST_DAY)
+        return ReportFilters(start, end, **narrowing), today
+    filters = ReportFilters(
+        _day("from", date(today.year - TREND_YEARS + 1, 1, 1)),
+        _day("to", min(today, LATEST_DAY)),
+        **narrowing,
+    )
     return filters, today
 
 
-def trend_from_request() -> TrendReport:
+def trend_from_request(opening: tuple[date, date] | None = None) -> TrendReport:
     """The trend report for this request's filters (pages, JSON, the API), kept while no figure
     version moves (a guard run or a user's change leaves it standing)."""
-    filters, today = trend_filters_from_request()
+    filters, today = trend_filters_from_request(opening)
     return cached(
         ("trend_report", filters, today),
         lambda: trend_report(filters, as_of=today, now=datetime.now(UTC)),
@@ -113,11 +136,8 @@ def quarterly_from_request(quarter_name: str, *, whole: bool = False) -> Quarter
     """The quarterly review named in the URL for this request's filters and viewer: the page
     of its postmortems that `page` asks for, or (`whole`, for a document) every one."""
     quarter = _quarter_or_404(quarter_name)
-    try:
-        narrowing = narrowing_from_request()
-        page = None if whole else _page()
-    except DomainError as exc:
-        abort(400, description=exc.message)
+    narrowing = narrowing_from_request()
+    page = None if whole else _page()
     now = datetime.now(UTC)
     # A quarter not over yet shows guard health and headcount as of now: kept a minute at most.
     moment = now.replace(second=0, microsecond=0) if quarter.last_day >= local_today() else None

@@ -8,13 +8,13 @@ from typing import Any
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
-from sqlalchemy import select
+from markupsafe import Markup
 
-from models import CauseCategory, IncidentStatus, Severity, Team
+from models import CauseCategory, IncidentStatus, Severity
+from postmortems.api.errors import error_response
 from postmortems.cache import cached
 from postmortems.charts import svg_response
-from postmortems.db import MAX_ID, commit_change, session
-from postmortems.domain import DomainError
+from postmortems.db import MAX_ID, commit_change, rollback_if_open
 from postmortems.pdf import html_to_pdf
 from postmortems.policy import requires
 from postmortems.reports import render
@@ -36,11 +36,19 @@ from postmortems.reports.freezing import (
     list_frozen,
 )
 from postmortems.reports.history import QuarterHistory, quarter_history
+from postmortems.reports.navigation import (
+    neighbours,
+    opening_quarter,
+    quarters_with_incidents,
+    trend_span,
+)
 from postmortems.reports.periods import Quarter, ReportError
 from postmortems.reports.piece_store import figures_version
 from postmortems.reports.requests import (
+    asks_for_dates,
     narrowing_from_request,
     quarterly_from_request,
+    report_teams,
     trend_filters_from_request,
     trend_from_request,
 )
@@ -58,12 +66,73 @@ QUARTERLY_CHARTS: dict[str, Callable[[QuarterHistory], str]] = {
 }
 
 
-def _teams() -> list[tuple[int, str]]:
-    def teams() -> tuple[tuple[int, str], ...]:
-        rows = session.execute(select(Team.id, Team.name).order_by(Team.name))
-        return tuple((team_id, name) for team_id, name in rows)
+# The narrowing filters every report's form carries, as the query string names them.
+NARROWING = ("team", "severity", "status", "near_misses")
 
-    return list(cached(("report_teams",), teams, viewer=None))
+
+def _choices(quarters: tuple[Quarter, ...] = ()) -> dict[str, list[tuple[Any, str]]]:
+    """What the reports' filter forms offer, as (value, label) per field."""
+    return {
+        "quarter": [(q.label, q.label) for q in quarters],
+        "team": [("", "Any"), *report_teams()],
+        "severity": [("", "Any"), *((s.name, s.label) for s in Severity)],
+        "status": [("", "Any"), *((s.name, s.label) for s in IncidentStatus)],
+        "near_misses": [("1", "Show apart"), ("0", "Leave out")],
+    }
+
+
+def _typed(names: tuple[str, ...]) -> dict[str, str]:
+    """The query string's values of `names`, as typed (a form shows them back)."""
+    return {name: request.args.get(name, "") for name in names}
+
+
+def _narrowing_values(filters: Any) -> dict[str, str]:
+    """The narrowing filters of a report as the form's values."""
+    return {
+        "team": "" if filters.team_id is None else str(filters.team_id),
+        "severity": "" if filters.severity is None else filters.severity.name,
+        "status": "" if filters.status is None else filters.status.name,
+        "near_misses": "1" if filters.near_misses else "0",
+    }
+
+
+@bp.errorhandler(ReportError)
+def bad_filter(error: ReportError) -> ResponseReturnValue:
+    """A filter a report cannot take: the page again with its form as typed and the message
+    beside the field; JSON a JSON error naming the field; anything else a 400 page."""
+    rollback_if_open()
+    endpoint = request.endpoint or ""
+    if endpoint.endswith("_json"):
+        return error_response(400, error.message, error.fields)
+    errors = error.fields
+    if endpoint == "reports.trends":
+        values = _typed(("from", "to", *NARROWING))
+        form = Markup(
+            render_template(
+                "reports/_trend_filters.html", values=values, errors=errors, choices=_choices()
+            )
+        )
+        heading = "Trends across growth stages"
+    elif endpoint in ("reports.quarterly", "reports.quarterly_index"):
+        quarter = (request.view_args or {}).get("quarter", "")
+        quarters = quarters_with_incidents(current_user)
+        picker = {
+            "quarters": quarters,
+            "choices": _choices(quarters),
+            "values": {"quarter": request.args.get("quarter", quarter), **_typed(NARROWING)},
+            "errors": errors,
+        }
+        form = Markup(render_template("reports/_quarterly_filters.html", picker=picker))
+        heading = f"Quarterly review {quarter}".strip()
+    else:
+        page = render_template(
+            "errors.html", code=400, name="Bad request", description=error.message
+        )
+        return page, 400
+    page = render_template(
+        "reports/bad_filters.html", heading=heading, form=form, message=error.message
+    )
+    return page, 400
 
 
 def _frozen_id() -> int | None:
@@ -98,14 +167,25 @@ def report_json(payload: dict[str, Any]) -> Response:
 @bp.route("/trends")
 @requires("read_reports")
 def trends() -> ResponseReturnValue:
-    """Incidents per quarter and per growth stage, with rates, durations, impact and follow-up."""
-    report = trend_from_request()
+    """Incidents per quarter and per growth stage, with rates, durations, impact and follow-up.
+    Without days asked for, the last quarters that hold incidents the reader may see."""
+    opening = None
+    if not asks_for_dates():
+        opening = trend_span(quarters_with_incidents(current_user), local_today())
+    report = trend_from_request(opening)
+    f = report.filters
+    args = request.args.to_dict()
+    if opening is not None:  # the JSON and the chart of the days shown, whatever comes next
+        args |= {"from": f.start.isoformat(), "to": f.end.isoformat()}
+    values = {"from": f.start.isoformat(), "to": f.end.isoformat(), **_narrowing_values(f)}
     return render_template(
         "reports/trends.html",
         report=report,
-        teams=_teams(),
-        severities=list(Severity),
-        statuses=list(IncidentStatus),
+        args=args,
+        values=values,
+        errors={},
+        choices=_choices(),
+        opened=opening is not None,
         durations=DURATIONS,
         stage_key=stage_key(report),
         r=render,
@@ -135,9 +215,17 @@ def trends_svg() -> ResponseReturnValue:
 @bp.route("/quarterly/")
 @requires("read_reports")
 def quarterly_index() -> ResponseReturnValue:
-    """The quarterly review of the last full quarter."""
-    quarter = Quarter.of(local_today()).previous
-    return redirect(url_for("reports.quarterly", quarter=quarter.label))
+    """The quarterly review of the quarter the picker names (`quarter`, with the filters), or
+    else of the newest quarter holding incidents the reader may see (the last full quarter
+    when none does)."""
+    name = request.args.get("quarter", "")
+    if name:
+        quarter = Quarter.parse(name)  # a bad one: the form again, with the message beside it
+        narrowing_from_request()
+    else:
+        quarter = opening_quarter(quarters_with_incidents(current_user), local_today())
+    kept: dict[str, Any] = {k: v for k, v in _typed(NARROWING).items() if v}
+    return redirect(url_for("reports.quarterly", quarter=quarter.label, **kept))
 
 
 @bp.route("/quarterly/<quarter>")
@@ -154,21 +242,30 @@ def quarterly(quarter: str) -> ResponseReturnValue:
         name: url_for("reports.quarterly_chart", quarter=quarter, chart=name, **page_query)
         for name in QUARTERLY_CHARTS
     }
+    quarters = quarters_with_incidents(current_user)
+    before, after = neighbours(quarters, report.quarter)
+    picker = {
+        "quarters": quarters,
+        "choices": _choices(quarters),
+        "values": {"quarter": report.quarter.label, **_narrowing_values(report.filters)},
+        "errors": {},
+        "before": before,
+        "after": after,
+        "kept": page_query,
+    }
     return render.quarterly_html(
         report,
         history=_history(report.quarter),
         chart_src=charts,
         page_query=page_query,
+        picker=picker,
         **_frozen_versions(report),
     )
 
 
 def _history_key(quarter: Quarter) -> tuple[Any, ...]:
     """What the last quarters' figures depend on: the quarter, this request's filters, today."""
-    try:
-        narrowing = narrowing_from_request()
-    except DomainError as exc:
-        abort(400, description=exc.message)
+    narrowing = narrowing_from_request()
     return ("quarter_history", quarter, tuple(sorted(narrowing.items())), local_today())
 
 
@@ -242,10 +339,7 @@ def freeze(quarter: str) -> ResponseReturnValue:
         parsed = Quarter.parse(quarter)
     except ReportError:
         abort(404)
-    try:
-        narrowing = narrowing_from_request()
-    except DomainError as exc:
-        abort(400, description=exc.message)
+    narrowing = narrowing_from_request()
     frozen = commit_change(
         lambda: freeze_quarterly(parsed, user=current_user, now=datetime.now(UTC), **narrowing)
     )

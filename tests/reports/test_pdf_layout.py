@@ -155,7 +155,9 @@ def test_the_demo_2022q3_no_longer_strands_a_heading_or_two_bullets(app, demo) -
     for page in pages:
         headings = [t for heading, t in page.lines if heading]
         assert len(headings) < len(page.lines) - 2
-    action_page = next(p for p in pages if any(t.startswith("opened (on") for _, t in p.lines))
+    action_page = next(
+        p for p in pages if any(t.startswith("on this quarter's incidents") for _, t in p.lines)
+    )
     assert len(action_page.lines) > MIN_LINES
     detail = next(p for p in pages if (True, "This quarter in detail") in p.lines)
     after = detail.lines[detail.lines.index((True, "This quarter in detail")) + 1 :]
