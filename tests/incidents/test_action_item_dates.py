@@ -267,11 +267,14 @@ def test_the_quarterly_review_closes_a_wont_do_item_in_the_quarter_it_was_decide
     assert closed == {"2024Q1": 0, "2024Q2": 1}
 
 
-def test_the_quarterly_review_closes_a_wont_do_item_of_unknown_day_in_no_quarter(
+def test_the_quarterly_review_closes_a_wont_do_item_of_unknown_day_when_its_incident_began(
     client, db, incident
 ) -> None:
+    # The one rule (figures.closed_on): no decision day, no completion day -> the incident's
+    # local start day stands for it, so "closed" is never below done + won't do.
     wont_do(incident, "Rewrite billing", None)
     db.commit()
-    data = client.get("/reports/quarterly/2024Q1.json").get_json()
-    assert data["action_items_at_quarter_end"]["closed"] == 0
+    data = client.get("/reports/quarterly/2024Q1.json").get_json()  # began 2024-03-01
+    assert data["action_items_at_quarter_end"]["closed"] == 1
     assert data["action_items_at_quarter_end"]["opened"] == 1
+    assert data["this_quarter"]["action_items"]["wont_do"] == 1
