@@ -8,22 +8,13 @@ from flask import Flask
 from markupsafe import Markup, escape
 
 from postmortems.markdown import keep_html_rendered, markdown_of, render_markdown
+from postmortems.numbers import amount
 from postmortems.timezones import to_local
-
-# A narrow no-break space groups thousands: unlike "," or ".", no reader takes it for a
-# decimal point (400 000 RUB, not 400,000 or 400.000).
-THOUSANDS_SEPARATOR = "\u202f"
 
 
 def format_amount(value: Decimal | None, currency: str | None = None) -> str:
-    """Show a decimal exactly: trailing zeros dropped, cents kept for money, never rounded."""
-    if value is None:
-        return "—"
-    shown = value.normalize()
-    exponent = shown.as_tuple().exponent
-    if currency and isinstance(exponent, int) and exponent > -2:
-        shown = shown.quantize(Decimal("0.01"))  # adds zeros only, so it is exact
-    return format(shown, ",f").replace(",", THOUSANDS_SEPARATOR)
+    """Show a decimal exactly, digits grouped, cents kept for money (numbers.amount)."""
+    return amount(value, currency)
 
 
 def format_datetime(value: datetime | None) -> str:

@@ -5,8 +5,10 @@ from decimal import Decimal
 
 import pytest
 
-from postmortems.filters import THOUSANDS_SEPARATOR as SEP
 from postmortems.filters import format_amount, format_datetime, format_duration
+from postmortems.numbers import count, estimate
+
+SEP = ","  # Babel's grouping for the English locale (numbers.LOCALE)
 
 
 @pytest.mark.parametrize(
@@ -20,6 +22,9 @@ from postmortems.filters import format_amount, format_datetime, format_duration
         (Decimal("999999999999999999.999999"), "USD", "999" + f"{SEP}999" * 5 + ".999999"),
         (Decimal("0"), "EUR", "0.00"),
         (None, "EUR", "—"),
+        (Decimal("1200"), "JPY", f"1{SEP}200"),  # no minor unit
+        (Decimal("1200.5"), "JPY", f"1{SEP}200.5"),  # kept, never rounded
+        (Decimal("0.1"), "BHD", "0.100"),  # three minor digits
     ],
 )
 def test_format_amount_never_rounds(value, currency, shown) -> None:
@@ -55,3 +60,15 @@ def test_inline_code_shows_backticks_as_code_and_escapes_the_rest() -> None:
     assert inline_code("Split `bin_threshold` <b>now</b>") == (
         "Split <code>bin_threshold</code> &lt;b&gt;now&lt;/b&gt;"
     )
+
+
+def test_counts_group_their_digits() -> None:
+    assert count(1234567) == f"1{SEP}234{SEP}567"
+
+
+def test_an_estimate_reads_as_one_range_and_a_point_once() -> None:
+    assert estimate(Decimal(15_000_000), Decimal(24_000_000), Decimal(36_000_000), "RUB") == (
+        f"15{SEP}000{SEP}000.00 – 24{SEP}000{SEP}000.00 – 36{SEP}000{SEP}000.00"
+    )
+    assert estimate(Decimal(6), Decimal(6), Decimal(6), None) == "6"
+    assert estimate(None, Decimal(400), None, None) == "? – 400 – ?"

@@ -92,18 +92,26 @@ def tied_beyond(ranked: list[FactorCount], shown: int) -> TiedBeyond | None:
 
 @dataclass(frozen=True)
 class ImpactTotal:
-    """Sums of the low / likely / high values of one kind in one currency or unit; `n` is the
-    number of estimates, `n_low` … how many gave that bound (a missing bound adds nothing)."""
+    """The estimates of one kind in one currency or unit, summed so that no total can read high
+    below likely: the `ranges` estimates that gave low, likely and high are summed bound by
+    bound (each has low <= likely <= high, so their sums keep that order); the `apart`
+    estimates without a full range are kept apart, their likely values summed in
+    `apart_likely` over the `apart_given` that gave one (a lone low or high adds nothing)."""
 
     kind: ImpactKind
     unit: str  # ISO currency for money, the unit otherwise
-    n: int
+    ranges: int
     low: Decimal
     likely: Decimal
     high: Decimal
-    n_low: int
-    n_likely: int
-    n_high: int
+    apart: int
+    apart_given: int
+    apart_likely: Decimal
+
+    @property
+    def n(self) -> int:
+        """Every estimate, in a full range or apart."""
+        return self.ranges + self.apart
 
 
 @dataclass(frozen=True)

@@ -38,45 +38,38 @@ MICROSECONDS = Decimal(1_000_000)
 
 @dataclass(frozen=True)
 class RangeTotal:
-    """Sums of the low / likely / high values of some estimates of one kind in one currency or
-    unit: `n` estimates, `n_low` … how many gave that bound (a missing bound adds nothing)."""
+    """The estimates of one kind in one currency or unit (figures.ImpactTotal says the rule):
+    `ranges` full ranges summed bound by bound into `low`, `likely`, `high`; `apart` estimates
+    without a full range, of which `apart_given` gave a likely value, summed in `apart_likely`."""
 
-    n: int = 0
+    ranges: int = 0
     low: Decimal = Decimal(0)
     likely: Decimal = Decimal(0)
     high: Decimal = Decimal(0)
-    n_low: int = 0
-    n_likely: int = 0
-    n_high: int = 0
+    apart: int = 0
+    apart_given: int = 0
+    apart_likely: Decimal = Decimal(0)
 
     @classmethod
     def of(
         cls, low: Decimal | None, likely: Decimal | None, high: Decimal | None, count: int
     ) -> "RangeTotal":
         """The total of `count` equal estimates."""
-
-        def times(value: Decimal | None) -> Decimal:
-            return Decimal(0) if value is None else Decimal(value) * count
-
-        return cls(
-            count,
-            times(low),
-            times(likely),
-            times(high),
-            0 if low is None else count,
-            0 if likely is None else count,
-            0 if high is None else count,
-        )
+        if low is not None and likely is not None and high is not None:
+            return cls(count, Decimal(low) * count, Decimal(likely) * count, Decimal(high) * count)
+        if likely is None:
+            return cls(apart=count)
+        return cls(apart=count, apart_given=count, apart_likely=Decimal(likely) * count)
 
     def __add__(self, other: "RangeTotal") -> "RangeTotal":
         return RangeTotal(
-            self.n + other.n,
+            self.ranges + other.ranges,
             self.low + other.low,
             self.likely + other.likely,
             self.high + other.high,
-            self.n_low + other.n_low,
-            self.n_likely + other.n_likely,
-            self.n_high + other.n_high,
+            self.apart + other.apart,
+            self.apart_given + other.apart_given,
+            self.apart_likely + other.apart_likely,
         )
 
 
@@ -194,8 +187,8 @@ def to_text(piece: Piece) -> str:
         ],
         "durations": {kind: _array_text(v, "<i8") for kind, v in piece.durations.items()},
         "impacts": [
-            [kind.name, unit, t.n, str(t.low), str(t.likely), str(t.high), t.n_low, t.n_likely]
-            + [t.n_high]
+            [kind.name, unit, t.ranges, str(t.low), str(t.likely), str(t.high)]
+            + [t.apart, t.apart_given, str(t.apart_likely)]
             for (kind, unit), t in piece.impacts.items()
         ],
         "levels": [[kind.name, level, n] for (kind, level), n in piece.levels.items()],
@@ -220,9 +213,15 @@ def from_text(text: str) -> Piece:
         durations={kind: _array(data, "<i8", np.int64) for kind, data in body["durations"].items()},
         impacts={
             (ImpactKind[kind], unit): RangeTotal(
-                n, Decimal(low), Decimal(likely), Decimal(high), n_low, n_likely, n_high
+                ranges,
+                Decimal(low),
+                Decimal(likely),
+                Decimal(high),
+                apart,
+                given,
+                Decimal(apart_likely),
             )
-            for kind, unit, n, low, likely, high, n_low, n_likely, n_high in body["impacts"]
+            for kind, unit, ranges, low, likely, high, apart, given, apart_likely in body["impacts"]
         },
         levels={(ImpactKind[kind], level): n for kind, level, n in body["levels"]},
         items=_items_of(body["items"]),
@@ -295,7 +294,9 @@ def _merged_impacts(pieces: Sequence[Piece]) -> tuple[ImpactTotal, ...]:
             sums[key] += total
     kinds = list(ImpactKind)
     return tuple(
-        ImpactTotal(kind, unit, t.n, t.low, t.likely, t.high, t.n_low, t.n_likely, t.n_high)
+        ImpactTotal(
+            kind, unit, t.ranges, t.low, t.likely, t.high, t.apart, t.apart_given, t.apart_likely
+        )
         for (kind, unit), t in sorted(sums.items(), key=lambda i: (kinds.index(i[0][0]), i[0][1]))
     )
 

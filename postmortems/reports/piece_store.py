@@ -28,7 +28,7 @@ from postmortems.reports.month_sql import compute_pieces
 from postmortems.reports.versions import ALL_MONTHS, month_scope
 from postmortems.timezones import start_of_local_day
 
-PIECE_FORM = "p3"  # how month_piece.to_text writes a piece: change it when that changes
+PIECE_FORM = "p4"  # how month_piece.to_text writes a piece: change it when that changes
 MAX_PIECES = 5000  # a bound on memory: the least recently used pieces go first
 logger = logging.getLogger(__name__)
 

@@ -19,11 +19,13 @@ from models import CauseCategory
 from postmortems.filters import format_datetime
 from postmortems.guards.escapes import EscapeCount
 from postmortems.guards.risk import GuardReportFigures
+from postmortems.numbers import NO_VALUE, amount, count
 from postmortems.reports.figures import (
     DURATIONS,
     ActionFigures,
     DurationStats,
     GroupFigures,
+    ImpactTotal,
     TiedBeyond,
 )
 from postmortems.reports.service import (
@@ -64,18 +66,51 @@ def money(value: Decimal) -> str:
     return format(cents, "f") if cents == value else plain(value)
 
 
-def bound(value: Decimal, given: int, estimates: int, is_money: bool) -> str | None:
-    """A summed bound: None when no estimate gave it; the sum of those that did otherwise."""
-    if given == 0:
-        return None
+def exact(value: Decimal, is_money: bool) -> str:
+    """A summed amount for JSON: the exact decimal string."""
     return money(value) if is_money else plain(value)
 
 
-def bound_text(value: Decimal, given: int, estimates: int, is_money: bool) -> str:
-    text = bound(value, given, estimates, is_money)
-    if text is None:
-        return "—"
-    return text if given == estimates else f"{text} ({given} of {estimates} gave one)"
+def impact_json(t: ImpactTotal) -> dict[str, Any]:
+    """An impact total in JSON: the full ranges' sums, and the estimates kept apart."""
+    full = t.ranges > 0
+    return {
+        "kind": t.kind.name,
+        "unit": t.unit,
+        "money": t.kind.is_money,
+        "estimates": t.n,
+        "estimates_in_range": t.ranges,
+        "low": exact(t.low, t.kind.is_money) if full else None,
+        "likely": exact(t.likely, t.kind.is_money) if full else None,
+        "high": exact(t.high, t.kind.is_money) if full else None,
+        "estimates_apart": t.apart,
+        "estimates_apart_with_likely": t.apart_given,
+        "likely_apart": exact(t.apart_likely, t.kind.is_money) if t.apart_given else None,
+    }
+
+
+IMPACT_LEGEND = (
+    "low – likely – high summed per kind and currency or unit over the estimates that gave all "
+    "three; estimates without a full range are kept apart, their likely values summed"
+)
+
+
+def impact_rows(t: ImpactTotal) -> list[tuple[str, str, str, str]]:
+    """An impact total as table rows (estimates, low, likely, high): the full ranges, then
+    the estimates kept apart, if any, with their likely sum only."""
+    currency = t.unit if t.kind.is_money else None
+    rows = []
+    if t.ranges:
+        label = count(t.ranges) + (" full ranges" if t.apart else "")
+        rows.append(
+            (label, amount(t.low, currency), amount(t.likely, currency), amount(t.high, currency))
+        )
+    if t.apart:
+        likely = amount(t.apart_likely, currency) if t.apart_given else NO_VALUE
+        if 0 < t.apart_given < t.apart:
+            likely += f" ({t.apart_given} of {t.apart} gave one)"
+        rows.append((f"{count(t.apart)} without a full range", NO_VALUE, likely, NO_VALUE))
+    return rows
 
 
 def number(value: Decimal | None) -> int | float | None:
@@ -144,14 +179,14 @@ def headcount_text(report: QuarterlyReport) -> str:
     """The quarter's growth stages and the company's headcount at its start and end."""
     q = report.quarter
 
-    def count(n: int | None, day: date) -> str:
-        return f"none recorded by {day.isoformat()}" if n is None else f"{n} on {day}"
+    def people(n: int | None, day: date) -> str:
+        return f"none recorded by {day.isoformat()}" if n is None else f"{count(n)} on {day}"
 
     end = "today" if report.headcount_end_on < q.last_day else "the last day"
     return (
         f"Growth stage: {stages_text(report.stages, q.first_day)}. Company headcount: "
-        f"{count(report.headcount_start, q.first_day)} (the first day), "
-        f"{count(report.headcount_end, report.headcount_end_on)} ({end})."
+        f"{people(report.headcount_start, q.first_day)} (the first day), "
+        f"{people(report.headcount_end, report.headcount_end_on)} ({end})."
     )
 
 
@@ -209,6 +244,33 @@ def duration_json(stats: DurationStats) -> dict[str, Any]:
     return {"n": stats.n, "median_seconds": number(stats.median), "p90_seconds": number(stats.p90)}
 
 
+def rate_text(rate: Rate) -> str:
+    """A rate and its interval to 2 decimals, or that there is none (no headcount)."""
+    if rate.per_10_people is None or rate.interval is None:
+        return "no headcount, no rate"
+    low, high = (fixed(v, 2) for v in rate.interval)
+    return (
+        f"{fixed(rate.per_10_people, 2)} incidents per 10 people per quarter "
+        f"(90 % interval {low}–{high})"
+    )
+
+
+def rate_sentence(rate: Rate, incidents: int) -> str | None:
+    """What a rate means, in words a director reads without statistics."""
+    if rate.per_10_people is None or rate.interval is None:
+        return None
+    low, high = (fixed(v, 2) for v in rate.interval)
+    seen = (
+        "no incidents"
+        if incidents == 0
+        else f"{count(incidents)} incident" + ("" if incidents == 1 else "s")
+    )
+    return (
+        f"About {fixed(rate.per_10_people, 1)} incidents for every 10 people in a quarter; "
+        f"with {seen} seen, the true rate could be anywhere from {low} to {high}."
+    )
+
+
 def rate_json(rate: Rate) -> dict[str, Any]:
     return {
         "person_quarters": fixed(rate.person_quarters, JSON_PLACES),
@@ -243,21 +305,7 @@ def group_json(group: GroupFigures, *, near_misses: bool = True) -> dict[str, An
             "incidents": group.top_factors_tied_beyond.incidents,
         },
         **{kind: duration_json(group.durations[kind]) for kind in DURATIONS},
-        "impacts": [
-            {
-                "kind": t.kind.name,
-                "unit": t.unit,
-                "money": t.kind.is_money,
-                "estimates": t.n,
-                "low": bound(t.low, t.n_low, t.n, t.kind.is_money),
-                "likely": bound(t.likely, t.n_likely, t.n, t.kind.is_money),
-                "high": bound(t.high, t.n_high, t.n, t.kind.is_money),
-                "estimates_with_low": t.n_low,
-                "estimates_with_likely": t.n_likely,
-                "estimates_with_high": t.n_high,
-            }
-            for t in group.impacts
-        ],
+        "impacts": [impact_json(t) for t in group.impacts],
         "impact_levels": [
             {"kind": lc.kind.name, "level": lc.level, "estimates": lc.n} for lc in group.levels
         ],
@@ -523,14 +571,16 @@ def quarterly_markdown(report: QuarterlyReport) -> str:
     lines += ["", "## Impact totals", ""]
     if this.impacts:
         lines += [
+            f"{IMPACT_LEGEND[0].upper()}{IMPACT_LEGEND[1:]}.",
+            "",
             "| kind | unit | estimates | low | likely | high |",
             "|---|---|---:|---:|---:|---:|",
         ]
         for t in this.impacts:
-            low = bound_text(t.low, t.n_low, t.n, t.kind.is_money)
-            likely = bound_text(t.likely, t.n_likely, t.n, t.kind.is_money)
-            high = bound_text(t.high, t.n_high, t.n, t.kind.is_money)
-            lines.append(f"| {t.kind.label} | {_md(t.unit)} | {t.n} | {low} | {likely} | {high} |")
+            for estimates, low, likely, high in impact_rows(t):
+                lines.append(
+                    f"| {t.kind.label} | {_md(t.unit)} | {estimates} | {low} | {likely} | {high} |"
+                )
     else:
         lines.append("None.")
     lines += [

@@ -38,6 +38,7 @@ from postmortems.auth.access import visible_incidents
 from postmortems.db import session
 from postmortems.guards.escapes import EscapeCount, escape_counts
 from postmortems.guards.risk import GuardReportFigures, guard_report
+from postmortems.numbers import estimate
 from postmortems.reports.figures import (
     CLOSED,
     GroupFigures,
@@ -504,5 +505,5 @@ def impact_text(
     """An impact estimate's values as text: a low–likely–high range with its unit, or a level."""
     if kind.is_qualitative:
         return f"{kind.label}: {level.label if level else '—'}"
-    parts = ["?" if v is None else format(v.normalize(), "f") for v in (low, likely, high)]
-    return f"{kind.label}: {parts[0]}–{parts[1]}–{parts[2]} {unit_label or ''}".strip()
+    currency = unit_label if kind.is_money else None
+    return f"{kind.label}: {estimate(low, likely, high, currency)} {unit_label or ''}".strip()

@@ -46,8 +46,8 @@ def test_file_a_postmortem_with_factor_impact_and_guarded_action(page, people) -
     page.get_by_label("Likely").fill("12345.67")
     page.get_by_role("button", name="Save impact estimate").click()
     impact = page.locator("#impact")
-    expect(impact).to_contain_text("12\u202f345.67")
-    expect(impact).to_contain_text("1\u202f000.10")
+    expect(impact).to_contain_text("12,345.67")
+    expect(impact).to_contain_text("1,000.10")
     expect(impact).to_contain_text("EUR")
 
     page.get_by_role("link", name="+ action item").click()

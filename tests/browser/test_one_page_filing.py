@@ -92,7 +92,7 @@ def test_a_realistic_postmortem_is_filed_in_a_handful_of_page_loads(lead) -> Non
     expect(page.locator(".flash")).to_contain_text("filed as a draft")
     expect(page.locator("#timeline")).to_contain_text("Change undone.")
     expect(page.locator("#factors")).to_contain_text("Rules not followed")
-    expect(page.locator("#impact")).to_contain_text("1\u202f500")
+    expect(page.locator("#impact")).to_contain_text("1,500")
     expect(page.locator("#actions")).to_contain_text("Config keys mean one thing")
     if page.javascript:
         assert page.loads <= 5, page.loads

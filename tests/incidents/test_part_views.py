@@ -144,7 +144,7 @@ MONEY = {
 def test_a_money_range_keeps_its_exact_decimals_to_the_page(browser, db, incident) -> None:
     response = browser.submit(part_url(incident, "impacts"), MONEY, follow=True)
     html = response.get_data(as_text=True)
-    assert "12\u202f345.67" in html and "10\u202f000.50" in html and "RUB" in html
+    assert "12,345.67" in html and "10,000.50" in html and "RUB" in html
     impact = db.scalars(select(ImpactEstimate)).one()
     assert (impact.low, impact.likely, impact.high) == (
         Decimal("10000.50"),
@@ -197,7 +197,7 @@ def test_a_currency_is_only_for_money(browser, incident) -> None:
 def test_a_count_with_a_unit(browser, db, incident) -> None:
     data = {"kind": "ITEMS_PROCESSED_WRONGLY", "likely": "1500", "unit": "images"}
     html = browser.submit(part_url(incident, "impacts"), data, follow=True).get_data(as_text=True)
-    assert "1\u202f500" in html and "images" in html
+    assert "1,500" in html and "images" in html
     assert db.scalars(select(ImpactEstimate)).one().currency is None
 
 

@@ -93,7 +93,14 @@ incident_specs = st.fixed_dictionaries(
         "team": st.integers(min_value=0, max_value=1),
         "factors": st.lists(st.integers(min_value=0, max_value=4), max_size=3, unique=True),
         "impacts": st.lists(
-            st.tuples(st.sampled_from(["EUR", "RUB", "USD"]), money, money, money), max_size=2
+            st.tuples(
+                st.sampled_from(["EUR", "RUB", "USD"]),
+                money,
+                money,
+                money,
+                st.sampled_from(["full", "no low", "no high", "likely only"]),
+            ),
+            max_size=3,
         ),
         "actions": st.lists(
             st.tuples(
@@ -172,11 +179,11 @@ def arrange(db, specs, zone: str) -> dict[str, object]:
             ImpactEstimate(
                 kind=ImpactKind.LOST_REVENUE,
                 currency=c,
-                low=low,
+                low=None if shape in ("no low", "likely only") else low,
                 likely=low + mid,
-                high=low + mid + hi,
+                high=None if shape in ("no high", "likely only") else low + mid + hi,
             )
-            for c, low, mid, hi in spec["impacts"]
+            for c, low, mid, hi, shape in spec["impacts"]
         ]
         start_day = start.astimezone(ZoneInfo(zone)).date()
         incident.action_items = [
@@ -246,15 +253,19 @@ def reference_group(incidents: list[Incident], as_of: date, zone: str) -> dict[s
             seconds(i.time_to_resolve) for i in main if i.time_to_resolve is not None
         ],
     }
-    money: dict[str, list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 3)
+    # Full ranges summed bound by bound; the others apart, their likely values summed.
+    money: dict[str, list] = defaultdict(lambda: [0, Decimal(0), Decimal(0), Decimal(0), 0, 0])
     for incident in main:
-        for estimate in incident.impacts:
-            sums = money[estimate.currency]
-            money[estimate.currency] = [
-                sums[0] + estimate.low,
-                sums[1] + estimate.likely,
-                sums[2] + estimate.high,
-            ]
+        for e in incident.impacts:
+            sums = money[e.currency]
+            if e.low is not None and e.high is not None:
+                sums[0] += 1
+                sums[1] += e.low
+                sums[2] += e.likely
+                sums[3] += e.high
+            else:
+                sums[4] += 1
+                sums[5] += e.likely
     partition, days = reference_partition(incidents, as_of, zone)
     items = [a for i in counted for a in i.action_items]
     return {
@@ -313,7 +324,10 @@ def figures_of(group) -> dict[str, object]:
         "near_misses": group.near_misses,
         "by_category": group.by_category,
         "durations": {k: (v.n, v.median, v.p90) for k, v in group.durations.items()},
-        "money": {t.unit: [t.low, t.likely, t.high] for t in group.impacts},
+        "money": {
+            t.unit: [t.ranges, t.low, t.likely, t.high, t.apart, t.apart_likely]
+            for t in group.impacts
+        },
         "actions": (
             *partition_of(group.actions),
             group.actions.preventive,

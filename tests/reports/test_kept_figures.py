@@ -104,7 +104,7 @@ def test_impacts_action_items_and_guards_show_in_the_next_report(client, db, inc
     db.add(item)
     db.commit()
     overall = trend(client)["overall"]
-    assert overall["impacts"][0]["likely"] == "12.00"
+    assert overall["impacts"][0]["likely_apart"] == "12.00"  # no full range: kept apart
     actions = overall["action_items"]
     assert actions["total"] == 1 and actions["overdue"] == 1 and actions["preventive_guarded"] == 0
     guard = make_guard()

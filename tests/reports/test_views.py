@@ -66,7 +66,7 @@ def test_quarterly_page_json_and_markdown(client, demo) -> None:
     assert data["previous_quarter"]["incidents"] == 1
     assert data["year_before"]["incidents"] == 0
     money = [i for i in data["this_quarter"]["impacts"] if i["money"]]
-    assert money and all(isinstance(i["likely"], str) for i in money)
+    assert money and all(isinstance(i["likely"] or i["likely_apart"], str) for i in money)
     md = client.get("/reports/quarterly/2020Q4.md")
     assert md.mimetype == "text/markdown"
     assert md.get_data(as_text=True).startswith("# Quarterly review 2020Q4")
@@ -122,3 +122,24 @@ def test_command_line_writes_the_same_markdown_and_html(app, runner, demo, tmp_p
     assert html.exit_code == 0 and "Quarterly review 2020Q4" in html.output
     bad = runner.invoke(args=["report", "quarterly", "2020Q9"])
     assert bad.exit_code != 0 and "2020Q4" in bad.output
+
+
+def test_an_estimate_without_a_full_range_is_kept_apart_in_every_format(client, demo) -> None:
+    """The demo's 2020Q4 lost revenue gives only a likely value: it is not summed into a
+    range (that could read high below likely) but shown apart, digits grouped."""
+    data = client.get("/reports/quarterly/2020Q4.json").get_json()
+    rub = next(i for i in data["this_quarter"]["impacts"] if i["unit"] == "RUB")
+    assert rub["estimates"] == 1 and rub["estimates_in_range"] == 0
+    assert (rub["low"], rub["likely"], rub["high"]) == (None, None, None)
+    assert (rub["estimates_apart"], rub["likely_apart"]) == (1, "400000.00")
+    row = "| Lost revenue | RUB | 1 without a full range | — | 400,000.00 | — |"
+    assert row in client.get("/reports/quarterly/2020Q4.md").get_data(as_text=True)
+    html = client.get("/reports/quarterly/2020Q4").get_data(as_text=True)
+    assert "1 without a full range" in html and "400,000.00" in html
+    assert "over the estimates that gave all three" in html
+
+
+def test_the_trend_page_says_what_a_rate_means(client, demo) -> None:
+    html = client.get("/reports/trends?start=2020-01-01&end=2022-12-31").get_data(as_text=True)
+    assert "incidents for every 10 people in a quarter; with " in html
+    assert "the true rate could be anywhere from" in html
