@@ -188,9 +188,10 @@ def report_quarterly(quarter: str, output_format: str, output: str | None) -> No
         text = json.dumps(render.quarterly_json(report), indent=2, sort_keys=True) + "\n"
     elif output_format == "pdf":
         from postmortems.pdf import html_to_pdf
+        from postmortems.reports.views import quarterly_document
 
         with current_app.test_request_context(f"/reports/quarterly/{report.quarter}"):
-            pdf = html_to_pdf(quarterly_html(report))
+            pdf = html_to_pdf(quarterly_document(report))  # the route's document, charts too
         if output is None:
             sys.stdout.buffer.write(pdf)
         else:

@@ -386,7 +386,7 @@ def quarterly_pdf(quarter: str) -> ResponseReturnValue:
     """The quarterly page as a PDF (kept per data version and reader, like the figures)."""
     report = quarterly_from_request(quarter, whole=True)
     key = ("quarterly_pdf", report.quarter, report.filters)
-    pdf = cached(key, lambda: html_to_pdf(_quarterly_document(report)), viewer=current_user)
+    pdf = cached(key, lambda: html_to_pdf(quarterly_document(report)), viewer=current_user)
     return Response(
         pdf,
         mimetype="application/pdf",
@@ -394,7 +394,7 @@ def quarterly_pdf(quarter: str) -> ResponseReturnValue:
     )
 
 
-def _quarterly_document(report: QuarterlyReport) -> str:
+def quarterly_document(report: QuarterlyReport) -> str:
     """The quarterly page for a PDF: its charts inside it as data URLs (a PDF fetches nothing)."""
     history = _history(report.quarter)
     charts = {

@@ -76,6 +76,18 @@ def test_command_line_writes_the_pdf(runner, demo, tmp_path) -> None:
     assert target.read_bytes().startswith(b"%PDF-")
 
 
+def test_command_line_pdf_draws_the_charts_the_route_draws(runner, client, demo, tmp_path) -> None:
+    """WeasyPrint draws each chart's SVG as form XObjects: the command line's PDF holds as many
+    as the route's (it had none: its document lacked the last quarters and their charts)."""
+    target = tmp_path / "q4.pdf"
+    runner.invoke(
+        args=["report", "quarterly", "2020Q4", "--format", "pdf", "--output", str(target)]
+    )
+    drawn = target.read_bytes().count(b"/Subtype /Form")
+    route = client.get("/reports/quarterly/2020Q4.pdf").get_data()
+    assert drawn > 0 and drawn == route.count(b"/Subtype /Form")
+
+
 def test_a_pdf_fetches_static_files_and_nothing_else(app, tmp_path) -> None:
     secret = tmp_path / "secret.css"
     secret.write_text("body { color: red }")

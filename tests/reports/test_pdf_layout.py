@@ -28,7 +28,7 @@ from postmortems.demo import load_demo_data
 from postmortems.pdf import render_document
 from postmortems.reports.periods import Quarter
 from postmortems.reports.service import quarterly_report
-from postmortems.reports.views import _quarterly_document
+from postmortems.reports.views import quarterly_document
 
 MADE_AT = datetime(2026, 12, 4, 9, 30, tzinfo=UTC)
 # A page other than the last holds more lines of text than this.
@@ -98,7 +98,7 @@ def quarterly_pages(app: Any, quarter: str) -> list[Page]:
     """The quarter's PDF as the route makes it (charts included), read page by page."""
     with app.test_request_context(f"/reports/quarterly/{quarter}"):
         report = quarterly_report(Quarter.parse(quarter), None, now=MADE_AT, page=None)
-        document = render_document(_quarterly_document(report), made_at=MADE_AT)
+        document = render_document(quarterly_document(report), made_at=MADE_AT)
     return read_pages(document)
 
 
@@ -213,6 +213,18 @@ def test_a_big_quarter_lays_out_as_a_report(app, big_quarter) -> None:
     text = " ".join(t for page in pages for _, t in page.lines)
     for i in (0, 30, 59):
         assert f"BIG-{i}" in text
+    # The postmortems' table repeats its header row on every page it runs over.
+    spanned = [
+        page
+        for page in pages
+        if any(table.get("id") == "postmortems-table" for table, _ in page.tables)
+    ]
+    assert len(spanned) > 1
+    header = ["key", "title", "severity", "status", "categories", "impact"]  # a line a cell
+    for page in spanned:
+        texts = [t for _, t in page.lines]
+        at = texts.index("key")
+        assert texts[at : at + len(header)] == header, texts[:8]
 
 
 def test_the_footer_says_when_the_pdf_was_made(app) -> None:
