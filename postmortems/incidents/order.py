@@ -1,7 +1,7 @@
 """How incident lists are read in order, shared by every feature that lists incidents (guards,
 home, knowledge, the API): it imports no feature, so any of them may use it."""
 
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select
 from sqlalchemy.orm import InstrumentedAttribute
@@ -9,8 +9,10 @@ from sqlalchemy.orm import InstrumentedAttribute
 from models import Incident
 from postmortems.pagination import Keyset
 
+Rows = TypeVar("Rows")
 
-def newest_first(stmt: Select[Incident], many: bool) -> Select[Incident]:
+
+def newest_first(stmt: Select[Rows], many: bool) -> Select[Rows]:
     """With `many`, `stmt` reads incidents along the newest-first index (SQLite has no
     statistics to choose that plan itself)."""
     if not many:
