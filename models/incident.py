@@ -391,6 +391,8 @@ class ReviewComment(Base):
     """A step of the review workflow, with what the person said."""
 
     __tablename__ = "review_comment"
+    # A reviewer's home page finds what they sent back by who wrote the comment.
+    __table_args__ = (Index("ix_review_comment_user_id_at", "user_id", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     incident_id: Mapped[int] = mapped_column(

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
+from html import unescape
 from types import FrameType
 from typing import Any, cast
 
@@ -216,6 +217,16 @@ def _render(text: str, seconds: float) -> str:
         filter_style_properties={"text-align"},
         link_rel="noopener noreferrer nofollow",
     )
+
+
+# Where a block ends: its text is kept apart from the next block's in plain text.
+BLOCK_END = re.compile(r"</(?:p|li|h[1-6]|pre|blockquote|tr|td|th|table|ul|ol|div)>|<br\s*/?>")
+
+
+def plain_text(html: str) -> str:
+    """The text of rendered, sanitised HTML as a reader sees it: no tags, entities decoded,
+    blocks and table cells kept apart by a line break."""
+    return unescape(nh3.clean(BLOCK_END.sub(r"\g<0>\n", html), tags=set()))
 
 
 # Every Markdown column and the column that keeps its rendered HTML.

@@ -71,15 +71,32 @@ def visible_incidents(user: User) -> ColumnElement[bool]:
     """
     if sees_everything(user):
         return true()
-    named = named_on(user)
     shown = [IncidentStatus.PUBLISHED, IncidentStatus.ARCHIVED]
     if user.can(Role.REVIEWER):
         shown.append(IncidentStatus.IN_REVIEW)
-    open_to_all = and_(Incident.status.in_(shown), Incident.is_restricted.is_(False))
-    if user.team_id is None:
-        return or_(open_to_all, named)
-    team_sees = and_(Incident.status.in_(shown), Incident.team_id == user.team_id)
-    return or_(open_to_all, team_sees, named)
+    # Each way past the restriction with the status condition of its own, as the planner
+    # has always been given it (one OR branch per index it can use).
+    past_restriction = [
+        and_(Incident.status.in_(shown), lets_in) for lets_in in _restriction_lets_in(user)
+    ]
+    return or_(*past_restriction, named_on(user))
+
+
+def _restriction_lets_in(user: User) -> list[ColumnElement[bool]]:
+    """Each way past the restriction for someone not named on the incident: it is not
+    restricted, or it belongs to their team."""
+    ways: list[ColumnElement[bool]] = [Incident.is_restricted.is_(False)]
+    if user.team_id is not None:
+        ways.append(Incident.team_id == user.team_id)
+    return ways
+
+
+def nameable_sent_back(user: User) -> ColumnElement[bool]:
+    """Drafts a reviewer sent back leave what they can open, but their queue still names them
+    (key and title) when nothing but the status hides them: the restriction as above."""
+    if sees_everything(user):
+        return true()
+    return or_(*_restriction_lets_in(user), named_on(user))
 
 
 def viewer_key(viewer: User) -> object:

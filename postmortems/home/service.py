@@ -2,18 +2,31 @@
 action items."""
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from models import ActionItem, ActionStatus, Incident, IncidentStatus, Role, User
-from postmortems.auth.access import named_incident_ids, visible_incidents
+from models import (
+    ActionItem,
+    ActionStatus,
+    Incident,
+    IncidentStatus,
+    ReviewAction,
+    ReviewComment,
+    Role,
+    User,
+)
+from models.base import utcnow
+from postmortems.auth.access import nameable_sent_back, named_incident_ids, visible_incidents
 from postmortems.cache import cached
 from postmortems.db import session
 from postmortems.incidents.order import ORDER_INDEX_FROM_ROWS, newest_first
 from postmortems.timezones import local_today
 
 SHOWN = 20  # per list; each links to the full list where there is one
+# How long a reviewer's queue lists what they sent back while it waits for its author.
+SENT_BACK_LISTED = timedelta(days=30)
 
 
 @dataclass(frozen=True)
@@ -21,6 +34,10 @@ class Desk:
     drafts: list[Incident]
     to_review: list[Incident] | None  # None: the person does not review
     action_items: list[ActionItem]
+    # The last send-back of each draft of the person's that was sent back to them.
+    sent_back: dict[int, ReviewComment]
+    # For reviewers: their own recent send-backs whose postmortem is still a draft.
+    sent_back_by_me: list[ReviewComment]
 
     def overdue(self, item: ActionItem) -> bool:
         return item.due_on is not None and item.due_on < local_today()
@@ -55,11 +72,50 @@ def desk_of(user: User) -> Desk:
         .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id)
         .limit(SHOWN)
     )
+    my_drafts = list(session.scalars(drafts.order_by(*newest).limit(SHOWN)))
     return Desk(
-        drafts=list(session.scalars(drafts.order_by(*newest).limit(SHOWN))),
+        drafts=my_drafts,
         to_review=to_review,
         action_items=list(session.scalars(items)),
+        sent_back=last_sent_back([incident.id for incident in my_drafts]),
+        sent_back_by_me=sent_back_by(user) if to_review is not None else [],
     )
+
+
+def last_sent_back(draft_ids: list[int]) -> dict[int, ReviewComment]:
+    """The send-back comment of each of these drafts whose last review step was one."""
+    steps = session.scalars(
+        select(ReviewComment)
+        .where(ReviewComment.incident_id.in_(draft_ids))
+        .order_by(ReviewComment.incident_id, ReviewComment.at, ReviewComment.id)
+        .options(selectinload(ReviewComment.user))
+    )
+    last = {step.incident_id: step for step in steps}  # the latest of each wins
+    return {key: step for key, step in last.items() if step.action is ReviewAction.SENT_BACK}
+
+
+def sent_back_by(user: User) -> list[ReviewComment]:
+    """The reviewer's send-backs of the last SENT_BACK_LISTED whose postmortem is still a
+    draft, newest first: they left the queue, so it says where they went. Named only where
+    the restriction would let the reviewer see them (auth.access.nameable_sent_back)."""
+    stmt = (
+        select(ReviewComment)
+        .join(Incident, Incident.id == ReviewComment.incident_id)
+        .where(
+            ReviewComment.user_id == user.id,
+            ReviewComment.action == ReviewAction.SENT_BACK,
+            ReviewComment.at >= utcnow() - SENT_BACK_LISTED,
+            Incident.status == IncidentStatus.DRAFT,
+            nameable_sent_back(user),
+        )
+        .options(selectinload(ReviewComment.incident))
+        .order_by(ReviewComment.at.desc(), ReviewComment.id.desc())
+        .limit(3 * SHOWN)  # one postmortem may have been sent back more than once
+    )
+    newest: dict[int, ReviewComment] = {}
+    for step in session.scalars(stmt):
+        newest.setdefault(step.incident_id, step)
+    return list(newest.values())[:SHOWN]
 
 
 def in_review_count() -> int:

@@ -1,5 +1,6 @@
 """Pages to list, read, file, edit, review and look back through postmortems and their parts."""
 
+from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +29,7 @@ from models import (
     ImpactEstimate,
     Incident,
     IncidentFactor,
+    IncidentStatus,
     Lesson,
     ReviewAction,
     TimelineEvent,
@@ -69,7 +71,11 @@ bp = Blueprint("incidents", __name__, url_prefix="/incidents")
 @bp.context_processor
 def _form_context() -> dict[str, object]:
     """The kinds of part rows the postmortem's form offers, and where its previews come from."""
-    return {"row_kinds": ROW_KINDS, "preview_url": url_for("incidents.preview")}
+    return {
+        "row_kinds": ROW_KINDS,
+        "preview_url": url_for("incidents.preview"),
+        "offers_submit": _offers_submit,
+    }
 
 
 class ReviewForm(Form):
@@ -174,6 +180,14 @@ def _detail_head(incident_id: int) -> DetailHead | None:
 @bp.route("/<int:incident_id>")
 def detail(incident_id: int) -> ResponseReturnValue:
     """Read one postmortem."""
+    return _detail_page(incident_id)
+
+
+def _detail_page(
+    incident_id: int, review_form: ReviewForm | None = None, review_errors: Sequence[str] = ()
+) -> ResponseReturnValue:
+    """The postmortem's page; after a refused review step, with the comment as typed and
+    what was wrong beside it (400)."""
     # Whether the viewer may see it, and what they may do with it, follow from the data and
     # who they are: kept per viewer and data version (a hidden one is kept as None: 404).
     head = cached(
@@ -199,13 +213,16 @@ def detail(incident_id: int) -> ResponseReturnValue:
         ),
         viewer=current_user,
     )
+    if review_form is None and head.steps:
+        review_form = ReviewForm()
     return render_template(
         "incidents/detail.html",
         incident=head,
         article=article,
         steps=head.steps,
-        review_form=ReviewForm() if head.steps else None,
-    )
+        review_form=review_form,
+        review_errors=review_errors,
+    ), 400 if review_errors else 200
 
 
 # The flash of a postmortem saved from its form: how the browser's kept copy of what was typed
@@ -223,14 +240,21 @@ def create() -> ResponseReturnValue:
     if _adds_a_row(form):
         return render_template("incidents/form.html", form=form, incident=None)
     if form.validate_on_submit():
+        submit_too = _submits_too()
+
+        def file() -> Incident:
+            incident = file_postmortem(form.values(), form.new_parts(), author=current_user)
+            if submit_too:
+                workflow.submit_for_review(incident, current_user)
+            return incident
+
         try:
-            incident = commit_change(
-                lambda: file_postmortem(form.values(), form.new_parts(), author=current_user)
-            )
+            incident = commit_change(file)
         except DomainError as exc:
             form.show_errors(exc)
         else:
-            flash(f"Postmortem {incident.key} filed as a draft.", SAVED)
+            done = "filed and submitted for review" if submit_too else "filed as a draft"
+            flash(f"Postmortem {incident.key} {done}.", SAVED)
             return redirect(url_for("incidents.detail", incident_id=incident.id))
     elif form.is_submitted():
         form.check_the_rest(
@@ -252,23 +276,31 @@ def edit(incident_id: int) -> ResponseReturnValue:
         return render_template("incidents/form.html", form=form, incident=incident)
     if form.validate_on_submit():
         version = form.expected_version()
-        try:
-            commit_change(
-                lambda: save_postmortem(
-                    incident,
-                    form.values(),
-                    form.new_parts(),
-                    editor=current_user,
-                    expected_version=version,
-                    part_edits=form.part_edits(incident),
-                )
+        submit_too = _submits_too() and _offers_submit(incident)
+
+        def save() -> None:
+            save_postmortem(
+                incident,
+                form.values(),
+                form.new_parts(),
+                editor=current_user,
+                expected_version=version,
+                part_edits=form.part_edits(incident),
             )
+            if submit_too:
+                workflow.submit_for_review(incident, current_user)
+
+        try:
+            commit_change(save)
         except ConflictError:
             return _edit_conflict(form, get_or_404(Incident, incident_id))
         except DomainError as exc:
             form.show_errors(exc)
         else:
-            flash("Postmortem saved.", SAVED)
+            flash(
+                "Postmortem saved and submitted for review." if submit_too else "Postmortem saved.",
+                SAVED,
+            )
             return redirect(url_for("incidents.detail", incident_id=incident.id))
     elif form.is_submitted():
         form.check_the_rest(
@@ -316,6 +348,18 @@ def _adds_a_row(form: PostmortemForm) -> bool:
     return True
 
 
+def _submits_too() -> bool:
+    """ "File and submit for review" (or "Save and …") was pressed: one step when done."""
+    return request.form.get("then") == "submit"
+
+
+def _offers_submit(incident: Incident | None) -> bool:
+    """The form offers to submit as well: a new postmortem, or a draft its editor may submit."""
+    if incident is None:
+        return True
+    return incident.status is IncidentStatus.DRAFT and can(current_user, "submit", incident)
+
+
 def _edit_conflict(form: forms.IncidentForm, incident: Incident) -> ResponseReturnValue:
     """Show the saved version beside what the user typed; keep the typed text in the form."""
     session.refresh(incident)
@@ -353,7 +397,8 @@ WORKFLOW_STEPS = {
 
 @bp.route("/<int:incident_id>/<any(submit, publish, 'send-back', archive):step>", methods=["POST"])
 def review(incident_id: int, step: str) -> ResponseReturnValue:
-    """Move the postmortem along the review workflow, with a comment."""
+    """Move the postmortem along the review workflow, with a comment. A refused step shows
+    the page again with the comment kept and the reason beside it."""
     incident = get_readable_incident_or_404(incident_id)
     if not can(current_user, step, incident):
         abort(403)
@@ -367,12 +412,22 @@ def review(incident_id: int, step: str) -> ResponseReturnValue:
     try:
         commit_change(lambda: action(incident, current_user, form.text.data or ""))
     except workflow.WorkflowError as exc:
-        flash(" ".join([str(exc), *exc.problems]), "error")
+        return _detail_page(incident_id, form, [str(exc), *exc.problems])
     except DomainError as exc:
-        flash(str(exc), "error")
-    else:
-        flash(f"Postmortem {incident.key} {workflow.DONE[review_action]}.")
+        return _detail_page(incident_id, form, [str(exc)])
+    flash(f"Postmortem {incident.key} {workflow.DONE[review_action]}.")
+    if not _still_visible(incident_id):
+        # Sent back, it is a draft again, which a reviewer who is not named on it cannot
+        # open: their queue, which lists it under what they sent back.
+        return redirect(url_for("home.index", _anchor="sent-back-by-me"))
     return redirect(url_for("incidents.detail", incident_id=incident.id, _anchor="review"))
+
+
+def _still_visible(incident_id: int) -> bool:
+    """Whether the current user may still see the postmortem after a step changed it (asked
+    again: the answer kept for this request predates the step)."""
+    stmt = select(Incident.id).where(Incident.id == incident_id, visible_incidents(current_user))
+    return session.scalar(stmt) is not None
 
 
 # History: every saved change is a revision.

@@ -68,6 +68,10 @@ STOP = set(
     ).split()
 )
 WEIGHTS = {"factor": 3.0, "tag": 2.0, "system": 2.0, "team": 1.0, "words": 3.0}
+# A title whose telling words are nearly those of the one typed (this share of the words of
+# either title in both) is the same incident told again: shown first, whatever else matches.
+NEAR_TITLE = 0.6
+NEAR_TITLE_WEIGHT = 100.0
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,7 @@ class Traits:
     affected_system: str = ""
     team_id: int | None = None
     words: str = ""
+    title: str = ""  # compared with each candidate's title as a whole
     started_before: datetime | None = None  # only postmortems that started earlier
     exclude_id: int | None = None
 
@@ -104,6 +109,7 @@ def traits_of(incident: Incident) -> Traits:
         affected_system=incident.affected_system,
         team_id=incident.team_id,
         words=f"{incident.title} {incident.summary}",
+        title=incident.title,
         started_before=incident.started_at,
         exclude_id=incident.id,
     )
@@ -166,12 +172,16 @@ def _similar(viewer: User, traits: Traits, limit: int) -> list[SimilarIncident]:
         ).where(Incident.id.in_(list(scores)), visible_incidents(viewer))
     ).all()
     results = []
+    typed_title = _telling_words(traits.title)
     for row in rows:
         score = scores[row.id]
         same_team = traits.team_id is not None and row.team_id == traits.team_id
         if same_team:
             score += WEIGHTS["team"]
         reasons = []
+        if _nearly_the_same(typed_title, _telling_words(row.title)):
+            score += NEAR_TITLE_WEIGHT
+            reasons.append("nearly the same title")
         if factors := evidence["factor"].get(row.id):
             listed = ", ".join(sorted(names.factors[i] for i in factors))
             reasons.append(f"shares factor{'s' if len(factors) > 1 else ''} {listed}")
@@ -197,6 +207,16 @@ def _similar(viewer: User, traits: Traits, limit: int) -> list[SimilarIncident]:
         )
     )
     return results[:limit]
+
+
+def _telling_words(title: str) -> frozenset[str]:
+    """A title's stems that are not stop words."""
+    return frozenset(s for s in parse_query(title, prefix_last=False).stems if s not in STOP)
+
+
+def _nearly_the_same(typed: frozenset[str], theirs: frozenset[str]) -> bool:
+    """Whether the two titles share at least NEAR_TITLE of the words either has."""
+    return bool(typed and theirs) and len(typed & theirs) >= NEAR_TITLE * len(typed | theirs)
 
 
 @dataclass(frozen=True)

@@ -123,6 +123,7 @@ def similar_to_typed() -> ResponseReturnValue:
         affected_system=(form.affected_system.data or "")[:200],
         team_id=form.team_id.data if not form.team_id.errors else None,
         words=f"{form.title.data or ''} {form.summary.data or ''}"[:500],
+        title=(form.title.data or "")[:300],
         started_before=form.started_at.data if not form.started_at.errors else None,
         exclude_id=int(editing) if editing.isdigit() and len(editing) < 10 else None,
     )

@@ -21,9 +21,17 @@ from sqlalchemy import Connection, column, delete, func, insert, select, table
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from models.incident import SECTION_NAMES
+from postmortems.markdown import plain_text, render_markdown
 from postmortems.search import schema
 from postmortems.search.text import stemmed_text
 
+
+def _html_of(source: str) -> str:
+    """The column that keeps a Markdown column's rendered HTML (postmortems.markdown)."""
+    return source.removesuffix("_md") + "_html"
+
+
+# Markdown columns come with their stored HTML: results show the text as read (see as_read).
 incident_t = table(
     "incident",
     *(
@@ -35,20 +43,37 @@ incident_t = table(
             "summary",
             "affected_system",
             *SECTION_NAMES,
+            *map(_html_of, SECTION_NAMES),
         )
     ),
 )
 SECTIONS = ("summary", "affected_system", *SECTION_NAMES)
-timeline_t = table("timeline_event", column("id"), column("incident_id"), column("text_md"))
-factor_t = table("incident_factor", column("id"), column("incident_id"), column("note"))
+timeline_t = table(
+    "timeline_event", column("id"), column("incident_id"), column("text_md"), column("text_html")
+)
+factor_t = table(
+    "incident_factor", column("id"), column("incident_id"), column("note"), column("note_html")
+)
 tag_t = table("tag", column("id"), column("name"))
 incident_tag_t = table("incident_tag", column("incident_id"), column("tag_id"))
-lesson_t = table("lesson", column("id"), column("incident_id"), column("text_md"))
+lesson_t = table(
+    "lesson", column("id"), column("incident_id"), column("text_md"), column("text_html")
+)
 action_t = table(
-    "action_item", column("id"), column("incident_id"), column("title"), column("details_md")
+    "action_item",
+    column("id"),
+    column("incident_id"),
+    column("title"),
+    column("details_md"),
+    column("details_html"),
 )
 guard_t = table(
-    "guard_check", column("id"), column("name"), column("location"), column("description_md")
+    "guard_check",
+    column("id"),
+    column("name"),
+    column("location"),
+    column("description_md"),
+    column("description_html"),
 )
 document_t = table(
     "search_document",
@@ -90,28 +115,62 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
         yield ordered[start : start + CHUNK]
 
 
-def _by_incident(conn: Connection, stmt: Any) -> dict[int, list[str]]:
+def _by_incident(conn: Connection, stmt: Any, read: "Reader") -> dict[int, list[str]]:
     found: dict[int, list[str]] = {}
-    for incident_id, value in conn.execute(stmt):
-        if value:
-            found.setdefault(incident_id, []).append(value)
+    for row in conn.execute(stmt):
+        if value := read(row, row._fields[1]):
+            found.setdefault(row.incident_id, []).append(value)
     return found
 
 
-def incident_documents(conn: Connection, ids: Sequence[int]) -> list[Document]:
+# How a document's Markdown columns are read: as written (what the index stems) or as read.
+Reader = Callable[[Any, str], str]
+
+
+def as_written(row: Any, name: str) -> str:
+    return getattr(row, name) or ""
+
+
+def as_read(row: Any, name: str) -> str:
+    """A column's text as the reader sees it on the page: a Markdown column's stored HTML
+    without its tags (rendered now where none is stored), so that results show no asterisks,
+    backticks or table pipes."""
+    source = getattr(row, name) or ""
+    if name not in MARKDOWN_COLUMNS or not source:
+        return source
+    html = getattr(row, _html_of(name))
+    return plain_text(html if html is not None else str(render_markdown(source)))
+
+
+MARKDOWN_COLUMNS = frozenset({*SECTION_NAMES, "text_md", "note", "details_md", "description_md"})
+
+
+def _columns(t: Any, read: Reader, *names: str) -> list[Any]:
+    """The columns to select: with each Markdown column's HTML when reading as read."""
+    wanted = list(names)
+    if read is as_read:
+        wanted += [_html_of(n) for n in names if n in MARKDOWN_COLUMNS]
+    return [t.c[n] for n in wanted]
+
+
+def incident_documents(
+    conn: Connection, ids: Sequence[int], read: Reader = as_written
+) -> list[Document]:
     """The postmortems with these ids (title, key, summary, every section, timeline, factor
     notes, tags), without their lessons and action items."""
     timeline = _by_incident(
         conn,
-        select(timeline_t.c.incident_id, timeline_t.c.text_md)
+        select(*_columns(timeline_t, read, "incident_id", "text_md"))
         .where(timeline_t.c.incident_id.in_(ids))
         .order_by(timeline_t.c.id),
+        read,
     )
     notes = _by_incident(
         conn,
-        select(factor_t.c.incident_id, factor_t.c.note)
+        select(*_columns(factor_t, read, "incident_id", "note"))
         .where(factor_t.c.incident_id.in_(ids))
         .order_by(factor_t.c.id),
+        read,
     )
     tags = _by_incident(
         conn,
@@ -119,10 +178,12 @@ def incident_documents(conn: Connection, ids: Sequence[int]) -> list[Document]:
         .join(tag_t, tag_t.c.id == incident_tag_t.c.tag_id)
         .where(incident_tag_t.c.incident_id.in_(ids))
         .order_by(tag_t.c.name),
+        read,
     )
     documents = []
-    for row in conn.execute(select(incident_t).where(incident_t.c.id.in_(ids))):
-        parts = [getattr(row, name) or "" for name in SECTIONS]
+    columns = _columns(incident_t, read, "id", "key", "title", *SECTIONS)
+    for row in conn.execute(select(*columns).where(incident_t.c.id.in_(ids))):
+        parts = [read(row, name) for name in SECTIONS]
         parts += timeline.get(row.id, []) + notes.get(row.id, []) + tags.get(row.id, [])
         documents.append(
             Document(INCIDENT, row.id, row.id, f"{row.title} {row.key}", "\n".join(parts))
@@ -130,36 +191,40 @@ def incident_documents(conn: Connection, ids: Sequence[int]) -> list[Document]:
     return documents
 
 
-def lesson_documents(conn: Connection, where: Any) -> list[Document]:
-    stmt = select(lesson_t).where(where)
-    return [Document(LESSON, r.id, r.incident_id, "", r.text_md) for r in conn.execute(stmt)]
-
-
-def action_documents(conn: Connection, where: Any) -> list[Document]:
-    stmt = select(action_t).where(where)
+def lesson_documents(conn: Connection, where: Any, read: Reader = as_written) -> list[Document]:
+    stmt = select(*_columns(lesson_t, read, "id", "incident_id", "text_md")).where(where)
     return [
-        Document(ACTION, r.id, r.incident_id, r.title, r.details_md or "")
-        for r in conn.execute(stmt)
+        Document(LESSON, r.id, r.incident_id, "", read(r, "text_md")) for r in conn.execute(stmt)
     ]
 
 
-def guard_documents(conn: Connection, ids: Sequence[int]) -> list[Document]:
-    stmt = select(guard_t).where(guard_t.c.id.in_(ids))
+def action_documents(conn: Connection, where: Any, read: Reader = as_written) -> list[Document]:
+    columns = _columns(action_t, read, "id", "incident_id", "title", "details_md")
     return [
-        Document(GUARD, r.id, None, r.name, f"{r.location or ''}\n{r.description_md or ''}")
-        for r in conn.execute(stmt)
+        Document(ACTION, r.id, r.incident_id, r.title, read(r, "details_md"))
+        for r in conn.execute(select(*columns).where(where))
+    ]
+
+
+def guard_documents(
+    conn: Connection, ids: Sequence[int], read: Reader = as_written
+) -> list[Document]:
+    columns = _columns(guard_t, read, "id", "name", "location", "description_md")
+    return [
+        Document(GUARD, r.id, None, r.name, f"{r.location or ''}\n{read(r, 'description_md')}")
+        for r in conn.execute(select(*columns).where(guard_t.c.id.in_(ids)))
     ]
 
 
 def documents_of(conn: Connection, kind: str, ids: Sequence[int]) -> list[Document]:
-    """The documents of one kind with these object ids (for showing results)."""
+    """The documents of one kind with these object ids, as read (for showing results)."""
     if kind == INCIDENT:
-        return incident_documents(conn, ids)
+        return incident_documents(conn, ids, as_read)
     if kind == LESSON:
-        return lesson_documents(conn, lesson_t.c.id.in_(ids))
+        return lesson_documents(conn, lesson_t.c.id.in_(ids), as_read)
     if kind == ACTION:
-        return action_documents(conn, action_t.c.id.in_(ids))
-    return guard_documents(conn, ids)
+        return action_documents(conn, action_t.c.id.in_(ids), as_read)
+    return guard_documents(conn, ids, as_read)
 
 
 def reindex_incidents(conn: Connection, incident_ids: Iterable[int]) -> None:

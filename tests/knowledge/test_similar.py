@@ -318,3 +318,34 @@ def test_postmortems_filed_out_of_order_are_offered_by_when_they_started(
     assert found == [filed_late.key] and later_start.key not in found
     earliest = dataclasses.replace(traits, started_before=utc(2018, 1, 1))
     assert similar_incidents(admin, earliest) == []
+
+
+def test_a_nearly_identical_title_comes_first_while_filing(db, client):
+    """Issue 20: typing "Probabilities rounded…", the postmortem of that title is offered
+    first, above one that only shares a factor, a tag and the affected system."""
+    same_story = make_incident(
+        "Probabilities rounded to integers", utc(2021, 2, 1), status=PUBLISHED
+    )
+    with_factor(
+        make_incident(
+            "Scores rounded in the export",
+            utc(2021, 3, 1),
+            tags=["config"],
+            affected_system="triage-model",
+            status=PUBLISHED,
+        ),
+        "Fatigue",
+    )
+    db.commit()
+    response = client.get(
+        "/similar",
+        query_string={
+            "title": "Probabilities rounded to integer",
+            "tags": "config",
+            "affected_system": "triage-model",
+            "factors-0-factor_id": str(factor_named("Fatigue").id),
+        },
+    )
+    html = response.get_data(as_text=True)
+    assert html.index(same_story.key) < html.index("Scores rounded in the export")
+    assert "Nearly the same title" in html

@@ -240,10 +240,13 @@ def test_snippets_are_escaped_before_matches_are_marked(db, client):
         html = client.get(url).get_data(as_text=True)
         body = html.split('<ol class="results">', 1)[1].split("</ol>", 1)[0]
         assert "<script" not in body and "<img" not in body and "<b " not in body
-        assert "&lt;script&gt;" in body or "&lt;img" in body
+        assert "&lt;" in body  # the title's markup, escaped
     data = client.get("/search.json?q=script").get_json()
     assert "<script" not in data["results"][0]["snippet_html"]
-    assert "&lt;<mark>script</mark>&gt;" in data["results"][0]["snippet_html"]
+    # The snippet is the text as read: the sanitiser left no script in the section.
+    assert data["results"][0]["snippet_html"].startswith("Model model")
+    title = client.get("/search.json?q=img").get_json()["results"][0]["title_html"]
+    assert title.startswith("&lt;<mark>img</mark> src=x")
 
 
 def test_the_index_holds_one_row_per_searchable_thing(db):
@@ -254,3 +257,23 @@ def test_the_index_holds_one_row_per_searchable_thing(db):
     kinds = sorted(db.scalars(select(SearchDocument.kind)))
     assert kinds == ["guard", "incident", "lesson"]
     assert db.scalar(select(func.count()).select_from(SearchDocument)) == 3
+
+
+def test_snippets_show_the_text_as_read_not_its_markdown(db, client):
+    """Issue 20: no asterisks, backticks, table pipes or link syntax in a result's words."""
+    written = (
+        "The **threshold** moved in `config.yaml`.\n\n"
+        "| key | value |\n|---|---|\n| threshold | 0.5 |\n\n"
+        "See [the runbook](https://example.com/runbook) and _fix_ it."
+    )
+    make_incident("Masks broke", what_happened_md=written, status=PUBLISHED)
+    make_guard("Threshold check").description_md = "Fails when the **threshold** changes."
+    db.commit()
+    results = client.get("/search.json?q=threshold").get_json()["results"]
+    snippets = {r["kind"]: r["snippet_html"] for r in results}
+    incident = snippets["incident"]
+    assert "The <mark>threshold</mark> moved in config.yaml." in incident
+    for markup in ("**", "`", "|", "---", "](", "_fix_"):
+        assert markup not in incident, markup
+    assert "the runbook" in incident and "example.com" not in incident
+    assert "Fails when the <mark>threshold</mark> changes." in snippets["guard"]
