@@ -373,7 +373,7 @@ class ActionItem(Base):
     # The quarterly review counts the items closed in its quarter, whatever the incident.
     completed_on: Mapped[date | None] = mapped_column(index=True)
     # The day a won't-do item was decided; None for items decided before it was recorded.
-    decided_on: Mapped[date | None]
+    decided_on: Mapped[date | None] = mapped_column(index=True)  # the quarter's closed items
     tracker_url: Mapped[str] = mapped_column(String(500), default="")
 
     incident: Mapped[Incident] = relationship(back_populates="action_items")

@@ -17,7 +17,7 @@ from fractions import Fraction
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import ColumnElement, and_, func, null, or_, select, true
+from sqlalchemy import ColumnElement, and_, func, null, or_, select, true, union
 
 from models import (
     ActionItem,
@@ -359,24 +359,36 @@ def _closed_in(filters: ReportFilters, quarter: Quarter) -> int:
     item whose day is not recorded counts as closed on its incident's start day)."""
     closing = closed_on(null())
     near = [] if filters.near_misses else [Incident.is_near_miss.is_(False)]
-    closed = session.scalar(
-        select(func.count())
-        .select_from(Incident)
-        .join(ActionItem)
-        .where(
-            *counted(filters, dated=False),
-            *near,
-            ActionItem.status.in_(CLOSED),
-            or_(
-                and_(closing >= quarter.first_day, closing <= quarter.last_day),
-                and_(
-                    closing.is_(None),
-                    *within(Incident.started_at, quarter.first_day, quarter.next_first_day),
-                ),
-            ),
-        )
+    closed_in_quarter = or_(
+        and_(closing >= quarter.first_day, closing <= quarter.last_day),
+        and_(
+            closing.is_(None),
+            *within(Incident.started_at, quarter.first_day, quarter.next_first_day),
+        ),
     )
-    return closed or 0
+    # The rule above, asked of the items each of three indexes finds (completed in the
+    # quarter, decided in it, of incidents started in it): every item it lets through is
+    # among them, and the quarter's few are read instead of every item of every year.
+    ways_in = [
+        ActionItem.completed_on.between(quarter.first_day, quarter.last_day),
+        ActionItem.decided_on.between(quarter.first_day, quarter.last_day),
+        and_(*within(Incident.started_at, quarter.first_day, quarter.next_first_day)),
+    ]
+    found = union(
+        *(
+            select(ActionItem.id)
+            .join(Incident, Incident.id == ActionItem.incident_id)
+            .where(
+                way,
+                *counted(filters, dated=False),
+                *near,
+                ActionItem.status.in_(CLOSED),
+                closed_in_quarter,
+            )
+            for way in ways_in
+        )
+    ).subquery()
+    return session.scalar(select(func.count()).select_from(found)) or 0
 
 
 def _overdue_at_end(filters: ReportFilters, quarter: Quarter) -> int:
