@@ -179,8 +179,9 @@ def record_revision(incident: Incident, summary: str) -> IncidentRevision | None
     return revision
 
 
-def as_text(data: dict[str, Any]) -> list[str]:
-    """A revision as lines of readable text, for diffs."""
+def as_text(data: dict[str, Any], team_names: dict[int, str] | None = None) -> list[str]:
+    """A revision as lines of readable text, for diffs; teams by their names now."""
+    team_names = team_names or {}
     fields = [
         ("Title", data["title"]),
         ("Summary", data["summary"]),
@@ -189,7 +190,10 @@ def as_text(data: dict[str, Any]) -> list[str]:
         ("Affected system", data["affected_system"]),
         ("Environment", data["environment"]),
         ("Tags", ", ".join(data["tags"])),
+        ("Team", team_names.get(data.get("team_id"), data.get("team_id")) or ""),
         ("Restricted", "yes" if data["is_restricted"] else "no"),
+        ("Near-miss", "yes" if data.get("is_near_miss") else "no"),
+        ("Excluded from metrics", "yes" if data.get("exclude_from_metrics") else "no"),
         ("Owner", data.get("owner_label", data["owner_name"])),
     ]
     lines = [f"{name}: {value}" for name, value in fields]
@@ -215,6 +219,8 @@ def as_text(data: dict[str, Any]) -> list[str]:
         else:
             estimate = f"{i['low']} / {i['likely']} / {i['high']} {i['currency'] or i['unit']}"
         lines.append(f"- {kind}: {estimate}")
+        lines += _detail("How it was estimated", i.get("method_note"))
+        lines += _detail("Estimated by", i.get("estimated_by"))
     lines += ["", "## Lessons"]
     for lesson in data["lessons"]:
         lines.append(f"- [{_label(LessonGroup, lesson['group'])}] {lesson['text_md']}")
@@ -224,7 +230,22 @@ def as_text(data: dict[str, Any]) -> list[str]:
         kinds = f"{_label(ActionType, a['type'])}, {_label(ActionStatus, a['status'])}"
         guards = ", ".join(a["guards"])
         lines.append(f"- {a['title']} [{kinds}] owner {owner} due {a['due_on']} guards: {guards}")
+        lines += _detail("Group", _label(LessonGroup, a["group"]) if a.get("group") else None)
+        lines += _detail("Details", a.get("details_md"))
+        lines += _detail("Won't do because", a.get("wont_do_reason"))
+        lines += _detail("Completed on", a.get("completed_on"))
+        lines += _detail("Decided on", a.get("decided_on"))
+        lines += _detail("Tracker", a.get("tracker_url"))
     return lines
+
+
+def _detail(name: str, value: str | None) -> list[str]:
+    """A part's field under its line, indented, each of its lines apart (nothing when empty):
+    every field a revision keeps shows in the diff when it changes."""
+    if not value:
+        return []
+    first, *rest = str(value).splitlines() or [""]
+    return [f"    {name}: {first}", *(f"      {line}" for line in rest)]
 
 
 def _label(enum_class: Any, name: str) -> str:
@@ -236,9 +257,13 @@ def _label(enum_class: Any, name: str) -> str:
 def diff(older: IncidentRevision, newer: IncidentRevision) -> list[tuple[str, str]]:
     """A unified diff between two revisions as (kind, line) pairs: kind is add, remove,
     context or hunk."""
+    team_ids = {older.snapshot.get("team_id"), newer.snapshot.get("team_id")} - {None}
+    team_names = dict(
+        session.execute(select(Team.id, Team.name).where(Team.id.in_(team_ids))).all()
+    )
     lines = difflib.unified_diff(
-        as_text(older.snapshot),
-        as_text(newer.snapshot),
+        as_text(older.snapshot, team_names),
+        as_text(newer.snapshot, team_names),
         f"revision {older.number}",
         f"revision {newer.number}",
         n=2,

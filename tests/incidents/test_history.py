@@ -186,3 +186,43 @@ def test_restore_asks_first_and_a_get_changes_nothing(browser, db) -> None:
     page = browser.get(f"/incidents/{incident.id}/history/{first}/restore").get_data(as_text=True)
     assert f"Restore revision {first}?" in page
     assert db.get(Incident, incident.id).title == "Renamed twice"
+
+
+def test_the_diff_shows_every_changed_field_of_every_part(browser, db) -> None:
+    """Issue 20: an impact's note and who estimated it, an action item's details, reason,
+    days and tracker, the team, and the near-miss and metrics switches all show when changed."""
+    from tests.factories import make_team
+
+    team = make_team("Payments")
+    db.commit()
+    browser.submit("/incidents/new", VALID)
+    incident = db.scalars(select(Incident)).one()
+    browser.submit(
+        f"/incidents/{incident.id}/impacts/new",
+        {"kind": "DOWNTIME", "likely": "4", "unit": "hours", "method_note": "From the logs."},
+    )
+    impact = incident.impacts[0]
+    browser.submit(
+        f"/incidents/{incident.id}/impacts/{impact.id}/edit",
+        {
+            "kind": "DOWNTIME",
+            "likely": "4",
+            "unit": "hours",
+            "method_note": "From the logs.\nChecked against the status page.",
+            "estimated_by": "SRE on call",
+        },
+    )
+    url = f"/incidents/{incident.id}/edit"
+    assert (
+        browser.submit_filled(url, {"team_id": str(team.id), "is_near_miss": "y"}).status_code
+        == 302
+    )
+    revisions = db.scalars(select(IncidentRevision).order_by(IncidentRevision.number)).all()
+    assert len(revisions) == 4, [r.summary for r in revisions]
+    html = browser.get(f"/incidents/{incident.id}/history?a=2&b=3").get_data(as_text=True)
+    assert '<span class="diff-remove">-    How it was estimated: From the logs.</span>' not in html
+    assert '<span class="diff-add">+      Checked against the status page.</span>' in html
+    assert '<span class="diff-add">+    Estimated by: SRE on call</span>' in html
+    html = browser.get(f"/incidents/{incident.id}/history?a=3&b=4").get_data(as_text=True)
+    assert '<span class="diff-add">+Team: Payments</span>' in html
+    assert '<span class="diff-add">+Near-miss: yes</span>' in html
