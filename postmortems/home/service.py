@@ -4,17 +4,20 @@ action items."""
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import selectinload
 
 from models import (
     ActionItem,
     ActionStatus,
+    GrowthStage,
+    HeadcountSnapshot,
     Incident,
     IncidentStatus,
     ReviewAction,
     ReviewComment,
     Role,
+    Team,
     User,
 )
 from models.base import utcnow
@@ -124,3 +127,59 @@ def in_review_count() -> int:
     until the data changes."""
     in_review = Incident.status == IncidentStatus.IN_REVIEW
     return session.scalar(select(func.count()).where(in_review)) or 0
+
+
+@dataclass(frozen=True)
+class FirstStep:
+    """One thing a new install needs, and whether it is done."""
+
+    label: str
+    endpoint: str
+    done: bool
+    why: str
+
+
+def first_steps(user: User) -> list[FirstStep]:
+    """What an admin of a new install does first, in order, each ticked once done; empty
+    once every one is (and for anyone but an admin). Five EXISTS probes, kept until the data
+    changes."""
+    if not user.can(Role.ADMIN):
+        return []
+    steps = cached(("first_steps",), _first_steps, viewer=None)
+    return [] if all(step.done for step in steps) else steps
+
+
+def _first_steps() -> list[FirstStep]:
+    def has(model: type) -> bool:
+        return bool(session.scalar(select(exists().select_from(model))))
+
+    people = session.scalar(select(func.count()).select_from(select(User.id).limit(2).subquery()))
+    return [
+        FirstStep(
+            "Add your teams", "teams.create", has(Team), "Postmortems and reports go by team."
+        ),
+        FirstStep(
+            "Record each team's headcount",
+            "teams.index",
+            has(HeadcountSnapshot),
+            "Rates are per 10 people, and stages follow the company's size.",
+        ),
+        FirstStep(
+            "Name the company's growth stages",
+            "teams.create_stage",
+            has(GrowthStage),
+            "Trend reports compare the stages: founding, growth, scale.",
+        ),
+        FirstStep(
+            "Invite the people who file, review and read",
+            "users.create",
+            (people or 0) > 1,
+            "Authors file, reviewers publish, readers learn.",
+        ),
+        FirstStep(
+            "File the first postmortem",
+            "incidents.create",
+            has(Incident),
+            "Blameless: what the system and the process let happen.",
+        ),
+    ]

@@ -4,6 +4,7 @@ on their queue and puts the comment first in front of the author; the form's req
 on its label's line."""
 
 import re
+from datetime import date
 
 from sqlalchemy import select
 
@@ -180,3 +181,28 @@ def test_the_required_marker_sits_inside_its_label(app, db) -> None:
         '<label for="title">Title<span class="required-mark" aria-hidden="true"> *</span></label>'
         in html
     )
+
+
+def test_a_new_admin_is_told_where_to_start_and_the_list_goes_when_done(app, db) -> None:
+    from models import GrowthStage, HeadcountSnapshot
+    from tests.factories import make_team
+
+    admin = make_user(Role.ADMIN)
+    db.commit()
+    home = as_(app, admin).get("/").get_data(as_text=True)
+    start = home.split('id="start-here"', 1)[1].split("</section>", 1)[0]
+    for link in ("/teams/new", "/teams/", "/teams/stages/new", "/users/new", "/incidents/new"):
+        assert f'href="{link}"' in start, link
+    team = make_team("Payments")
+    db.add(HeadcountSnapshot(team_id=team.id, on_date=date(2024, 1, 1), headcount=5))
+    db.add(GrowthStage(name="Founding", min_headcount=0, max_headcount=10))
+    make_user(Role.AUTHOR)
+    db.commit()
+    home = as_(app, admin).get("/").get_data(as_text=True)
+    start = home.split('id="start-here"', 1)[1].split("</section>", 1)[0]
+    assert start.count("done</span>") == 4 and 'href="/incidents/new"' in start
+    make_incident("First", author_id=admin.id)
+    db.commit()
+    assert 'id="start-here"' not in as_(app, admin).get("/").get_data(as_text=True)
+    # Nobody but an admin is given the list.
+    assert 'id="start-here"' not in as_(app, make_user(Role.AUTHOR)).get("/").get_data(as_text=True)
