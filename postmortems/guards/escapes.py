@@ -16,7 +16,8 @@ from sqlalchemy import and_, case, delete, func, select, true
 from models import ActionItem, EscapedGuard, GuardCheck, GuardStatus, Incident, User
 from models.base import in_stored_range
 from models.incident import action_item_guard
-from postmortems.auth.access import visible_incidents
+from postmortems.auth.access import sees_everything, visible_incidents
+from postmortems.cache import cached
 from postmortems.db import session
 from postmortems.incidents.counting import counts
 from postmortems.timezones import start_of_local_day
@@ -142,8 +143,21 @@ def escape_counts(
 ) -> dict[int, EscapeCount]:
     """Per guard with any (or just `guard_id`), its escapes that count (from `start` to
     `end` when a span is given), split into those `viewer` may see and those hidden from
-    them (viewer None: a figure, every one shown). One GROUP BY."""
-    seen = true() if viewer is None else visible_incidents(viewer)
+    them (viewer None: a figure, every one shown). One GROUP BY; the figure, which an admin
+    sees as it is, is kept until the data changes (a report asks for it twice: its totals
+    and its reader's split)."""
+    if viewer is None or sees_everything(viewer):
+        return cached(
+            ("escape_counts", start, end, guard_id),
+            lambda: _escape_counts(true(), start, end, guard_id),
+            viewer=None,
+        )
+    return _escape_counts(visible_incidents(viewer), start, end, guard_id)
+
+
+def _escape_counts(
+    seen: Any, start: date | None, end: date | None, guard_id: int | None
+) -> dict[int, EscapeCount]:
     shown = func.sum(case((seen, 1), else_=0))
     stmt = (
         select(EscapedGuard.guard_check_id, shown, func.count())

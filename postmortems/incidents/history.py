@@ -190,7 +190,7 @@ def as_text(data: dict[str, Any], team_names: dict[int, str] | None = None) -> l
         ("Affected system", data["affected_system"]),
         ("Environment", data["environment"]),
         ("Tags", ", ".join(data["tags"])),
-        ("Team", team_names.get(data.get("team_id"), data.get("team_id")) or ""),
+        ("Team", team_names.get(data.get("team_id") or 0, data.get("team_id")) or ""),
         ("Restricted", "yes" if data["is_restricted"] else "no"),
         ("Near-miss", "yes" if data.get("is_near_miss") else "no"),
         ("Excluded from metrics", "yes" if data.get("exclude_from_metrics") else "no"),

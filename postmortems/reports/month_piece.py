@@ -246,6 +246,18 @@ def overdue(pieces: Iterable[Piece], as_of: date, *, near_misses: bool = True) -
     return sum(part.overdue(day) for part in item_days(pieces, near_misses))
 
 
+def closed_between(
+    pieces: Iterable[Piece], first: date, last: date, *, near_misses: bool = True
+) -> int:
+    """Action items done or decided won't do from the day `first` to `last` (both included),
+    by the days the pieces keep (figures.closed_on's)."""
+    before, end = first.toordinal() - 1, last.toordinal()
+    return sum(
+        part.done(end) - part.done(before) + part.wont_do(end) - part.wont_do(before)
+        for part in item_days(pieces, near_misses)
+    )
+
+
 def merge(
     pieces: Sequence[Piece], as_of: date, minimum: int, *, near_misses: bool = True
 ) -> GroupFigures:

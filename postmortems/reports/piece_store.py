@@ -22,7 +22,15 @@ from models import ContributingFactor, FigurePiece, FigureVersion
 from postmortems.cache import has_pending_writes, lru_store, store_get, store_put
 from postmortems.db import bookkeeping, dialect_insert, session
 from postmortems.reports.figures import GroupFigures, ReportFilters
-from postmortems.reports.month_piece import Piece, from_text, merge, named, overdue, to_text
+from postmortems.reports.month_piece import (
+    Piece,
+    closed_between,
+    from_text,
+    merge,
+    named,
+    overdue,
+    to_text,
+)
 from postmortems.reports.month_ranges import Ranges, months_of
 from postmortems.reports.month_sql import compute_pieces
 from postmortems.reports.versions import ALL_MONTHS, month_scope
@@ -65,11 +73,16 @@ def _factor_labels() -> dict[int, tuple[str, Any]]:
     return {factor_id: (name, category) for factor_id, name, category in rows}
 
 
-def overdue_on(filters: ReportFilters, start: date, end: date, as_of: date) -> int:
-    """Action items of the incidents started from `start` to `end` (exclusive) that were
-    overdue on `as_of` (the near-misses' when the filters count those)."""
-    pieces = pieces_for(filters, months_of(start, end)).values()
-    return overdue(pieces, as_of, near_misses=filters.near_misses)
+def closed_and_overdue(
+    filters: ReportFilters, start: date, end: date, first: date, last: date
+) -> tuple[int, int]:
+    """Of the action items of the incidents started from `start` to `end` (exclusive; the
+    near-misses' when the filters count those): how many were closed from the day `first` to
+    `last`, and how many of those whose incidents started by `last` were overdue on it."""
+    pieces = pieces_for(filters, months_of(start, end))
+    closed = closed_between(pieces.values(), first, last, near_misses=filters.near_misses)
+    by_then = [piece for (span_start, _), piece in pieces.items() if span_start <= last]
+    return closed, overdue(by_then, last, near_misses=filters.near_misses)
 
 
 # Kept pieces: first in this process's store (least recently used first out), then in the

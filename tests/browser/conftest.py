@@ -94,4 +94,12 @@ def sign_in_through_the_page(page: Any, email: str) -> None:
 
 
 def sign_out_through_the_page(page: Any) -> None:
+    open_the_menu(page)
     page.get_by_role("button", name="Sign out").click()
+
+
+def open_the_menu(page: Any) -> None:
+    """On a phone the navigation and the account fold under "Menu": open it first."""
+    menu = page.locator("label.menu-button")
+    if menu.is_visible() and not page.locator("#site-menu-toggle").is_checked():
+        menu.click()

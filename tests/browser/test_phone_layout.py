@@ -43,6 +43,8 @@ def demo(app: Any, people: Any) -> dict[str, str]:
             "guard": f"/guards/{guard.id}",
             "teams": "/teams/",
             "causes": "/taxonomy/",
+            "trends": "/reports/trends",
+            "quarterly": "/reports/quarterly",
         }
 
 
@@ -50,6 +52,8 @@ def demo(app: Any, people: Any) -> dict[str, str]:
 def test_main_pages_fit_the_screen_and_keep_their_labels(
     chromium: Any, live_server: str, demo: dict[str, str], device: str
 ) -> None:
+    from playwright.sync_api import expect
+
     width = WIDTHS[device]
     context = chromium.new_context(base_url=live_server, viewport={"width": width, "height": 900})
     page = context.new_page()
@@ -57,6 +61,20 @@ def test_main_pages_fit_the_screen_and_keep_their_labels(
     page.get_by_label("Email").fill("author@example.com")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
+    header = page.locator("header.site")
+    if device == "phone":
+        # A compact header: the brand, the search and "Menu" on one row; the menu opens
+        # without JavaScript and says "Sign out" on one line.
+        assert header.bounding_box()["height"] < 70, header.bounding_box()
+        expect(page.get_by_role("button", name="Sign out")).to_be_hidden()
+        page.locator("label.menu-button").click()
+        sign_out = page.get_by_role("button", name="Sign out")
+        expect(sign_out).to_be_visible()
+        assert sign_out.bounding_box()["height"] < 30
+        expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+    else:
+        expect(page.locator("label.menu-button")).to_be_hidden()
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
     shots = os.environ.get("SCREENSHOTS_DIR")
     for name, path in demo.items():
         page.goto(path)
@@ -70,6 +88,26 @@ def test_main_pages_fit_the_screen_and_keep_their_labels(
                }).length"""
         )
         assert unlabelled == 0, path
+        # A quarter (2020Q1) or a postmortem's key is never broken across two lines.
+        broken = page.evaluate(
+            """() => {
+                const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+                const found = [];
+                for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+                    const words = /\\b(\\d{4}Q[1-4]|PM-\\d{4}-\\d+)\\b/g;
+                    for (const m of node.textContent.matchAll(words)) {
+                        const range = document.createRange();
+                        range.setStart(node, m.index);
+                        range.setEnd(node, m.index + m[0].length);
+                        const rects = [...range.getClientRects()];
+                        const lines = new Set(rects.map(r => Math.round(r.top)));
+                        if (lines.size > 1) found.push(m[0]);
+                    }
+                }
+                return found;
+            }"""
+        )
+        assert broken == [], (path, broken)
         if shots:
             Path(shots).mkdir(parents=True, exist_ok=True)
             page.screenshot(path=f"{shots}/{name}-{device}.png", full_page=True)
