@@ -8,6 +8,11 @@
   // A save was sent from `pending`. Only the server's "saved" message (a flash of category
   // "saved") says it went through: then the kept copy goes. A refused save, a sign-in asked
   // for or an error page keeps it, and so does leaving the page after any of them.
+  // On the sign-in page after a save the server did not take: say the text is kept.
+  var kept = document.getElementById("kept-draft");
+  if (kept && pending && localStorage.getItem("postmortems:draft:" + pending)) {
+    kept.hidden = false;
+  }
   if (pending && location.pathname !== "/auth/login") {
     if (document.querySelector(".flash-saved")) {
       localStorage.removeItem("postmortems:draft:" + pending);

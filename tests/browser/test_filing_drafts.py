@@ -1,12 +1,13 @@
 """The copy of a postmortem's form that the browser keeps (localStorage) until it is saved: a
 refused save keeps it, even after leaving the page; a save that went through drops it."""
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from tests.browser.conftest import sign_in_through_the_page
+from tests.browser.conftest import PASSWORD, sign_in_through_the_page
 
 pytestmark = pytest.mark.browser
 
@@ -68,3 +69,31 @@ def test_a_save_that_went_through_drops_the_browsers_copy(author_page) -> None:
     assert _kept(page) is None
     page.goto("/incidents/new")
     expect(page.get_by_role("button", name="Restore it")).to_have_count(0)
+
+
+def test_a_save_after_the_session_ended_says_the_text_is_kept(author_page, app) -> None:
+    """Issue 20: the sign-in page says the typed text was kept and will be offered back;
+    signed in again, it is."""
+    from playwright.sync_api import expect
+    from sqlalchemy import update
+
+    from models import UserSession, utcnow
+    from postmortems.db import session
+
+    page = author_page
+    expect(page.locator("#kept-draft")).to_be_hidden()
+    _type_a_filing(page, "Typed as the session ended")
+    with app.app_context():  # the session ends on the server while the page is open
+        session.execute(update(UserSession).values(ended_at=utcnow()))
+        session.commit()
+    page.get_by_role("button", name="File postmortem").click()
+
+    expect(page).to_have_url(re.compile(r".*/auth/login"))
+    expect(page.locator("#kept-draft")).to_be_visible()
+    expect(page.locator("#kept-draft")).to_contain_text("What you typed is kept in this browser")
+    page.get_by_label("Email").fill("author@example.com")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto("/incidents/new")
+    page.get_by_role("button", name="Restore it").click()
+    expect(page.get_by_label("Title")).to_have_value("Typed as the session ended")

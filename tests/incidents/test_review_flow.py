@@ -178,9 +178,9 @@ def test_a_restricted_draft_is_not_named_to_a_reviewer_who_left_its_team(app, db
 def test_the_required_marker_sits_inside_its_label(app, db) -> None:
     html = as_(app, _people(db)["author"]).open_page("/incidents/new")
     assert (
-        '<label for="title">Title<span class="required-mark" aria-hidden="true"> *</span></label>'
-        in html
-    )
+        '<div class="label-line"><label for="title">Title</label>'
+        '<span class="required-mark" aria-hidden="true"> *</span></div>'
+    ) in html
 
 
 def test_a_new_admin_is_told_where_to_start_and_the_list_goes_when_done(app, db) -> None:
