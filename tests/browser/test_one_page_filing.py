@@ -112,7 +112,7 @@ def test_a_realistic_postmortem_is_filed_in_a_handful_of_page_loads(lead) -> Non
     page.locator("#actions-0-status").select_option(label="Done")
     _add_row(page, "lessons", "lesson")
     page.locator("#lessons-1-text_md").fill("Check per-category figures, not aggregates.")
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator(".flash")).to_contain_text("saved")
     expect(page.locator("#timeline")).not_to_contain_text("Change undone.")
     expect(page.locator("#timeline")).to_contain_text("Garbage predictions")

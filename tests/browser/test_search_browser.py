@@ -66,6 +66,6 @@ def test_similar_postmortems_load_on_the_page_and_the_picker_suggests(
     field.fill("PM-2020")
     expect(page.locator("#recurrence_of_id-options option")).to_have_count(2)
     field.fill("PM-2020-001")
-    page.get_by_role("button", name="Save").click()
+    page.get_by_role("button", name="Save", exact=True).click()
     expect(page.locator("article")).to_contain_text("Recurrence of")
     expect(page.locator("#similar")).to_contain_text("This one is its recurrence")
