@@ -266,6 +266,8 @@ def _render_into(target: str) -> Callable[[Any, Any, Any, Any], None]:
 # The names Markdown fields have in forms and requests: those of the Markdown columns.
 MARKDOWN_FIELD_NAMES = frozenset(source for _model, source, _target in STORED_HTML)
 HTML_COLUMN = {(model, source): target for model, source, target in STORED_HTML}
+# The same by column name alone (a name means one thing on every table: text_md -> text_html).
+HTML_COLUMN_NAMED = {source: target for _model, source, target in STORED_HTML}
 
 
 def markdown_of(obj: Any, source: str) -> Markup:

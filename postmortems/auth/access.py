@@ -113,6 +113,14 @@ def can_read(user: User, incident: Incident) -> bool:
     return _answer_once("read", user, incident, ask)
 
 
+def can_read_now(user: User, incident: Incident) -> bool:
+    """can_read asked again, after a step in this request changed what `user` may see (the
+    answer kept for the request predates it)."""
+    if has_request_context():
+        g.setdefault("access_answers", {}).pop(("read", user.id, incident.id), None)
+    return can_read(user, incident)
+
+
 def may_see(viewer: User, incident: Incident | None) -> bool:
     """May a place that names another postmortem (a recurrence's "recurrence of", a reading
     path, similar postmortems, escaped guards, the API, exports) name `incident` to `viewer`?

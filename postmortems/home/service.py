@@ -25,6 +25,7 @@ from postmortems.auth.access import nameable_sent_back, named_incident_ids, visi
 from postmortems.cache import cached
 from postmortems.db import session
 from postmortems.incidents.order import ORDER_INDEX_FROM_ROWS, newest_first
+from postmortems.incidents.workflow import sent_back_comment
 from postmortems.timezones import local_today
 
 SHOWN = 20  # per list; each links to the full list where there is one
@@ -52,8 +53,11 @@ def desk_of(user: User) -> Desk:
     newest = (Incident.started_at.desc(), Incident.id.desc())
     # The few incidents that name the person, read through their indexes, then the drafts
     # among them: not every draft checked for the person's name.
-    drafts = select(Incident).where(
-        Incident.id.in_(named_incident_ids(user)), Incident.status == IncidentStatus.DRAFT
+    drafts = (
+        select(Incident)
+        .where(Incident.id.in_(named_incident_ids(user)), Incident.status == IncidentStatus.DRAFT)
+        # Their review steps: the list says which were sent back, and by whom.
+        .options(selectinload(Incident.review_comments).selectinload(ReviewComment.user))
     )
     to_review: list[Incident] | None = None
     if user.can(Role.REVIEWER):
@@ -80,21 +84,13 @@ def desk_of(user: User) -> Desk:
         drafts=my_drafts,
         to_review=to_review,
         action_items=list(session.scalars(items)),
-        sent_back=last_sent_back([incident.id for incident in my_drafts]),
+        sent_back={
+            incident.id: comment
+            for incident in my_drafts
+            if (comment := sent_back_comment(incident)) is not None
+        },
         sent_back_by_me=sent_back_by(user) if to_review is not None else [],
     )
-
-
-def last_sent_back(draft_ids: list[int]) -> dict[int, ReviewComment]:
-    """The send-back comment of each of these drafts whose last review step was one."""
-    steps = session.scalars(
-        select(ReviewComment)
-        .where(ReviewComment.incident_id.in_(draft_ids))
-        .order_by(ReviewComment.incident_id, ReviewComment.at, ReviewComment.id)
-        .options(selectinload(ReviewComment.user))
-    )
-    last = {step.incident_id: step for step in steps}  # the latest of each wins
-    return {key: step for key, step in last.items() if step.action is ReviewAction.SENT_BACK}
 
 
 def sent_back_by(user: User) -> list[ReviewComment]:

@@ -32,6 +32,7 @@ def render_article(
             editable=editable,
             deletable=deletable,
             problems=workflow.publish_problems(incident),
+            sent_back=workflow.sent_back_comment(incident),
             at_risk=at_risk,
             escaped_guards=escaped_guards_of(incident.id),
             shown_recurrence=incident.recurrence_of

@@ -190,7 +190,7 @@ def as_text(data: dict[str, Any], team_names: dict[int, str] | None = None) -> l
         ("Affected system", data["affected_system"]),
         ("Environment", data["environment"]),
         ("Tags", ", ".join(data["tags"])),
-        ("Team", team_names.get(data.get("team_id") or 0, data.get("team_id")) or ""),
+        ("Team", _team(data.get("team_id"), team_names)),
         ("Restricted", "yes" if data["is_restricted"] else "no"),
         ("Near-miss", "yes" if data.get("is_near_miss") else "no"),
         ("Excluded from metrics", "yes" if data.get("exclude_from_metrics") else "no"),
@@ -237,6 +237,11 @@ def as_text(data: dict[str, Any], team_names: dict[int, str] | None = None) -> l
         lines += _detail("Decided on", a.get("decided_on"))
         lines += _detail("Tracker", a.get("tracker_url"))
     return lines
+
+
+def _team(team_id: int | None, team_names: dict[int, str]) -> str:
+    """A revision's team by its name now (its number if the team is gone); "" for none."""
+    return "" if team_id is None else team_names.get(team_id, str(team_id))
 
 
 def _detail(name: str, value: str | None) -> list[str]:

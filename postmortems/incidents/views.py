@@ -29,12 +29,12 @@ from models import (
     ImpactEstimate,
     Incident,
     IncidentFactor,
-    IncidentStatus,
     Lesson,
     ReviewAction,
     TimelineEvent,
 )
 from postmortems.auth.access import (
+    can_read_now,
     get_editable_incident_or_404,
     get_readable_incident_or_404,
     visible_incidents,
@@ -357,7 +357,8 @@ def _offers_submit(incident: Incident | None) -> bool:
     """The form offers to submit as well: a new postmortem, or a draft its editor may submit."""
     if incident is None:
         return True
-    return incident.status is IncidentStatus.DRAFT and can(current_user, "submit", incident)
+    allowed = dict(workflow.available_steps(incident))
+    return "submit" in allowed and can(current_user, "submit", incident)
 
 
 def _edit_conflict(form: forms.IncidentForm, incident: Incident) -> ResponseReturnValue:
@@ -416,18 +417,11 @@ def review(incident_id: int, step: str) -> ResponseReturnValue:
     except DomainError as exc:
         return _detail_page(incident_id, form, [str(exc)])
     flash(f"Postmortem {incident.key} {workflow.DONE[review_action]}.")
-    if not _still_visible(incident_id):
+    if not can_read_now(current_user, incident):
         # Sent back, it is a draft again, which a reviewer who is not named on it cannot
         # open: their queue, which lists it under what they sent back.
         return redirect(url_for("home.index", _anchor="sent-back-by-me"))
     return redirect(url_for("incidents.detail", incident_id=incident.id, _anchor="review"))
-
-
-def _still_visible(incident_id: int) -> bool:
-    """Whether the current user may still see the postmortem after a step changed it (asked
-    again: the answer kept for this request predates the step)."""
-    stmt = select(Incident.id).where(Incident.id == incident_id, visible_incidents(current_user))
-    return session.scalar(stmt) is not None
 
 
 # History: every saved change is a revision.

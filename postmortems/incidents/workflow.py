@@ -35,6 +35,16 @@ STEPS_FROM = {
 }
 
 
+def sent_back_comment(incident: Incident) -> ReviewComment | None:
+    """The reviewer's send-back a draft waits on: its last review step, when that sent it back
+    (submitted again, it waits on nothing). The one rule the draft's page and the author's home
+    page both ask."""
+    if incident.status is not IncidentStatus.DRAFT or not incident.review_comments:
+        return None
+    last = incident.review_comments[-1]
+    return last if last.action is ReviewAction.SENT_BACK else None
+
+
 def available_steps(incident: Incident) -> list[tuple[str, str]]:
     """The workflow steps the incident's status allows (who may take them is the policy's)."""
     return STEPS_FROM[incident.status]

@@ -21,15 +21,14 @@ from sqlalchemy import Connection, column, delete, func, insert, select, table
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from models.incident import SECTION_NAMES
-from postmortems.markdown import plain_text, render_markdown
+from postmortems.markdown import (
+    HTML_COLUMN_NAMED,
+    MARKDOWN_FIELD_NAMES,
+    plain_text,
+    render_markdown,
+)
 from postmortems.search import schema
 from postmortems.search.text import stemmed_text
-
-
-def _html_of(source: str) -> str:
-    """The column that keeps a Markdown column's rendered HTML (postmortems.markdown)."""
-    return source.removesuffix("_md") + "_html"
-
 
 # Markdown columns come with their stored HTML: results show the text as read (see as_read).
 incident_t = table(
@@ -43,7 +42,7 @@ incident_t = table(
             "summary",
             "affected_system",
             *SECTION_NAMES,
-            *map(_html_of, SECTION_NAMES),
+            *(HTML_COLUMN_NAMED[name] for name in SECTION_NAMES),
         )
     ),
 )
@@ -115,10 +114,11 @@ def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
         yield ordered[start : start + CHUNK]
 
 
-def _by_incident(conn: Connection, stmt: Any, read: "Reader") -> dict[int, list[str]]:
+def _by_incident(conn: Connection, stmt: Any, name: str, read: "Reader") -> dict[int, list[str]]:
+    """Each incident's values of the column `name`, read by `read`, in the statement's order."""
     found: dict[int, list[str]] = {}
     for row in conn.execute(stmt):
-        if value := read(row, row._fields[1]):
+        if value := read(row, name):
             found.setdefault(row.incident_id, []).append(value)
     return found
 
@@ -136,20 +136,17 @@ def as_read(row: Any, name: str) -> str:
     without its tags (rendered now where none is stored), so that results show no asterisks,
     backticks or table pipes."""
     source = getattr(row, name) or ""
-    if name not in MARKDOWN_COLUMNS or not source:
+    if name not in MARKDOWN_FIELD_NAMES or not source:
         return source
-    html = getattr(row, _html_of(name))
+    html = getattr(row, HTML_COLUMN_NAMED[name])
     return plain_text(html if html is not None else str(render_markdown(source)))
-
-
-MARKDOWN_COLUMNS = frozenset({*SECTION_NAMES, "text_md", "note", "details_md", "description_md"})
 
 
 def _columns(t: Any, read: Reader, *names: str) -> list[Any]:
     """The columns to select: with each Markdown column's HTML when reading as read."""
     wanted = list(names)
     if read is as_read:
-        wanted += [_html_of(n) for n in names if n in MARKDOWN_COLUMNS]
+        wanted += [HTML_COLUMN_NAMED[n] for n in names if n in MARKDOWN_FIELD_NAMES]
     return [t.c[n] for n in wanted]
 
 
@@ -163,6 +160,7 @@ def incident_documents(
         select(*_columns(timeline_t, read, "incident_id", "text_md"))
         .where(timeline_t.c.incident_id.in_(ids))
         .order_by(timeline_t.c.id),
+        "text_md",
         read,
     )
     notes = _by_incident(
@@ -170,6 +168,7 @@ def incident_documents(
         select(*_columns(factor_t, read, "incident_id", "note"))
         .where(factor_t.c.incident_id.in_(ids))
         .order_by(factor_t.c.id),
+        "note",
         read,
     )
     tags = _by_incident(
@@ -178,6 +177,7 @@ def incident_documents(
         .join(tag_t, tag_t.c.id == incident_tag_t.c.tag_id)
         .where(incident_tag_t.c.incident_id.in_(ids))
         .order_by(tag_t.c.name),
+        "name",
         read,
     )
     documents = []

@@ -325,7 +325,7 @@ def snippet(text_: str, query: Query, length: int = SNIPPET_WORDS) -> Markup:
     start = max(0, end - length)
     # Complete when the window reaches the text's last word: shown to its end, full stop
     # included, with no "…" after it.
-    complete = end == len(found) and not any(True for _ in words(text_[found[-1].end() :]))
+    complete = end == len(found) and next(words(text_[found[-1].end() :]), None) is None
     begin = 0 if start == 0 else found[start].start()
     finish = len(text_) if complete else found[end - 1].end()
     shown = _marked(text_, query, begin, finish).strip()
